@@ -1,0 +1,30 @@
+import { execaSync } from 'execa';
+
+/**
+ * Prerequisites of integration tests. Outside CI a missing one skips the test with the reason;
+ * with CI=true it fails the run, so that CI never passes by skipping.
+ */
+export const inCI = process.env.CI === 'true' || process.env.CI === '1';
+
+export function missingPrereqs(opts: { root?: boolean; commands?: string[] }): string[] {
+  const missing: string[] = [];
+  if (opts.root && process.getuid?.() !== 0) missing.push('root (run as root)');
+  for (const cmd of opts.commands ?? []) {
+    const found = execaSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { reject: false });
+    if (found.exitCode !== 0) missing.push(`command ${cmd}`);
+  }
+  return missing;
+}
+
+/**
+ * Use as `describe.skipIf(skipUnless({root: true, commands: ['tshark']}))(...)`. Throws in CI when
+ * something is missing; outside CI returns true (skip) and prints why.
+ */
+export function skipUnless(opts: { root?: boolean; commands?: string[] }): boolean {
+  const missing = missingPrereqs(opts);
+  if (missing.length === 0) return false;
+  const message = `missing prerequisites: ${missing.join(', ')}`;
+  if (inCI) throw new Error(`${message} (CI=true: a missing prerequisite fails the run)`);
+  console.warn(`skipping: ${message}`);
+  return true;
+}

@@ -28,8 +28,11 @@ export type AgentRequest =
   | { op: 'close'; id: string; reset?: boolean }
   /** "SOURCE n" to the test origin, read to the end */
   | { op: 'download'; id: string; bytes: number; digest?: boolean }
-  /** "SINK" and n pattern bytes to the test origin, FIN, read its answer */
-  | { op: 'upload'; id: string; bytes: number }
+  /**
+   * n pattern bytes to the test origin and its answer: "SINK", the bytes, FIN, then the answer
+   * (halfClose, the default), or "SINK n", the bytes, the answer
+   */
+  | { op: 'upload'; id: string; bytes: number; halfClose?: boolean }
   /** on an "ECHO" connection: `count` round trips of `size` bytes, one at a time */
   | { op: 'pingpong'; id: string; count: number; size: number };
 
@@ -164,11 +167,12 @@ async function handle(req: AgentRequest): Promise<Record<string, unknown>> {
       const conn = get(req.id);
       const { socket } = conn;
       const started = process.hrtime.bigint();
-      socket.write('SINK\n');
+      const halfClose = req.halfClose ?? true;
+      socket.write(halfClose ? 'SINK\n' : `SINK ${req.bytes}\n`);
       for (const chunk of patternChunks(req.bytes)) {
         if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
       }
-      socket.end();
+      if (halfClose) socket.end();
       await waitFor(conn, () => conn.state !== 'open', 600_000);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       return { answer: Buffer.concat(conn.received).toString('latin1').trim(), seconds, state: conn.state };

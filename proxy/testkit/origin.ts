@@ -9,6 +9,7 @@ import { patternChunks } from './pattern.js';
  * Each connection starts with one command line:
  *   "SOURCE N"  N pattern bytes, then FIN
  *   "SINK"      reads to FIN, answers "<count> <sha256>\n", then FIN
+ *   "SINK N"    reads N bytes, answers "<N> <sha256>\n", then FIN (for clients and proxies without half-close)
  *   "ECHO"      sends back whatever arrives (FIN answers FIN)
  *   "GET /bytes/N HTTP/1.x" (an HTTP request; headers are ignored) N pattern bytes as an HTTP response
  * Prints "ready" on stdout once every address listens.
@@ -43,16 +44,20 @@ function command(socket: net.Socket, line: string, rest: Buffer): void {
     socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`);
     return void send(socket, length);
   }
-  if (line === 'SINK') {
+  const sink = /^SINK(?: (\d+))?$/.exec(line);
+  if (sink) {
+    const expected = sink[1] === undefined ? undefined : Number(sink[1]);
     const hash = createHash('sha256');
     let count = 0;
+    const answer = (): void => void socket.end(`${count} ${hash.digest('hex')}\n`);
     const take = (chunk: Buffer): void => {
       hash.update(chunk);
       count += chunk.length;
+      if (count === expected) answer();
     };
     if (rest.length) take(rest);
     socket.on('data', take);
-    socket.on('end', () => socket.end(`${count} ${hash.digest('hex')}\n`));
+    if (expected === undefined) socket.on('end', answer);
     return;
   }
   if (line === 'ECHO') {

@@ -120,9 +120,11 @@ export class SocksProxy {
       return;
     }
     const session = new Session(this, id, socket);
-    if (this.stopping) return session.refuse('shutdown', 'connection');
-    if (!this.config.allow.allows(socket.remoteAddress)) return session.refuse('not-allowed', 'refused');
-    if (this.sessions.size >= this.config.maxConnections) return session.refuse('limit', 'connection');
+    if (this.stopping) return session.refuse('shutdown', 'connection', 'proxy shutting down');
+    if (!this.config.allow.allows(socket.remoteAddress)) return session.refuse('not-allowed', 'refused', 'client outside --allow');
+    if (this.sessions.size >= this.config.maxConnections) {
+      return session.refuse('limit', 'connection', `${this.sessions.size} connections open, the most allowed (--max-connections)`);
+    }
     this.sessions.add(session);
     session.begin();
   }
@@ -188,8 +190,9 @@ class Session {
   }
 
   /** Closes a connection that will not be served (outside --allow, over the limit, shutting down). */
-  refuse(reason: CloseReason, event: ConnectionRecord['event']): void {
+  refuse(reason: CloseReason, event: ConnectionRecord['event'], detail: string): void {
     this.reason = reason;
+    this.detail = detail;
     this.socket.on('error', () => {});
     this.socket.destroy();
     this.finish(event);

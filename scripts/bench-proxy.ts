@@ -36,8 +36,9 @@ const ORIGIN = { host: '198.19.0.2', port: 8080 };
 const MPLAB = { host: '198.18.1.1', port: 1080 };
 const MICROSOCKS = { host: '198.18.1.1', port: 1081 };
 
-type Way = 'direct' | 'mplab' | 'microsocks';
-const WAYS: Way[] = ['direct', 'mplab', 'microsocks'];
+/** "mplab-mptcp": the same proxy with an MPTCP client (mptcpize), for information; the goals compare TCP clients */
+type Way = 'direct' | 'mplab' | 'microsocks' | 'mplab-mptcp';
+const WAYS: Way[] = ['direct', 'mplab', 'microsocks', 'mplab-mptcp'];
 
 interface Sample {
   downMbps: number[];
@@ -85,7 +86,7 @@ async function buildPath(): Promise<void> {
 async function open(agent: Agent, way: Way, id: string): Promise<void> {
   if (way === 'direct') await agent.call({ op: 'open', id, host: ORIGIN.host, port: ORIGIN.port });
   else {
-    const answer = await agent.call<{ failed?: string }>({ op: 'socks', id, proxy: way === 'mplab' ? MPLAB : MICROSOCKS, target: ORIGIN });
+    const answer = await agent.call<{ failed?: string }>({ op: 'socks', id, proxy: way === 'microsocks' ? MICROSOCKS : MPLAB, target: ORIGIN });
     if (answer.failed) throw new Error(`${way}: ${answer.failed}`);
   }
 }
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
   await removeDeadBenchNamespaces();
   const programs: NetnsProgram[] = [];
   let agent: Agent | undefined;
+  let mptcpAgent: Agent | undefined;
   let microsocks: ReturnType<typeof execa> | undefined;
   const load = { before: loadavg(), after: [0, 0, 0] };
   try {
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
     const mplabPid = (JSON.parse(mplab.stdout.find((l) => l.includes('"listening"'))!) as { pid: number }).pid;
     microsocks = execa('ip', ['netns', 'exec', PROXY_NS, 'microsocks', '-i', MICROSOCKS.host, '-p', String(MICROSOCKS.port)], { reject: false, stdout: 'ignore', stderr: 'ignore' });
     agent = await Agent.start(CLIENT);
+    mptcpAgent = await Agent.start(CLIENT, { mptcpize: true });
     for (let tries = 0; ; tries++) {
       try {
         await open(agent, 'microsocks', 'probe');
@@ -115,7 +118,7 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    const pids: Record<Way, number | undefined> = { direct: undefined, mplab: mplabPid, microsocks: microsocks.pid };
+    const pids: Record<Way, number | undefined> = { direct: undefined, mplab: mplabPid, microsocks: microsocks.pid, 'mplab-mptcp': mplabPid };
 
     const samples = Object.fromEntries(WAYS.map((w) => [w, { downMbps: [], upMbps: [], rttUs: [], cpuSecondsPerGB: [] }])) as unknown as Record<Way, Sample>;
     let n = 0;
@@ -124,31 +127,32 @@ async function main(): Promise<void> {
       const order = WAYS.map((_, i) => WAYS[(i + round) % WAYS.length]);
       for (const way of order) {
         const s = samples[way];
+        const client = way === 'mplab-mptcp' ? mptcpAgent : agent;
         const cpu0 = cpuSeconds(pids[way]);
         let id = `d${++n}`;
-        await open(agent, way, id);
-        const down = await agent.call<{ bytes: number; seconds: number }>({ op: 'download', id, bytes: BYTES, digest: false });
+        await open(client, way, id);
+        const down = await client.call<{ bytes: number; seconds: number }>({ op: 'download', id, bytes: BYTES, digest: false });
         if (down.bytes !== BYTES) throw new Error(`${way}: downloaded ${down.bytes} of ${BYTES} bytes`);
-        await agent.call({ op: 'close', id });
+        await client.call({ op: 'close', id });
         s.downMbps.push((down.bytes * 8) / down.seconds / 1e6);
 
         id = `u${++n}`;
-        await open(agent, way, id);
-        const up = await agent.call<{ answer: string; seconds: number }>({ op: 'upload', id, bytes: BYTES, halfClose: false });
-        if (!up.answer.startsWith(`${BYTES} `)) throw new Error(`${way}: the origin answered ${JSON.stringify(up.answer)} to the upload`);
-        await agent.call({ op: 'close', id });
+        await open(client, way, id);
+        const up = await client.call<{ answer: string; seconds: number }>({ op: 'upload', id, bytes: BYTES, halfClose: false });
+        if (up.answer !== String(BYTES)) throw new Error(`${way}: the origin answered ${JSON.stringify(up.answer)} to the upload`);
+        await client.call({ op: 'close', id });
         s.upMbps.push((BYTES * 8) / up.seconds / 1e6);
         s.cpuSecondsPerGB.push((cpuSeconds(pids[way]) - cpu0) / ((2 * BYTES) / 1e9));
 
         id = `e${++n}`;
-        await open(agent, way, id);
-        await agent.call({ op: 'send', id, hex: Buffer.from('ECHO\n').toString('hex') });
-        await agent.call({ op: 'pingpong', id, count: 100, size: 64 }); // warm-up
-        const pp = await agent.call<{ rttsMs: number[] }>({ op: 'pingpong', id, count: PINGS, size: 64 });
-        await agent.call({ op: 'close', id });
+        await open(client, way, id);
+        await client.call({ op: 'send', id, hex: Buffer.from('ECHO\n').toString('hex') });
+        await client.call({ op: 'pingpong', id, count: 100, size: 64 }); // warm-up
+        const pp = await client.call<{ rttsMs: number[] }>({ op: 'pingpong', id, count: PINGS, size: 64 });
+        await client.call({ op: 'close', id });
         s.rttUs.push(median(pp.rttsMs) * 1000);
         process.stderr.write(
-          `round ${round} ${way.padEnd(10)} down ${s.downMbps.at(-1)!.toFixed(0)} Mbit/s, up ${s.upMbps.at(-1)!.toFixed(0)} Mbit/s, RTT ${s.rttUs.at(-1)!.toFixed(1)} us\n`,
+          `round ${round} ${way.padEnd(11)} down ${s.downMbps.at(-1)!.toFixed(0)} Mbit/s, up ${s.upMbps.at(-1)!.toFixed(0)} Mbit/s, RTT ${s.rttUs.at(-1)!.toFixed(1)} us\n`,
         );
       }
     }
@@ -156,6 +160,7 @@ async function main(): Promise<void> {
     report(samples, load);
   } finally {
     await agent?.stop().catch(() => {});
+    await mptcpAgent?.stop().catch(() => {});
     microsocks?.kill('SIGTERM');
     await microsocks?.catch(() => {});
     for (const p of programs.reverse()) await p.stop().catch(() => {});
@@ -170,12 +175,12 @@ function report(samples: Record<Way, Sample>, load: { before: number[]; after: n
     `bench:proxy: ${ROUNDS} rounds, ${BYTES / 1e6} MB each way per transfer, ${PINGS} round trips of 64 bytes; medians`,
     `load average before ${load.before.map((x) => x.toFixed(2)).join(' ')}, after ${load.after.map((x) => x.toFixed(2)).join(' ')} (2 cores)`,
     '',
-    'way          download Mbit/s   upload Mbit/s   RTT us   added RTT us   proxy CPU s/GB',
+    'way           download Mbit/s   upload Mbit/s   RTT us   added RTT us   proxy CPU s/GB',
   ];
   for (const way of WAYS) {
     const added = way === 'direct' ? NaN : m(way, 'rttUs') - m('direct', 'rttUs');
     lines.push(
-      `${way.padEnd(12)} ${fmt(m(way, 'downMbps')).padStart(16)} ${fmt(m(way, 'upMbps')).padStart(15)} ${fmt(m(way, 'rttUs'), 1).padStart(8)} ${fmt(added, 1).padStart(14)} ${fmt(m(way, 'cpuSecondsPerGB'), 2).padStart(16)}`,
+      `${way.padEnd(12)} ${fmt(m(way, 'downMbps')).padStart(17)} ${fmt(m(way, 'upMbps')).padStart(15)} ${fmt(m(way, 'rttUs'), 1).padStart(8)} ${fmt(added, 1).padStart(14)} ${fmt(m(way, 'cpuSecondsPerGB'), 2).padStart(16)}`,
     );
   }
   const ratioDown = m('mplab', 'downMbps') / m('microsocks', 'downMbps');

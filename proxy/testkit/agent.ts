@@ -30,7 +30,7 @@ export type AgentRequest =
   | { op: 'download'; id: string; bytes: number; digest?: boolean }
   /**
    * n pattern bytes to the test origin and its answer: "SINK", the bytes, FIN, then the answer
-   * (halfClose, the default), or "SINK n", the bytes, the answer
+   * "<n> <sha256>" (halfClose, the default), or "SINK n", the bytes, the answer "<n>"
    */
   | { op: 'upload'; id: string; bytes: number; halfClose?: boolean }
   /** on an "ECHO" connection: `count` round trips of `size` bytes, one at a time */

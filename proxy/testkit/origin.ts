@@ -9,8 +9,10 @@ import { patternChunks } from './pattern.js';
  * Each connection starts with one command line:
  *   "SOURCE N"  N pattern bytes, then FIN
  *   "SINK"      reads to FIN, answers "<count> <sha256>\n", then FIN
- *   "SINK N"    reads N bytes, answers "<N> <sha256>\n", then FIN (for clients and proxies without half-close)
+ *   "SINK N"    reads N bytes, answers "<N>\n", then FIN: for throughput (no digest to compute) and
+ *               for proxies that do not relay half-closed connections
  *   "ECHO"      sends back whatever arrives (FIN answers FIN)
+ *   "RESET"     answers with a TCP reset
  *   "GET /bytes/N HTTP/1.x" (an HTTP request; headers are ignored) N pattern bytes as an HTTP response
  * Prints "ready" on stdout once every address listens.
  */
@@ -47,11 +49,11 @@ function command(socket: net.Socket, line: string, rest: Buffer): void {
   const sink = /^SINK(?: (\d+))?$/.exec(line);
   if (sink) {
     const expected = sink[1] === undefined ? undefined : Number(sink[1]);
-    const hash = createHash('sha256');
+    const hash = expected === undefined ? createHash('sha256') : undefined;
     let count = 0;
-    const answer = (): void => void socket.end(`${count} ${hash.digest('hex')}\n`);
+    const answer = (): void => void socket.end(hash ? `${count} ${hash.digest('hex')}\n` : `${count}\n`);
     const take = (chunk: Buffer): void => {
-      hash.update(chunk);
+      hash?.update(chunk);
       count += chunk.length;
       if (count === expected) answer();
     };
@@ -60,6 +62,7 @@ function command(socket: net.Socket, line: string, rest: Buffer): void {
     if (expected === undefined) socket.on('end', answer);
     return;
   }
+  if (line === 'RESET') return void socket.resetAndDestroy();
   if (line === 'ECHO') {
     if (rest.length) socket.write(rest);
     socket.pipe(socket);

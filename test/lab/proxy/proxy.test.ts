@@ -112,6 +112,21 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     expect(await recordFor(logA, opened.local)).toMatchObject({ bytes: { up: 'SOURCE 2000000\n'.length, down: 2_000_000 }, close: 'target-end' });
   });
 
+  it('passes resets on in both directions and logs who reset', async () => {
+    const fromTarget = id();
+    const t = await agent.call<{ local: string }>({ op: 'socks', id: fromTarget, proxy: PROXY, target: ORIGIN });
+    await agent.call({ op: 'send', id: fromTarget, hex: Buffer.from('RESET\n').toString('hex') });
+    expect(await agent.call({ op: 'recv', id: fromTarget, min: 1e9, timeoutMs: 3000 })).toMatchObject({ state: 'reset', hex: '' });
+    expect(await recordFor(logA, t.local)).toMatchObject({ close: 'target-reset', bytes: { up: 6, down: 0 } });
+
+    const fromClient = id();
+    const c = await agent.call<{ local: string }>({ op: 'socks', id: fromClient, proxy: PROXY, target: ORIGIN });
+    await agent.call({ op: 'send', id: fromClient, hex: Buffer.from('ECHO\nabc').toString('hex') });
+    expect(await agent.call({ op: 'recv', id: fromClient, min: 3, timeoutMs: 3000 })).toMatchObject({ hex: Buffer.from('abc').toString('hex') });
+    await agent.call({ op: 'close', id: fromClient, reset: true });
+    expect(await recordFor(logA, c.local)).toMatchObject({ close: 'client-reset', bytes: { up: 8, down: 3 } });
+  });
+
   it('serves IPv6 clients and IPv6 targets', async () => {
     const c = id();
     const { local } = await agent.call<{ local: string }>({ op: 'socks', id: c, proxy: PROXY6, target: ORIGIN6 });

@@ -132,7 +132,12 @@ export class SocksProxy {
   /** @internal */
   ended(session: Session, record: ConnectionRecord, detail: string | undefined): void {
     this.sessions.delete(session);
-    this.config.log?.write(record);
+    try {
+      this.config.log?.write(record);
+    } catch (err) {
+      // a full disk must not take the proxy down; the line is in the process log instead
+      this.logger.error({ err, record }, 'cannot write the connection log');
+    }
     if (detail) this.logger.info({ id: record.id, client: record.client, close: record.close, target: record.target }, detail);
     else this.logger.debug({ id: record.id, close: record.close, bytes: record.bytes }, 'connection ended');
   }

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -238,6 +238,20 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     const c = id();
     await agent.call({ op: 'socks', id: c, proxy: PROXY, target: ORIGIN });
     expect(await agent.call({ op: 'download', id: c, bytes: 1000 })).toMatchObject({ bytes: 1000, sha256: patternDigest(1000) });
+  });
+
+  it('serves 200 concurrent connections, logs each once and releases every descriptor', async () => {
+    const pid = (JSON.parse(proxyA.stdout[0]) as { pid: number }).pid;
+    const fds = async (): Promise<number> => (await readdir(`/proc/${pid}/fd`)).length;
+    const before = await fds();
+    const conns = Array.from({ length: 200 }, () => id());
+    const opened = await Promise.all(conns.map((c) => agent.call<{ local: string }>({ op: 'socks', id: c, proxy: PROXY, target: ORIGIN })));
+    const got = await Promise.all(conns.map((c, i) => agent.call<{ bytes: number; sha256: string }>({ op: 'download', id: c, bytes: 10_000 + i })));
+    got.forEach((g, i) => expect(g).toMatchObject({ bytes: 10_000 + i, sha256: patternDigest(10_000 + i) }));
+    await Promise.all(conns.map((c) => agent.call({ op: 'close', id: c })));
+    for (const [i, o] of opened.entries()) expect(await recordFor(logA, o.local)).toMatchObject({ bytes: { down: 10_000 + i }, close: 'target-end' });
+    // (earlier tests may still have had connections lingering when "before" was counted)
+    expect(await fds()).toBeLessThanOrEqual(before);
   });
 
   it('checks username and password when --auth is set', async () => {

@@ -173,6 +173,7 @@ class Session {
   private mostSubflows = 0;
   private fallback = false;
   private finished = false;
+  private finBeforeRelay = false;
   private readonly onData = (chunk: Buffer): void => this.handshakeData(chunk);
 
   constructor(
@@ -330,6 +331,7 @@ class Session {
     socket.write(encodeReply(Reply.succeeded, { host: normalizeIp(target.localAddress ?? '0.0.0.0'), port: target.localPort ?? 0 }));
     this.sampleMptcp();
     socket.setTimeout(this.proxy.config.idleTimeoutMs);
+    if (this.finBeforeRelay) this.reason ??= 'client-end';
     target.on('end', () => {
       this.reason ??= 'target-end';
       this.sampleMptcp();
@@ -344,6 +346,10 @@ class Session {
     if (this.phase === 'relay') {
       this.reason ??= 'client-end';
       this.sampleMptcp();
+    } else if (this.phase === 'connecting') {
+      // a complete request followed by FIN (e.g. `printf ... | socat`): serve it; the pipe passes
+      // the FIN on once connected
+      this.finBeforeRelay = true;
     } else if (this.phase === 'closing') {
       this.socket.destroy();
     } else {

@@ -9,10 +9,13 @@ import { patternChunks } from './pattern.js';
  * A client that runs inside a namespace (a lab phone's, or the benchmark's client) and takes
  * orders as JSON lines on stdin, answering each with one JSON line on stdout:
  *   {"seq":1,"op":"socks","id":"a","proxy":{...},"target":{...}}  ->  {"seq":1,"ok":true,...}
- * See `AgentRequest` for the operations. Started by proxy/testkit/remote.ts.
+ * See `AgentRequest` for the operations. Connections are answered with `local` (the client side's
+ * "ip:port") and `at` (epoch seconds before connecting): ports are reused, the pair is not.
+ * Started by proxy/testkit/remote.ts.
  */
 export type AgentRequest =
-  | { op: 'open'; id: string; host: string; port: number; localAddress?: string }
+  /** a TCP connection; `hex` (and a FIN when `end`) go out as soon as it is established */
+  | { op: 'open'; id: string; host: string; port: number; localAddress?: string; hex?: string; end?: boolean }
   | {
       op: 'socks';
       id: string;
@@ -22,7 +25,8 @@ export type AgentRequest =
       localAddress?: string;
     }
   | { op: 'send'; id: string; hex: string }
-  | { op: 'end'; id: string }
+  /** FIN, after `hex` if given (data and FIN back to back) */
+  | { op: 'end'; id: string; hex?: string }
   /** what arrived so far; waits up to timeoutMs for at least `min` bytes or the end */
   | { op: 'recv'; id: string; min?: number; timeoutMs: number }
   | { op: 'close'; id: string; reset?: boolean }
@@ -107,20 +111,25 @@ function exclusive(conn: Conn, onData: (chunk: Buffer) => void): void {
 async function handle(req: AgentRequest): Promise<Record<string, unknown>> {
   switch (req.op) {
     case 'open': {
+      const at = Date.now() / 1000;
       const socket = net.connect({ host: req.host, port: req.port, localAddress: req.localAddress, noDelay: true, allowHalfOpen: true });
+      // queued before the handshake completes, so that they reach the peer before it reads at all
+      if (req.hex) socket.write(Buffer.from(req.hex, 'hex'));
+      if (req.end) socket.end();
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', resolve);
         socket.once('error', reject);
       });
       socket.removeAllListeners('error');
       track(req.id, socket);
-      return { local: local(socket) };
+      return { local: local(socket), at };
     }
     case 'socks': {
+      const at = Date.now() / 1000;
       try {
         const { socket, bound } = await socksConnect({ proxy: req.proxy, target: req.target, auth: req.auth, localAddress: req.localAddress });
         track(req.id, socket);
-        return { local: local(socket), bound };
+        return { local: local(socket), at, bound };
       } catch (err) {
         if (err instanceof SocksError) return { failed: err.message, reply: err.reply ?? null };
         throw err;
@@ -132,7 +141,8 @@ async function handle(req: AgentRequest): Promise<Record<string, unknown>> {
       return {};
     }
     case 'end':
-      get(req.id).socket.end();
+      if (req.hex) get(req.id).socket.end(Buffer.from(req.hex, 'hex'));
+      else get(req.id).socket.end();
       return {};
     case 'recv': {
       const conn = get(req.id);

@@ -35,6 +35,8 @@ function serve(socket: net.Socket): void {
     command(socket, line, rest);
   };
   socket.on('data', onData);
+  // a client that closes without a command gets a close
+  socket.once('end', () => head.indexOf(0x0a) < 0 && socket.end());
 }
 
 function command(socket: net.Socket, line: string, rest: Buffer): void {

@@ -100,7 +100,7 @@ export class Agent {
   }
 
   /** Sends one request; resolves with the answer, rejects when the agent reports an error. */
-  async call<T extends Record<string, unknown> = Record<string, unknown>>(req: AgentRequest): Promise<T> {
+  async call<T extends object = Record<string, unknown>>(req: AgentRequest): Promise<T> {
     const seq = ++this.seq;
     const answer = new Promise<Result>((resolve) => this.pending.set(seq, resolve));
     this.program.process.stdin!.write(`${JSON.stringify({ seq, ...req })}\n`);

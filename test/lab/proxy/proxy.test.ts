@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { Agent, type NetnsProgram, startOrigin, startProxy } from '../../../prox
 import { addNetns, inNetns, ip, vethPair } from '../../../testbed/netns.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
 import { skipUnless } from '../../support/prereq.js';
-import { exchange, nstat, readLog, recordFor } from './support.js';
+import { type Opened, exchange, nstat, readLog, recordFor, recordWhere } from './support.js';
 
 /*
  * client ns  wlan0 198.18.1.2/24, 2001:2:0:1::2/64, 198.18.9.2/24 (outside --allow)
@@ -82,15 +83,15 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
   it('relays an IPv4 CONNECT both ways and logs the connection with exact byte counts', async () => {
     const started = Date.now() / 1000;
     const up = id();
-    const { local, bound } = await agent.call<{ local: string; bound: { host: string } }>({ op: 'socks', id: up, proxy: PROXY, target: ORIGIN });
-    expect(bound.host).toBe('198.19.0.1');
+    const conn = await agent.call<Opened & { bound: { host: string } }>({ op: 'socks', id: up, proxy: PROXY, target: ORIGIN });
+    expect(conn.bound.host).toBe('198.19.0.1');
     const upload = await agent.call<{ answer: string }>({ op: 'upload', id: up, bytes: 300_000 });
     expect(upload.answer).toBe(`300000 ${patternDigest(300_000)}`);
-    const record = await recordFor(logA, local);
+    const record = await recordFor(logA, conn);
     expect(record).toEqual({
       event: 'connection',
       id: expect.any(Number),
-      client: local,
+      client: conn.local,
       listen: '198.18.1.1:1080',
       target: ORIGIN,
       remote: '198.19.0.2:8080',
@@ -105,35 +106,35 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     expect(record.end).toBeLessThanOrEqual(Date.now() / 1000 + 0.01);
 
     const down = id();
-    const opened = await agent.call<{ local: string }>({ op: 'socks', id: down, proxy: PROXY, target: ORIGIN });
+    const opened = await agent.call<Opened>({ op: 'socks', id: down, proxy: PROXY, target: ORIGIN });
     const got = await agent.call<{ bytes: number; sha256: string }>({ op: 'download', id: down, bytes: 2_000_000 });
     expect(got).toMatchObject({ bytes: 2_000_000, sha256: patternDigest(2_000_000) });
     await agent.call({ op: 'close', id: down });
-    expect(await recordFor(logA, opened.local)).toMatchObject({ bytes: { up: 'SOURCE 2000000\n'.length, down: 2_000_000 }, close: 'target-end' });
+    expect(await recordFor(logA, opened)).toMatchObject({ bytes: { up: 'SOURCE 2000000\n'.length, down: 2_000_000 }, close: 'target-end' });
   });
 
   it('passes resets on in both directions and logs who reset', async () => {
     const fromTarget = id();
-    const t = await agent.call<{ local: string }>({ op: 'socks', id: fromTarget, proxy: PROXY, target: ORIGIN });
+    const t = await agent.call<Opened>({ op: 'socks', id: fromTarget, proxy: PROXY, target: ORIGIN });
     await agent.call({ op: 'send', id: fromTarget, hex: Buffer.from('RESET\n').toString('hex') });
     expect(await agent.call({ op: 'recv', id: fromTarget, min: 1e9, timeoutMs: 3000 })).toMatchObject({ state: 'reset', hex: '' });
-    expect(await recordFor(logA, t.local)).toMatchObject({ close: 'target-reset', bytes: { up: 6, down: 0 } });
+    expect(await recordFor(logA, t)).toMatchObject({ close: 'target-reset', bytes: { up: 6, down: 0 } });
 
     const fromClient = id();
-    const c = await agent.call<{ local: string }>({ op: 'socks', id: fromClient, proxy: PROXY, target: ORIGIN });
+    const c = await agent.call<Opened>({ op: 'socks', id: fromClient, proxy: PROXY, target: ORIGIN });
     await agent.call({ op: 'send', id: fromClient, hex: Buffer.from('ECHO\nabc').toString('hex') });
     expect(await agent.call({ op: 'recv', id: fromClient, min: 3, timeoutMs: 3000 })).toMatchObject({ hex: Buffer.from('abc').toString('hex') });
     await agent.call({ op: 'close', id: fromClient, reset: true });
-    expect(await recordFor(logA, c.local)).toMatchObject({ close: 'client-reset', bytes: { up: 8, down: 3 } });
+    expect(await recordFor(logA, c)).toMatchObject({ close: 'client-reset', bytes: { up: 8, down: 3 } });
   });
 
   it('serves IPv6 clients and IPv6 targets', async () => {
     const c = id();
-    const { local } = await agent.call<{ local: string }>({ op: 'socks', id: c, proxy: PROXY6, target: ORIGIN6 });
+    const conn = await agent.call<Opened>({ op: 'socks', id: c, proxy: PROXY6, target: ORIGIN6 });
     expect(await agent.call({ op: 'download', id: c, bytes: 100_000 })).toMatchObject({ bytes: 100_000, sha256: patternDigest(100_000) });
     await agent.call({ op: 'close', id: c });
-    expect(local).toMatch(/^\[2001:2:0:1::2\]:\d+$/);
-    expect(await recordFor(logA, local)).toMatchObject({
+    expect(conn.local).toMatch(/^\[2001:2:0:1::2\]:\d+$/);
+    expect(await recordFor(logA, conn)).toMatchObject({
       listen: '[2001:2:0:1::1]:1080',
       target: { host: '2001:2:0:2::2', port: 8080 },
       remote: '[2001:2:0:2::2]:8080',
@@ -143,22 +144,22 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
 
   it('resolves domain names from --hosts, for its own client and for curl --socks5-hostname', async () => {
     const c = id();
-    const { local } = await agent.call<{ local: string }>({ op: 'socks', id: c, proxy: PROXY, target: { host: 'Origin.MPLAB.test', port: 8080 } });
+    const conn = await agent.call<Opened>({ op: 'socks', id: c, proxy: PROXY, target: { host: 'Origin.MPLAB.test', port: 8080 } });
     expect(await agent.call({ op: 'download', id: c, bytes: 1000 })).toMatchObject({ bytes: 1000 });
     await agent.call({ op: 'close', id: c });
-    expect(await recordFor(logA, local)).toMatchObject({ target: { host: 'origin.mplab.test', port: 8080 }, remote: '198.19.0.2:8080' });
+    expect(await recordFor(logA, conn)).toMatchObject({ target: { host: 'origin.mplab.test', port: 8080 }, remote: '198.19.0.2:8080' });
 
     const v6 = id();
-    const six = await agent.call<{ local: string }>({ op: 'socks', id: v6, proxy: PROXY, target: { host: 'origin6.mplab.test', port: 8080 } });
+    const six = await agent.call<Opened>({ op: 'socks', id: v6, proxy: PROXY, target: { host: 'origin6.mplab.test', port: 8080 } });
     await agent.call({ op: 'download', id: v6, bytes: 10 });
-    expect(await recordFor(logA, six.local)).toMatchObject({ remote: '[2001:2:0:2::2]:8080' });
+    expect(await recordFor(logA, six)).toMatchObject({ remote: '[2001:2:0:2::2]:8080' });
 
     const curl = await inNetns(client, 'curl', ['-sS', '--socks5-hostname', '198.18.1.1:1080', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', 'http://origin.mplab.test:8080/bytes/123456']);
     expect(curl.stdout).toBe('200 123456');
 
     const unknown = await agent.call({ op: 'socks', id: id(), proxy: PROXY, target: { host: 'nowhere.mplab.test', port: 8080 } });
     expect(unknown).toMatchObject({ reply: 4 });
-    expect((await readLog(logA)).find((r) => r.target?.host === 'nowhere.mplab.test')).toMatchObject({ close: 'target-unreachable', remote: null });
+    expect(await recordWhere(logA, (r) => r.target?.host === 'nowhere.mplab.test')).toMatchObject({ close: 'target-unreachable', remote: null });
   });
 
   it('gives an MPTCP client (mptcpize) an MPTCP connection with a second subflow, seen in the log and in nstat', async () => {
@@ -166,7 +167,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     const mptcpAgent = await Agent.start(client, { mptcpize: true });
     try {
       const c = 'm1';
-      const { local } = await mptcpAgent.call<{ local: string }>({ op: 'socks', id: c, proxy: PROXY, target: ORIGIN });
+      const conn = await mptcpAgent.call<Opened>({ op: 'socks', id: c, proxy: PROXY, target: ORIGIN });
       await mptcpAgent.call({ op: 'send', id: c, hex: Buffer.from('ECHO\n').toString('hex') });
       // wait until the client's path manager has joined the second subflow (kernel counters), then end
       const deadline = Date.now() + 5000;
@@ -181,7 +182,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
       const grew = (name: string): number => (after.get(name) ?? 0) - (before.get(name) ?? 0);
       expect(grew('MPTcpExtMPCapableSYNRX')).toBeGreaterThanOrEqual(1);
       expect(grew('MPTcpExtMPJoinSynRx')).toBeGreaterThanOrEqual(1);
-      expect(await recordFor(logA, local)).toMatchObject({ mptcp: { subflows: 2, fallback: false }, close: 'client-end' });
+      expect(await recordFor(logA, conn)).toMatchObject({ mptcp: { subflows: 2, fallback: false }, close: 'client-end' });
     } finally {
       await mptcpAgent.stop();
     }
@@ -191,7 +192,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     const got = await exchange(agent, id(), { ...PROXY, localAddress: '198.18.9.2' }, ['05 01 00', '05 01 00 01 c6130002 1f90']);
     expect(got.hex).toBe('');
     expect(got.state).not.toBe('open');
-    expect(await recordFor(logA, got.local)).toMatchObject({ event: 'refused', close: 'not-allowed', target: null, remote: null, bytes: { up: 0, down: 0 } });
+    expect(await recordFor(logA, got)).toMatchObject({ event: 'refused', close: 'not-allowed', target: null, remote: null, bytes: { up: 0, down: 0 } });
   });
 
   it('answers malformed and hostile requests with the protocol\'s error reply, logs each, and keeps serving', async () => {
@@ -220,7 +221,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     for (const [i, c] of cases.entries()) {
       const got = results[i];
       expect({ name: c.name, reply: got.hex, closed: got.state !== 'open' }).toEqual({ name: c.name, reply: c.reply.replace(/\s+/g, ''), closed: true });
-      const record = await recordFor(logA, got.local);
+      const record = await recordFor(logA, got);
       expect({ name: c.name, close: record.close, remote: record.remote }).toEqual({ name: c.name, close: c.close, remote: null });
       if (c.target) expect(record.target).toEqual(c.target);
     }
@@ -230,11 +231,22 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     // method choice, then the reply (bound 198.19.0.1 and some port), then the origin's 5 bytes
     expect(pipelined.hex).toMatch(new RegExp(`^050005000001c6130001[0-9a-f]{4}${PATTERN.subarray(0, 5).toString('hex')}$`));
 
+    // the same with the FIN right behind, all there at the proxy's first read (as `printf ... | socat`
+    // does): still served, the FIN passed on after the data
+    const answer = Buffer.from(`3 ${createHash('sha256').update('abc').digest('hex')}\n`).toString('hex');
+    const finished = await exchange(agent, id(), PROXY, [`${greeting} 05 01 00 01 c6130002 1f90 ${Buffer.from('SINK\nabc').toString('hex')}`], { atOnce: true });
+    expect(finished.hex).toMatch(new RegExp(`^050005000001c6130001[0-9a-f]{4}${answer}$`));
+    expect(await recordFor(logA, finished)).toMatchObject({ close: 'client-end', bytes: { up: 8, down: answer.length / 2 } });
+    // and a request with the FIN and nothing else: connected, the FIN passed on, the origin's FIN back
+    const bare = await exchange(agent, id(), PROXY, [`${greeting} 05 01 00 01 c6130002 1f90`], { atOnce: true });
+    expect(bare).toMatchObject({ hex: expect.stringMatching(/^050005000001c6130001[0-9a-f]{4}$/), state: 'ended' });
+    expect(await recordFor(logA, bare)).toMatchObject({ close: 'client-end', remote: '198.19.0.2:8080', bytes: { up: 0, down: 0 } });
+
     // random garbage: every connection gets a line, the proxy lives on
     const junk = await Promise.all(
       Array.from({ length: 30 }, (_, n) => exchange(agent, id(), PROXY, [Buffer.from(Array.from({ length: 1 + ((n * 37) % 300) }, () => Math.floor(Math.random() * 256))).toString('hex')], { end: true })),
     );
-    for (const j of junk) expect(CLOSE_REASONS).toContain((await recordFor(logA, j.local)).close);
+    for (const j of junk) expect(CLOSE_REASONS).toContain((await recordFor(logA, j)).close);
     const c = id();
     await agent.call({ op: 'socks', id: c, proxy: PROXY, target: ORIGIN });
     expect(await agent.call({ op: 'download', id: c, bytes: 1000 })).toMatchObject({ bytes: 1000, sha256: patternDigest(1000) });
@@ -245,40 +257,40 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     const fds = async (): Promise<number> => (await readdir(`/proc/${pid}/fd`)).length;
     const before = await fds();
     const conns = Array.from({ length: 200 }, () => id());
-    const opened = await Promise.all(conns.map((c) => agent.call<{ local: string }>({ op: 'socks', id: c, proxy: PROXY, target: ORIGIN })));
+    const opened = await Promise.all(conns.map((c) => agent.call<Opened>({ op: 'socks', id: c, proxy: PROXY, target: ORIGIN })));
     const got = await Promise.all(conns.map((c, i) => agent.call<{ bytes: number; sha256: string }>({ op: 'download', id: c, bytes: 10_000 + i })));
     got.forEach((g, i) => expect(g).toMatchObject({ bytes: 10_000 + i, sha256: patternDigest(10_000 + i) }));
     await Promise.all(conns.map((c) => agent.call({ op: 'close', id: c })));
-    for (const [i, o] of opened.entries()) expect(await recordFor(logA, o.local)).toMatchObject({ bytes: { down: 10_000 + i }, close: 'target-end' });
+    for (const [i, o] of opened.entries()) expect(await recordFor(logA, o)).toMatchObject({ bytes: { down: 10_000 + i }, close: 'target-end' });
     // (earlier tests may still have had connections lingering when "before" was counted)
     expect(await fds()).toBeLessThanOrEqual(before);
   });
 
   it('checks username and password when --auth is set', async () => {
     const c = id();
-    const ok = await agent.call<{ local: string }>({ op: 'socks', id: c, proxy: LIMITED, target: ORIGIN, auth: AUTH });
+    const ok = await agent.call<Opened>({ op: 'socks', id: c, proxy: LIMITED, target: ORIGIN, auth: AUTH });
     expect(await agent.call({ op: 'download', id: c, bytes: 5000 })).toMatchObject({ bytes: 5000 });
     await agent.call({ op: 'close', id: c });
-    expect(await recordFor(logB, ok.local)).toMatchObject({ bytes: { down: 5000 }, close: 'target-end' });
+    expect(await recordFor(logB, ok)).toMatchObject({ bytes: { down: 5000 }, close: 'target-end' });
 
     const wrong = await exchange(agent, id(), LIMITED, ['05 01 02', Buffer.from([1, 5, ...Buffer.from('mplab'), 6, ...Buffer.from('s3cr:E')]).toString('hex')]);
     expect(wrong.hex).toBe('05020101');
-    expect(await recordFor(logB, wrong.local)).toMatchObject({ close: 'auth-failed', target: null });
+    expect(await recordFor(logB, wrong)).toMatchObject({ close: 'auth-failed', target: null });
     const none = await exchange(agent, id(), LIMITED, ['05 01 00']);
     expect(none.hex).toBe('05ff');
-    expect(await recordFor(logB, none.local)).toMatchObject({ close: 'auth-failed' });
+    expect(await recordFor(logB, none)).toMatchObject({ close: 'auth-failed' });
   });
 
   it('enforces the connection limit, the idle timeout, the handshake timeout and the connect timeout', async () => {
     const held = [id(), id()];
-    const opened = [];
+    const opened: Opened[] = [];
     for (const h of held) {
-      opened.push(await agent.call<{ local: string }>({ op: 'socks', id: h, proxy: LIMITED, target: ORIGIN, auth: AUTH }));
+      opened.push(await agent.call<Opened>({ op: 'socks', id: h, proxy: LIMITED, target: ORIGIN, auth: AUTH }));
       await agent.call({ op: 'send', id: h, hex: Buffer.from('ECHO\n').toString('hex') });
     }
     const third = await exchange(agent, id(), LIMITED, ['05 01 02']);
     expect(third.hex).toBe('');
-    expect(await recordFor(logB, third.local)).toMatchObject({ event: 'connection', close: 'limit', target: null });
+    expect(await recordFor(logB, third)).toMatchObject({ event: 'connection', close: 'limit', target: null });
 
     // both held connections go quiet: the proxy closes them after 1.5 s
     const t0 = Date.now();
@@ -287,31 +299,31 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
       expect(got.state).toBe('ended');
     }
     expect(Date.now() - t0).toBeGreaterThan(1000);
-    for (const o of opened) expect(await recordFor(logB, o.local)).toMatchObject({ close: 'idle-timeout', remote: '198.19.0.2:8080' });
+    for (const o of opened) expect(await recordFor(logB, o)).toMatchObject({ close: 'idle-timeout', remote: '198.19.0.2:8080' });
 
     // a greeting that never completes is closed after the 1 s handshake timeout
     const stalled = await exchange(agent, id(), LIMITED, ['05 02 02'], { waitMs: 4000 });
     expect(stalled.state).toBe('ended');
-    expect(await recordFor(logB, stalled.local)).toMatchObject({ close: 'idle-timeout', target: null });
+    expect(await recordFor(logB, stalled)).toMatchObject({ close: 'idle-timeout', target: null });
 
     // an address on the origin's link that nobody answers ARP for: connect times out after 1 s
     const started = Date.now();
     const silent = await agent.call({ op: 'socks', id: id(), proxy: LIMITED, target: { host: '198.19.0.99', port: 80 }, auth: AUTH });
     expect(silent).toMatchObject({ reply: 4 });
     expect(Date.now() - started).toBeLessThan(2500);
-    expect((await readLog(logB)).find((r) => r.target?.host === '198.19.0.99')).toMatchObject({ close: 'target-unreachable', remote: null });
+    expect(await recordWhere(logB, (r) => r.target?.host === '198.19.0.99')).toMatchObject({ close: 'target-unreachable', remote: null });
   });
 
   it('closes open connections on SIGTERM, logs them with close "shutdown" and exits 0', async () => {
     const c = id();
-    const { local } = await agent.call<{ local: string }>({ op: 'socks', id: c, proxy: PROXY, target: ORIGIN });
+    const conn = await agent.call<Opened>({ op: 'socks', id: c, proxy: PROXY, target: ORIGIN });
     await agent.call({ op: 'send', id: c, hex: Buffer.from('ECHO\nhello').toString('hex') });
     expect(await agent.call({ op: 'recv', id: c, min: 5, timeoutMs: 3000 })).toMatchObject({ hex: Buffer.from('hello').toString('hex') });
     await proxyA.stop('SIGTERM');
     const result = await proxyA.process;
     expect(result.exitCode).toBe(0);
     expect(proxyA.stdout.at(-1)).toMatch(/"event":"stopped"/);
-    expect(await recordFor(logA, local, 100)).toMatchObject({ close: 'shutdown', bytes: { up: 'ECHO\nhello'.length, down: 5 } });
+    expect(await recordFor(logA, conn, 100)).toMatchObject({ close: 'shutdown', bytes: { up: 'ECHO\nhello'.length, down: 5 } });
     const lines = await readLog(logA);
     expect(new Set(lines.map((r) => r.id)).size).toBe(lines.length);
   });

@@ -291,7 +291,7 @@ class Session {
     const deadline = Date.now() + config.connectTimeoutMs;
     let addresses: string[];
     try {
-      addresses = await config.resolve(request.host);
+      addresses = await withDeadline(config.resolve(request.host), config.connectTimeoutMs, () => new ResolveError(request.host, 'ETIMEDOUT'));
     } catch (err) {
       const code = err instanceof ResolveError ? err.code : String(err);
       return this.reject('target-unreachable', `cannot resolve ${request.host}: ${code}`, encodeReply(Reply.hostUnreachable));
@@ -353,7 +353,7 @@ class Session {
     } else if (this.phase === 'closing') {
       this.socket.destroy();
     } else {
-      // a FIN before the request was complete (or before the target answered)
+      // a FIN before the request was complete
       this.reject('socks-error', `client closed during ${this.phase} (truncated)`, this.phase === 'request' ? encodeReply(Reply.generalFailure) : undefined);
     }
   }
@@ -441,6 +441,13 @@ function connectFailure(code: string | undefined): [CloseReason, ReplyCode] {
     default:
       return ['target-unreachable', Reply.generalFailure];
   }
+}
+
+/** The promise's value, or the error `late()` makes if it takes longer than `ms`. */
+function withDeadline<T>(promise: Promise<T>, ms: number, late: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(late()), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A plain TCP connection to ip:port, or an error (code ETIMEDOUT after `timeoutMs`). */

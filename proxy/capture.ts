@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { UserError } from '../common/errors.js';
 import { log } from '../common/log.js';
 
@@ -79,6 +80,7 @@ function tcpdumpMessages(stderr: string): string[] {
     .filter((l) => l && !/^tcpdump: (listening on|verbose output suppressed)/.test(l) && !/^\d+ packets? (captured|received by filter|dropped by)/.test(l));
 }
 
+const execFileP = promisify(execFile);
 const logFileOf = (pcap: string): string => `${pcap}.log`;
 
 interface Launched {
@@ -229,7 +231,10 @@ export interface CaptureSetOptions {
   /** names the files: NAME.pcap for one interface, NAME-IFACE.pcap for several; [A-Za-z0-9_.-] */
   name: string;
   netns?: string;
-  /** interfaces to capture on, one tcpdump (and one file) each; default ["any"] */
+  /**
+   * interfaces to capture on, one tcpdump (and one file) each; default ["any"] (one file for all,
+   * Linux cooked headers); ["all"] means every interface of the namespace but lo, one file each
+   */
   ifaces?: string[];
   snaplen?: number;
   filter?: string;
@@ -256,7 +261,9 @@ export function captureFiles(dir: string, name: string, ifaces: string[]): strin
 
 export async function startCaptureSet(opts: CaptureSetOptions): Promise<CaptureSet> {
   if (!NAME.test(opts.name)) throw new UserError(`capture name ${JSON.stringify(opts.name)}: expected letters, digits, "_", "." or "-"`);
-  const ifaces = opts.ifaces?.length ? opts.ifaces : ['any'];
+  let ifaces = opts.ifaces?.length ? opts.ifaces : ['any'];
+  if (ifaces.length === 1 && ifaces[0] === 'all') ifaces = await interfacesOf(opts.netns);
+  if (ifaces.length === 0) throw new UserError(`no interfaces to capture on${opts.netns ? ` in ${opts.netns}` : ''} (all but lo)`);
   if (new Set(ifaces).size !== ifaces.length) throw new UserError(`interfaces ${ifaces.join(',')}: each may appear once`);
   const manifest = manifestPath(opts.dir, opts.name);
   const previous = await readManifest(manifest).catch(() => undefined);
@@ -328,6 +335,12 @@ export async function stopCaptureSet(manifest: string, launched?: Launched[]): P
     else logger.info({ file: c.file, captured: c.captured }, 'capture stopped');
   }
   return state;
+}
+
+/** The interfaces of a namespace (or of this host), lo left out. */
+export async function interfacesOf(netns?: string): Promise<string[]> {
+  const { stdout } = await execFileP('ip', [...(netns ? ['-n', netns] : []), '-j', 'link', 'show']);
+  return (JSON.parse(stdout) as { ifname: string }[]).map((link) => link.ifname).filter((name) => name !== 'lo');
 }
 
 export async function readManifest(file: string): Promise<CaptureManifest> {

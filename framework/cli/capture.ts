@@ -22,7 +22,7 @@ export function registerCapture(program: Command): void {
     .argument('<name>', 'the capture\'s name (letters, digits, "_", "." and "-"), e.g. a test id')
     .requiredOption('--dir <dir>', 'folder for the pcap files and the manifest')
     .option('--netns <name>', 'capture inside this network namespace')
-    .option('--iface <ifaces>', 'interfaces, comma-separated, one file each; "any" for all in one file (Linux cooked headers)', 'any')
+    .option('--iface <ifaces>', 'interfaces, comma-separated, one file each; "all": every interface but lo, one file each; "any": all in one file (Linux cooked headers)', 'any')
     .option('--snaplen <bytes>', 'bytes kept of each packet (TCP/MPTCP headers fit in the default)', String(DEFAULT_SNAPLEN))
     .option('--buffer <KiB>', 'kernel capture buffer per interface; larger drops less under bursts', String(DEFAULT_BUFFER_KIB))
     .option('--filter <expression>', 'a BPF filter, e.g. "tcp port 1080"')

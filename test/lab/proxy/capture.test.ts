@@ -73,6 +73,12 @@ describe.skipIf(skipUnless({ root: true, commands: ['tcpdump', 'ping', 'ip'] }))
     await expect(set.stop()).rejects.toThrow(/already stopped/);
   });
 
+  it('expands "all" to every interface of the namespace but lo', async () => {
+    const set = await startCaptureSet({ dir, name: 'every', netns: b, ifaces: ['all'] });
+    expect(set.files).toEqual([join(dir, 'every.pcap')]);
+    expect((await set.stop()).captures.map((c) => c.iface)).toEqual(['vb']);
+  });
+
   it('reports the packets the kernel dropped when tcpdump cannot keep up', async () => {
     // a 4 KiB capture buffer (about two packets: 1 KiB is too small for libpcap's ring), whole
     // packets, and a ping flood in bursts of 64: the kernel must drop

@@ -99,6 +99,15 @@ async function main(): Promise<void> {
   let mptcpAgent: Agent | undefined;
   let microsocks: ReturnType<typeof execa> | undefined;
   const load = { before: loadavg(), after: [0, 0, 0] };
+  // interrupted (a terminal's Ctrl-C reaches npm too, which may signal again): deleting the
+  // namespaces also ends every program still running in them
+  let cleaning = false;
+  const interrupted = (): void => {
+    if (cleaning) return;
+    cleaning = true;
+    void Promise.all([CLIENT, PROXY_NS, ORIGIN_NS].map((ns) => deleteNetns(ns))).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', interrupted).on('SIGTERM', interrupted);
   try {
     await buildPath();
     programs.push(await startOrigin(ORIGIN_NS, [`${ORIGIN.host}:${ORIGIN.port}`]));

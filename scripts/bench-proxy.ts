@@ -1,5 +1,5 @@
 /**
- * npm run bench:proxy -- [--rounds N] [--megabytes N] [--pings N]
+ * npm run bench:proxy -- [--rounds N] [--megabytes N] [--pings N] [--capture]
  *
  * Throughput and added round-trip time of mplab's SOCKS5 proxy against microsocks, side by side on
  * one path in one run: client namespace -> proxy namespace -> origin namespace over veths (offloads
@@ -10,9 +10,12 @@
  * relay half-closed connections. Needs root (namespaces) and microsocks.
  */
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
+import { startCaptureSet } from '../proxy/capture.js';
 import { Agent, type NetnsProgram, startInNetns, startOrigin, startProxy } from '../proxy/testkit/remote.js';
 import { addNetns, deleteNetns, ip, listNetns, sysctl, vethPair } from '../testbed/netns.js';
 
@@ -21,6 +24,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     megabytes: { type: 'string', default: '400' },
     pings: { type: 'string', default: '2000' },
+    /** tcpdump on the proxy namespace's interfaces during the whole run: its drop counters at these rates */
+    capture: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
   let agent: Agent | undefined;
   let mptcpAgent: Agent | undefined;
   let microsocks: ReturnType<typeof execa> | undefined;
+  let captureDir: string | undefined;
   const load = { before: loadavg(), after: [0, 0, 0] };
   // interrupted (a terminal's Ctrl-C reaches npm too, which may signal again): deleting the
   // namespaces also ends every program still running in them
@@ -129,6 +135,8 @@ async function main(): Promise<void> {
     }
     const pids: Record<Way, number | undefined> = { direct: undefined, mplab: mplabPid, microsocks: microsocks.pid, 'mplab-mptcp': mplabPid };
 
+    if (values.capture) captureDir = await mkdtemp(join(tmpdir(), 'mplab-bench-proxy-'));
+    const capture = captureDir ? await startCaptureSet({ dir: captureDir, name: 'proxy', netns: PROXY_NS, ifaces: ['all'] }) : undefined;
     const samples = Object.fromEntries(WAYS.map((w) => [w, { downMbps: [], upMbps: [], rttUs: [], cpuSecondsPerGB: [] }])) as unknown as Record<Way, Sample>;
     let n = 0;
     for (let round = 1; round <= ROUNDS; round++) {
@@ -166,7 +174,11 @@ async function main(): Promise<void> {
       }
     }
     load.after = loadavg();
+    const captured = await capture?.stop();
     report(samples, load);
+    for (const c of captured?.captures ?? []) {
+      process.stdout.write(`capture on the proxy's ${c.iface} (snaplen ${captured!.snaplen}): ${c.captured} packets captured, ${c.droppedByKernel} dropped by the kernel\n`);
+    }
   } finally {
     await agent?.stop().catch(() => {});
     await mptcpAgent?.stop().catch(() => {});
@@ -174,6 +186,7 @@ async function main(): Promise<void> {
     await microsocks?.catch(() => {});
     for (const p of programs.reverse()) await p.stop().catch(() => {});
     for (const ns of [CLIENT, PROXY_NS, ORIGIN_NS]) await deleteNetns(ns);
+    if (captureDir) await rm(captureDir, { recursive: true, force: true });
   }
 }
 

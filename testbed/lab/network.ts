@@ -23,11 +23,18 @@ async function noReversePathFilter(netns: string): Promise<void> {
   await sysctl(netns, 'net.ipv4.conf.default.rp_filter', 0);
 }
 
+/** The lab is IPv4 only: no IPv6 router solicitations or DAD packets in the links and captures. */
+async function noIpv6(netns: string): Promise<void> {
+  await sysctl(netns, 'net.ipv6.conf.all.disable_ipv6', 1);
+  await sysctl(netns, 'net.ipv6.conf.default.disable_ipv6', 1);
+}
+
 export async function createNamespaces(plan: LabPlan): Promise<void> {
   const all = [plan.netns.links, plan.netns.proxy, plan.netns.origin, ...plan.phones.map((p) => p.netns)];
   for (const ns of all) {
     await addNetns(ns);
     await noReversePathFilter(ns);
+    await noIpv6(ns);
   }
   await forwardingRouter(plan.netns.links);
   await forwardingRouter(plan.netns.proxy);

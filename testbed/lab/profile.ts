@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { at, checkKeys, isObject, NO_SHAPING, ParamError, parsePartialDirection, withDefaults, type DirectionParams, type Where } from '../link/params.js';
+import { at, checkKeys, Found, isObject, NO_SHAPING, ParamError, parsePartialDirection, withDefaults, type DirectionParams, type Where } from '../link/params.js';
 import { readTrace, TraceError } from '../link/trace.js';
 import { LINK_KINDS, type LinkKind } from './plan.js';
 
@@ -81,7 +81,7 @@ function checkTrace(file: string, where: Where): void {
   try {
     readTrace(file);
   } catch (err) {
-    if (err instanceof TraceError) throw new ParamError(where, 'a readable Mahimahi trace', err.message);
+    if (err instanceof TraceError) throw new ParamError(where, 'a readable Mahimahi trace', new Found(err.message));
     throw err;
   }
 }
@@ -147,13 +147,13 @@ export function loadProfile(file = DEFAULT_PROFILE): LabProfile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ParamError({ file: path, field: '(file)' }, 'a readable profile file', (err as Error).message);
+    throw new ParamError({ file: path, field: '(file)' }, 'a readable profile file', new Found((err as Error).message));
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ParamError({ file: path, field: '(file)' }, 'valid JSON', (err as Error).message);
+    throw new ParamError({ file: path, field: '(file)' }, 'valid JSON', new Found((err as Error).message));
   }
   return parseProfile(value, path);
 }

@@ -58,7 +58,13 @@ export class ParamError extends Error {
   }
 }
 
+/** What was found, described in words (printed as is, not as a JSON value). */
+export class Found {
+  constructor(readonly text: string) {}
+}
+
 function describe(value: unknown): string {
+  if (value instanceof Found) return value.text;
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;

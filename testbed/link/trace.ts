@@ -22,7 +22,7 @@ export class TraceError extends Error {
     readonly line: number,
     message: string,
   ) {
-    super(`${file}: line ${line}: ${message}`);
+    super(line > 0 ? `${file}: line ${line}: ${message}` : `${file}: ${message}`);
     this.name = 'TraceError';
   }
 }

@@ -34,6 +34,8 @@ export interface OriginOptions {
 }
 
 export interface Origin {
+  /** the ports actually bound (useful with port 0): HTTP ports in order, then messaging */
+  ports: { http: number[]; messaging: number };
   close(): Promise<void>;
 }
 
@@ -264,7 +266,9 @@ export async function startOrigin(options: OriginOptions): Promise<Origin> {
   });
   await listen(messaging, options.host, options.messagingPort, mptcp);
   servers.push(messaging);
+  const port = (s: net.Server): number => (s.address() as net.AddressInfo).port;
   return {
+    ports: { http: servers.slice(0, -1).map(port), messaging: port(messaging) },
     close: async () => {
       for (const socket of chats) socket.destroy();
       await Promise.all(

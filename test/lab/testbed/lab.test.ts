@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,6 +37,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'curl', 'mptcpize', 'n
   afterAll(async () => {
     await labDown(name);
     await removeOwnTestNamespaces();
+    rmSync(runDir, { recursive: true, force: true });
   });
 
   const setLink = (kind: 'wifi' | 'cellular', up: object, down: object = up) => labLink(name, phone.name, kind, { up, down, outage: false });

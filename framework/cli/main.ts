@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError, errorMessage } from '../../common/errors.js';
 import { rootLogger, setLogLevel } from '../../common/log.js';
 import { registerAnalyze } from './analyze.js';
+import { registerCapture } from './capture.js';
 import { registerDevices } from './devices.js';
 import { registerLab } from './lab.js';
 import { registerProxy } from './proxy.js';
@@ -22,6 +23,7 @@ const program = new Command('mplab')
 registerAnalyze(program);
 registerLab(program);
 registerProxy(program);
+registerCapture(program);
 registerDevices(program);
 
 try {

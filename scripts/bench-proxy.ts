@@ -1,0 +1,197 @@
+/**
+ * npm run bench:proxy -- [--rounds N] [--megabytes N] [--pings N]
+ *
+ * Throughput and added round-trip time of mplab's SOCKS5 proxy against microsocks, side by side on
+ * one path in one run: client namespace -> proxy namespace -> origin namespace over veths (offloads
+ * off, as in the lab). The client is the testkit agent (its own SOCKS5 client code); the origin is
+ * the testkit origin. "direct" is the same path with the proxy namespace routing instead of relaying.
+ * Rounds interleave the three ways so that a burst of load elsewhere hits them alike; medians are
+ * printed. Uploads end with the origin's answer, not the client's FIN, because microsocks does not
+ * relay half-closed connections. Needs root (namespaces) and microsocks.
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { Agent, type NetnsProgram, startInNetns, startOrigin, startProxy } from '../proxy/testkit/remote.js';
+import { addNetns, deleteNetns, ip, listNetns, sysctl, vethPair } from '../testbed/netns.js';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    megabytes: { type: 'string', default: '400' },
+    pings: { type: 'string', default: '2000' },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const BYTES = Number(values.megabytes) * 1e6;
+const PINGS = Number(values.pings);
+
+const BENCH_PREFIX = 'mplabpbench';
+const PREFIX = `${BENCH_PREFIX}${process.pid}-`;
+const CLIENT = `${PREFIX}c`;
+const PROXY_NS = `${PREFIX}p`;
+const ORIGIN_NS = `${PREFIX}o`;
+const ORIGIN = { host: '198.19.0.2', port: 8080 };
+const MPLAB = { host: '198.18.1.1', port: 1080 };
+const MICROSOCKS = { host: '198.18.1.1', port: 1081 };
+
+/** "mplab-mptcp": the same proxy with an MPTCP client (mptcpize), for information; the goals compare TCP clients */
+type Way = 'direct' | 'mplab' | 'microsocks' | 'mplab-mptcp';
+const WAYS: Way[] = ['direct', 'mplab', 'microsocks', 'mplab-mptcp'];
+
+interface Sample {
+  downMbps: number[];
+  upMbps: number[];
+  rttUs: number[];
+  cpuSecondsPerGB: number[];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** user + system CPU seconds of a process so far (/proc/PID/stat fields 14 and 15). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Namespaces of earlier runs of this benchmark that died: named exactly like ours, with a pid that is gone. */
+async function removeDeadBenchNamespaces(): Promise<void> {
+  for (const name of await listNetns(BENCH_PREFIX)) {
+    const match = /^mplabpbench(\d+)-[cpo]$/.exec(name);
+    if (!match) continue;
+    try {
+      process.kill(Number(match[1]), 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') await deleteNetns(name);
+    }
+  }
+}
+
+async function buildPath(): Promise<void> {
+  for (const ns of [CLIENT, PROXY_NS, ORIGIN_NS]) await addNetns(ns);
+  await vethPair({ netns: CLIENT, ifname: 'wlan0', cidr: '198.18.1.2/24' }, { netns: PROXY_NS, ifname: 'c1', cidr: '198.18.1.1/24' });
+  await vethPair({ netns: PROXY_NS, ifname: 'o1', cidr: '198.19.0.1/24' }, { netns: ORIGIN_NS, ifname: 'eth0', cidr: '198.19.0.2/24' });
+  // for "direct": the proxy namespace routes between the two links
+  await sysctl(PROXY_NS, 'net.ipv4.ip_forward', 1);
+  await ip(CLIENT, ['route', 'add', '198.19.0.0/24', 'via', '198.18.1.1']);
+  await ip(ORIGIN_NS, ['route', 'add', '198.18.1.0/24', 'via', '198.19.0.1']);
+}
+
+async function open(agent: Agent, way: Way, id: string): Promise<void> {
+  if (way === 'direct') await agent.call({ op: 'open', id, host: ORIGIN.host, port: ORIGIN.port });
+  else {
+    const answer = await agent.call<{ failed?: string }>({ op: 'socks', id, proxy: way === 'microsocks' ? MICROSOCKS : MPLAB, target: ORIGIN });
+    if (answer.failed) throw new Error(`${way}: ${answer.failed}`);
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench:proxy needs root (it creates network namespaces)');
+  await removeDeadBenchNamespaces();
+  const programs: NetnsProgram[] = [];
+  let agent: Agent | undefined;
+  let mptcpAgent: Agent | undefined;
+  let microsocks: ReturnType<typeof execa> | undefined;
+  const load = { before: loadavg(), after: [0, 0, 0] };
+  try {
+    await buildPath();
+    programs.push(await startOrigin(ORIGIN_NS, [`${ORIGIN.host}:${ORIGIN.port}`]));
+    const mplab = await startProxy(PROXY_NS, ['--listen', `${MPLAB.host}:${MPLAB.port}`, '--allow', '198.18.1.0/24'], { env: { MPLAB_LOG_LEVEL: 'warn' } });
+    programs.push(mplab);
+    const mplabPid = (JSON.parse(mplab.stdout.find((l) => l.includes('"listening"'))!) as { pid: number }).pid;
+    microsocks = execa('ip', ['netns', 'exec', PROXY_NS, 'microsocks', '-i', MICROSOCKS.host, '-p', String(MICROSOCKS.port)], { reject: false, stdout: 'ignore', stderr: 'ignore' });
+    agent = await Agent.start(CLIENT);
+    mptcpAgent = await Agent.start(CLIENT, { mptcpize: true });
+    for (let tries = 0; ; tries++) {
+      try {
+        await open(agent, 'microsocks', 'probe');
+        await agent.call({ op: 'close', id: 'probe' });
+        break;
+      } catch (err) {
+        if (tries > 50) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const pids: Record<Way, number | undefined> = { direct: undefined, mplab: mplabPid, microsocks: microsocks.pid, 'mplab-mptcp': mplabPid };
+
+    const samples = Object.fromEntries(WAYS.map((w) => [w, { downMbps: [], upMbps: [], rttUs: [], cpuSecondsPerGB: [] }])) as unknown as Record<Way, Sample>;
+    let n = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      // rotate the order each round so no way always goes first
+      const order = WAYS.map((_, i) => WAYS[(i + round) % WAYS.length]);
+      for (const way of order) {
+        const s = samples[way];
+        const client = way === 'mplab-mptcp' ? mptcpAgent : agent;
+        const cpu0 = cpuSeconds(pids[way]);
+        let id = `d${++n}`;
+        await open(client, way, id);
+        const down = await client.call<{ bytes: number; seconds: number }>({ op: 'download', id, bytes: BYTES, digest: false });
+        if (down.bytes !== BYTES) throw new Error(`${way}: downloaded ${down.bytes} of ${BYTES} bytes`);
+        await client.call({ op: 'close', id });
+        s.downMbps.push((down.bytes * 8) / down.seconds / 1e6);
+
+        id = `u${++n}`;
+        await open(client, way, id);
+        const up = await client.call<{ answer: string; seconds: number }>({ op: 'upload', id, bytes: BYTES, halfClose: false });
+        if (up.answer !== String(BYTES)) throw new Error(`${way}: the origin answered ${JSON.stringify(up.answer)} to the upload`);
+        await client.call({ op: 'close', id });
+        s.upMbps.push((BYTES * 8) / up.seconds / 1e6);
+        s.cpuSecondsPerGB.push((cpuSeconds(pids[way]) - cpu0) / ((2 * BYTES) / 1e9));
+
+        id = `e${++n}`;
+        await open(client, way, id);
+        await client.call({ op: 'send', id, hex: Buffer.from('ECHO\n').toString('hex') });
+        await client.call({ op: 'pingpong', id, count: 100, size: 64 }); // warm-up
+        const pp = await client.call<{ rttsMs: number[] }>({ op: 'pingpong', id, count: PINGS, size: 64 });
+        await client.call({ op: 'close', id });
+        s.rttUs.push(median(pp.rttsMs) * 1000);
+        process.stderr.write(
+          `round ${round} ${way.padEnd(11)} down ${s.downMbps.at(-1)!.toFixed(0)} Mbit/s, up ${s.upMbps.at(-1)!.toFixed(0)} Mbit/s, RTT ${s.rttUs.at(-1)!.toFixed(1)} us\n`,
+        );
+      }
+    }
+    load.after = loadavg();
+    report(samples, load);
+  } finally {
+    await agent?.stop().catch(() => {});
+    await mptcpAgent?.stop().catch(() => {});
+    microsocks?.kill('SIGTERM');
+    await microsocks?.catch(() => {});
+    for (const p of programs.reverse()) await p.stop().catch(() => {});
+    for (const ns of [CLIENT, PROXY_NS, ORIGIN_NS]) await deleteNetns(ns);
+  }
+}
+
+function report(samples: Record<Way, Sample>, load: { before: number[]; after: number[] }): void {
+  const m = (way: Way, key: keyof Sample): number => median(samples[way][key]);
+  const fmt = (x: number, digits = 0): string => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+  const lines = [
+    `bench:proxy: ${ROUNDS} rounds, ${BYTES / 1e6} MB each way per transfer, ${PINGS} round trips of 64 bytes; medians`,
+    `load average before ${load.before.map((x) => x.toFixed(2)).join(' ')}, after ${load.after.map((x) => x.toFixed(2)).join(' ')} (2 cores)`,
+    '',
+    'way           download Mbit/s   upload Mbit/s   RTT us   added RTT us   proxy CPU s/GB',
+  ];
+  for (const way of WAYS) {
+    const added = way === 'direct' ? NaN : m(way, 'rttUs') - m('direct', 'rttUs');
+    lines.push(
+      `${way.padEnd(12)} ${fmt(m(way, 'downMbps')).padStart(17)} ${fmt(m(way, 'upMbps')).padStart(15)} ${fmt(m(way, 'rttUs'), 1).padStart(8)} ${fmt(added, 1).padStart(14)} ${fmt(m(way, 'cpuSecondsPerGB'), 2).padStart(16)}`,
+    );
+  }
+  const ratioDown = m('mplab', 'downMbps') / m('microsocks', 'downMbps');
+  const ratioUp = m('mplab', 'upMbps') / m('microsocks', 'upMbps');
+  const addedMs = (m('mplab', 'rttUs') - m('direct', 'rttUs')) / 1000;
+  lines.push(
+    '',
+    `throughput mplab/microsocks: download ${(100 * ratioDown).toFixed(0)}%, upload ${(100 * ratioUp).toFixed(0)}% (goal at least 80%: ${Math.min(ratioDown, ratioUp) >= 0.8 ? 'met' : 'NOT met'})`,
+    `added RTT through mplab: ${addedMs.toFixed(3)} ms (goal under 0.5 ms: ${addedMs < 0.5 ? 'met' : 'NOT met'})`,
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+await main();

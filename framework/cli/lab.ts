@@ -26,12 +26,13 @@ export function registerLab(program: Command): void {
     .addOption(new Option('--mode <mode>', 'MPTCP mode of every phone (overrides the profile)').choices([...MODES]))
     .addOption(new Option('--default-route <link>', 'default route of every phone (overrides the profile)').choices([...LINK_KINDS]))
     .option('--no-proxy', 'do not start the SOCKS proxy')
+    .option('--proxy-log <file>', 'the proxy\'s connection log (default: in the lab\'s state folder, which `lab down` removes)')
     .option('--json', 'print the status as JSON')
-    .action(async (opts: { name?: string; phones: string; profile?: string; mode?: MptcpMode; defaultRoute?: LinkKind; proxy: boolean; json?: boolean }) => {
+    .action(async (opts: { name?: string; phones: string; profile?: string; mode?: MptcpMode; defaultRoute?: LinkKind; proxy: boolean; proxyLog?: string; json?: boolean }) => {
       const phones = Number(opts.phones);
       if (!Number.isInteger(phones) || phones < 1 || phones > MAX_PHONES) throw new UserError(`--phones: expected a whole number from 1 to ${MAX_PHONES}, got ${JSON.stringify(opts.phones)}`);
       const status = await userErrors(() =>
-        labUp({ name: opts.name, phones, profile: opts.profile ? resolve(opts.profile) : undefined, mode: opts.mode, defaultRoute: opts.defaultRoute, proxy: opts.proxy ? 'auto' : false }),
+        labUp({ name: opts.name, phones, profile: opts.profile ? resolve(opts.profile) : undefined, mode: opts.mode, defaultRoute: opts.defaultRoute, proxy: opts.proxy ? 'auto' : false, proxyLog: opts.proxyLog ? resolve(opts.proxyLog) : undefined }),
       );
       print(status, opts.json);
     });

@@ -28,6 +28,8 @@ export interface UpOptions {
   defaultRoute?: LinkKind;
   /** start the SOCKS proxy: true (fail if unavailable), false, or 'auto' (default: if the command exists) */
   proxy?: boolean | 'auto';
+  /** the proxy's connection log (default: proxy-connections.jsonl in the state folder, which `lab down` removes) */
+  proxyLog?: string;
 }
 
 export function labName(name?: string): string {
@@ -88,7 +90,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
 
     const wantProxy = options.proxy ?? 'auto';
     if (wantProxy === true || (wantProxy === 'auto' && (await proxyAvailable()))) {
-      const proxy = await startProxy(plan, dir);
+      const proxy = await startProxy(plan, dir, options.proxyLog);
       state.processes.proxy = proxy.record;
       state.proxyLog = proxy.log;
     } else {

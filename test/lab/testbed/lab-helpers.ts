@@ -76,8 +76,19 @@ export interface Download {
   mbit: number;
 }
 
-export async function download(netns: string, url: string, opts: { mptcp?: boolean; source?: string; timeoutMs?: number } = {}): Promise<Download> {
-  const curl = ['curl', '-sS', '-o', '/dev/null', '-w', '%{size_download} %{time_starttransfer} %{time_total}', ...(opts.source ? ['--interface', opts.source] : []), url];
+/** A curl download in `netns`: over MPTCP (mptcpize), from a source address, through a SOCKS5 proxy ("ip:port"). */
+export async function download(netns: string, url: string, opts: { mptcp?: boolean; source?: string; socks?: string; timeoutMs?: number } = {}): Promise<Download> {
+  const curl = [
+    'curl',
+    '-sS',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{size_download} %{time_starttransfer} %{time_total}',
+    ...(opts.source ? ['--interface', opts.source] : []),
+    ...(opts.socks ? ['--socks5-hostname', opts.socks] : []),
+    url,
+  ];
   const argv = opts.mptcp ? ['mptcpize', 'run', ...curl] : curl;
   const { stdout } = await inNetns(netns, argv[0], argv.slice(1), { timeout: opts.timeoutMs ?? 60_000 });
   const [bytes, start, total] = String(stdout).trim().split(' ').map(Number);

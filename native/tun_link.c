@@ -232,6 +232,25 @@ static tun_t *get_tun(napi_env env, napi_value v) {
   return t;
 }
 
+// The handle in argv[0] of a call with up to `n` arguments (argv filled in), or NULL after throwing.
+static tun_t *tun_args(napi_env env, napi_callback_info info, napi_value *argv, size_t n) {
+  size_t argc = n;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "expected a TUN handle");
+    return NULL;
+  }
+  return get_tun(env, argv[0]);
+}
+
+// The data of a typed array of the wanted type, or NULL.
+static void *typed(napi_env env, napi_value value, napi_typedarray_type want, size_t *len) {
+  napi_typedarray_type type;
+  void *data = NULL;
+  if (napi_get_typedarray_info(env, value, &type, len, &data, NULL, NULL) != napi_ok || type != want) return NULL;
+  return data;
+}
+
 static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
   if (env == NULL || js_cb == NULL) return;
   napi_value undefined;
@@ -343,10 +362,8 @@ static napi_value tun_open(napi_env env, napi_callback_info info) {
 // start(handle, onPackets: () => void): starts the reader and writer threads. onPackets is called
 // (on the JavaScript thread) when new packets wait to be taken.
 static napi_value tun_start(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  tun_t *t = get_tun(env, argv[0]);
+  tun_t *t = tun_args(env, info, argv, 2);
   if (!t) return NULL;
   if (t->started) {
     napi_throw_error(env, NULL, "already started");
@@ -369,22 +386,16 @@ static napi_value tun_start(napi_env env, napi_callback_info info) {
 // packets to "awaiting verdict" and fills in their sizes (bytes, IP header included) and arrival
 // times (monotonic ms).
 static napi_value tun_take(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  tun_t *t = get_tun(env, argv[0]);
+  tun_t *t = tun_args(env, info, argv, 3);
   if (!t) return NULL;
-  napi_typedarray_type type;
   size_t n_sizes = 0, n_arrivals = 0;
-  void *sizes_data = NULL, *arrivals_data = NULL;
-  if (napi_get_typedarray_info(env, argv[1], &type, &n_sizes, &sizes_data, NULL, NULL) != napi_ok || type != napi_uint32_array ||
-      napi_get_typedarray_info(env, argv[2], &type, &n_arrivals, &arrivals_data, NULL, NULL) != napi_ok ||
-      type != napi_float64_array) {
+  uint32_t *sizes = typed(env, argv[1], napi_uint32_array, &n_sizes);
+  double *arrivals = typed(env, argv[2], napi_float64_array, &n_arrivals);
+  if (!sizes || !arrivals) {
     napi_throw_type_error(env, NULL, "expected (handle, Uint32Array, Float64Array)");
     return NULL;
   }
-  uint32_t *sizes = sizes_data;
-  double *arrivals = arrivals_data;
   size_t cap = n_sizes < n_arrivals ? n_sizes : n_arrivals;
   uint32_t n = 0;
   pthread_mutex_lock(&t->lock);
@@ -405,22 +416,18 @@ static napi_value tun_take(napi_env env, napi_callback_info info) {
 // verdict(handle, releases: Float64Array, n): the verdicts of the n oldest awaiting packets, in
 // order: a monotonic time in ms to write the packet back at, or a negative number to drop it.
 static napi_value tun_verdict(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  tun_t *t = get_tun(env, argv[0]);
+  tun_t *t = tun_args(env, info, argv, 3);
   if (!t) return NULL;
-  napi_typedarray_type type;
   size_t len = 0;
-  void *data = NULL;
-  if (napi_get_typedarray_info(env, argv[1], &type, &len, &data, NULL, NULL) != napi_ok || type != napi_float64_array) {
+  double *releases = typed(env, argv[1], napi_float64_array, &len);
+  if (!releases) {
     napi_throw_type_error(env, NULL, "expected (handle, Float64Array, n)");
     return NULL;
   }
   uint32_t n = 0;
   napi_get_value_uint32(env, argv[2], &n);
   if (n > len) n = (uint32_t)len;
-  double *releases = data;
   pthread_mutex_lock(&t->lock);
   int scheduled = 0;
   for (uint32_t i = 0; i < n; i++) {
@@ -443,10 +450,8 @@ static napi_value tun_verdict(napi_env env, napi_callback_info info) {
 // flush(handle) -> n: drops every packet scheduled but not yet written (an outage loses the
 // packets in flight). Returns how many were dropped.
 static napi_value tun_flush(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  tun_t *t = get_tun(env, argv[0]);
+  tun_t *t = tun_args(env, info, argv, 1);
   if (!t) return NULL;
   uint32_t n = 0;
   pthread_mutex_lock(&t->lock);
@@ -470,10 +475,8 @@ static void set_num(napi_env env, napi_value obj, const char *name, double v) {
 
 // stats(handle) -> counters since open; maxLatenessMs is reset by each call.
 static napi_value tun_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  tun_t *t = get_tun(env, argv[0]);
+  tun_t *t = tun_args(env, info, argv, 1);
   if (!t) return NULL;
   napi_value obj;
   napi_create_object(env, &obj);

@@ -44,6 +44,20 @@ export function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Mean ping RTT (ms) from `netns` to `dst` out of `source`: ping stamps with kernel timestamps. */
+export async function pingRtt(netns: string, dst: string, source: string, count = 50): Promise<number> {
+  const { stdout } = await inNetns(netns, 'ping', ['-q', '-c', String(count), '-i', '0.02', '-I', source, dst]);
+  const m = /= [\d.]+\/([\d.]+)\//.exec(String(stdout));
+  if (!m) throw new Error(`cannot read ping's output: ${String(stdout)}`);
+  return Number(m[1]);
+}
+
 /** Receive rate in kbit/s (IP bytes) between the first and the last arrival. */
 export function receiveRateKbit(r: ProbeResult): number {
   const seconds = Number(BigInt(r.lastNs) - BigInt(r.firstNs)) / 1e9;

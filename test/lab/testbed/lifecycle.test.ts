@@ -88,7 +88,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping'] }))('lab life 
     const name = testLabName(testPrefix());
     // kill `lab up` in the middle of building the network
     const up = execa(process.execPath, [CLI, 'lab', 'up', '--name', name, '--no-proxy'], { env, reject: false });
-    for (let i = 0; i < 200 && (await listNetns(`${name}-phone1`)).length === 0; i++) await sleep(20);
+    for (let i = 0; i < 1500 && (await listNetns(`${name}-phone1`)).length === 0; i++) await sleep(20);
     up.kill('SIGKILL');
     await up;
     expect((await leftovers(name)).namespaces.length).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -120,6 +120,22 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'curl', 'mptcpize', 'n
       expect(Math.abs(rate - c.want) / c.want).toBeLessThanOrEqual(0.05);
       expect(r.count).toBeLessThan(count); // the excess was dropped at the bottleneck
     }
+  });
+
+  it('delivers packets by a Mahimahi trace (cellular down, 12 Mbit/s trace, within 5 %)', async () => {
+    // one 1500-byte opportunity per millisecond = 12 Mbit/s
+    const dir = mkdtempSync(join(tmpdir(), 'mplab-trace-'));
+    const trace = join(dir, 'flat.down');
+    writeFileSync(trace, `${Array.from({ length: 1000 }, (_, i) => i + 1).join('\n')}\n`);
+    await setLink('cellular', unshaped, { ...unshaped, trace, queuePackets: 300 });
+    const size = 1400;
+    const count = Math.round((12_000 * 1.3 * 2000) / ((size + 28) * 8));
+    const r = await udpProbe({ from: plan.netns.proxy, to: phone.netns, dst: phone.cellular.ip, count, size, kbit: 12_000 * 1.3 });
+    const rate = receiveRateKbit(r);
+    console.log(`trace of 12 Mbit/s: measured ${rate.toFixed(0)} kbit/s`);
+    expect(Math.abs(rate - 12_000) / 12_000).toBeLessThanOrEqual(0.05);
+    await setLink('cellular', unshaped);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('loses packets at the configured rate (within binomial bounds)', async () => {

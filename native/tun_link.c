@@ -14,6 +14,7 @@
 #include <linux/if_tun.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,8 +109,17 @@ static void free_pkt(tun_t *t, pkt_t *p) {
   }
 }
 
+// Packet timing must not wait behind the machine's other work: the I/O threads ask for a low
+// real-time priority (they block between packets; the kernel's RT throttling bounds them). Without
+// the privilege they stay ordinary threads.
+static void realtime(void) {
+  struct sched_param param = {.sched_priority = 1};
+  pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+}
+
 static void *reader_main(void *arg) {
   tun_t *t = arg;
+  realtime();
   pkt_t *batch[READ_BATCH];
   struct pollfd fds[2] = {{.fd = t->fd, .events = POLLIN}, {.fd = t->stopfd, .events = POLLIN}};
   for (;;) {
@@ -162,6 +172,7 @@ static void *reader_main(void *arg) {
 
 static void *writer_main(void *arg) {
   tun_t *t = arg;
+  realtime();
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   pkt_t *due[READ_BATCH];
   pthread_mutex_lock(&t->lock);

@@ -8,7 +8,7 @@
  * and the CPU time the emulator used. Prints a table and the ratios to the kernel path.
  */
 import { execa, type ResultPromise } from 'execa';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -157,6 +157,7 @@ async function main(): Promise<void> {
     rows.push(await socatPath());
   } finally {
     await labDown(NAME);
+    rmSync(profile, { force: true });
   }
   const loadAfter = readFileSync('/proc/loadavg', 'utf8').trim();
   const base = rows[0];

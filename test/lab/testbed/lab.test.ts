@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labLink, labStatus, labUp, type LabStatus } from '../../../testbed/lab/lab.js';
@@ -24,10 +24,11 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'curl', 'mptcpize', 'n
   const socks = `${plan.proxy.ip}:${plan.proxy.socksPort}`;
   let status: LabStatus;
   const runDir = mkdtempSync(join(tmpdir(), 'mplab-run-'));
+  let profile = '';
 
   beforeAll(async () => {
     process.env.MPLAB_RUN_DIR = runDir;
-    const profile = writeProfile({
+    profile = writeProfile({
       description: 'lab test',
       wifi: { up: { delayMs: 7.5 }, down: { delayMs: 7.5 } },
       cellular: { up: { delayMs: 21.5 }, down: { delayMs: 21.5 } },
@@ -39,6 +40,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'curl', 'mptcpize', 'n
     await labDown(name);
     await removeOwnTestNamespaces();
     rmSync(runDir, { recursive: true, force: true });
+    if (profile) rmSync(dirname(profile), { recursive: true, force: true });
   });
 
   const setLink = (kind: 'wifi' | 'cellular', up: object, down: object = up) => labLink(name, phone.name, kind, { up, down, outage: false });

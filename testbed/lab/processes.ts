@@ -72,12 +72,21 @@ export function logTail(file: string, lines = 15): string {
   }
 }
 
+/** The process exists and is not a zombie (whatever it runs: right after fork it may not have exec'd yet). */
+function exists(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** Waits until `ready()` holds; fails early, with the log's tail, if the process ends. */
 export async function waitReady(record: ProcessRecord, what: string, ready: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await ready()) return;
-    if (!isRunning(record)) throw new Error(`${what} ended before it was ready; its log (${record.log}):\n${logTail(record.log)}`);
+    if (!exists(record.pid)) throw new Error(`${what} ended before it was ready; its log (${record.log}):\n${logTail(record.log)}`);
     if (Date.now() > deadline) throw new Error(`${what} was not ready within ${timeoutMs} ms; its log (${record.log}):\n${logTail(record.log)}`);
     await sleep(50);
   }

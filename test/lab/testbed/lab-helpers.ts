@@ -71,6 +71,17 @@ export async function rxBytes(netns: string, iface: string): Promise<number> {
   return info.stats64.rx.bytes;
 }
 
+/** UDP datagrams the kernel of `netns` received so far (delivered or dropped at a full socket), whatever the receiving process does. */
+export async function udpReceived(netns: string): Promise<number> {
+  const { stdout } = await inNetns(netns, 'nstat', ['-asz', 'UdpInDatagrams', 'UdpInErrors']);
+  let total = 0;
+  for (const line of String(stdout).split('\n')) {
+    const [name, value] = line.trim().split(/\s+/);
+    if (name === 'UdpInDatagrams' || name === 'UdpInErrors') total += Number(value);
+  }
+  return total;
+}
+
 /** The namespace's MPTCP counters (absolute values, nstat's history file untouched). */
 export async function mptcpCounters(netns: string): Promise<Record<string, number>> {
   const { stdout } = await inNetns(netns, 'nstat', ['-asz', 'MPTcp*']);

@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 
 const [mode, ip, port, a, b, c, source] = process.argv.slice(2);
-const socket = dgram.createSocket('udp4');
+const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
 
 if (mode === 'recv') {
   const idleMs = Number(a);

@@ -4,6 +4,12 @@
       "target_name": "mptcp_socket",
       "sources": ["native/mptcp_socket.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    },
+    {
+      "target_name": "tun_link",
+      "sources": ["native/tun_link.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-pthread"],
+      "ldflags": ["-pthread"]
     }
   ]
 }

@@ -1,0 +1,134 @@
+import { execa } from 'execa';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { labDown, labLink, labUp } from '../../../testbed/lab/lab.js';
+import { readState, stateDir } from '../../../testbed/lab/state.js';
+import { inNetns, listNetns } from '../../../testbed/netns.js';
+import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
+import { skipUnless } from '../../support/prereq.js';
+import { testLabName } from './lab-helpers.js';
+
+/**
+ * The lab's life cycle through the CLI, as a user runs it: up, status, down leaving nothing,
+ * a crash (kill -9 of everything, also in the middle of `lab up`) followed by `lab up`, and the
+ * teardown of a test that fails halfway.
+ */
+const CLI = join(import.meta.dirname, '..', '..', '..', 'bin', 'mplab.js');
+
+describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping'] }))('lab life cycle', () => {
+  const runDir = mkdtempSync(join(tmpdir(), 'mplab-run-'));
+  const env = { ...process.env, MPLAB_RUN_DIR: runDir, MPLAB_LOG_FORMAT: 'json' };
+  process.env.MPLAB_RUN_DIR = runDir;
+  const mplab = (args: string[], reject = true) => execa(process.execPath, [CLI, ...args], { env, reject });
+  afterAll(async () => {
+    await removeOwnTestNamespaces();
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  /** The lab's namespaces, the processes running in them or recorded in its state, and whether its state folder exists. */
+  async function leftovers(name: string): Promise<{ namespaces: string[]; processes: number[]; state: boolean }> {
+    const namespaces = (await listNetns(name)).filter((ns) => ns.startsWith(`${name}-`));
+    const pids = new Set<number>(Object.values(readState(name)?.processes ?? {}).map((r) => r!.pid));
+    for (const ns of namespaces) {
+      const { stdout } = await execa('ip', ['netns', 'pids', ns], { reject: false });
+      for (const pid of String(stdout).split('\n').filter(Boolean)) pids.add(Number(pid));
+    }
+    return { namespaces, processes: [...pids].filter(alive), state: existsSync(stateDir(name)) };
+  }
+
+  /** Still running: exists and is not a zombie waiting for init to reap it. */
+  function alive(pid: number): boolean {
+    try {
+      return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  }
+
+  const ping = (name: string, phone: string, source: string) => inNetns(`${name}-${phone}`, 'ping', ['-c', '1', '-W', '3', '-I', source, '198.18.0.1'], { reject: false });
+
+  it('up, status --json, exec and down through the CLI; down leaves nothing', async () => {
+    const name = testLabName(testPrefix());
+    await mplab(['lab', 'up', '--name', name, '--phones', '2', '--no-proxy', '--mode', 'backup', '--default-route', 'cellular']);
+    const status = JSON.parse(String((await mplab(['lab', 'status', '--json', '--name', name])).stdout));
+    expect(status).toMatchObject({ name, running: true, proxy: { netns: `${name}-proxy`, socks: '198.18.0.1:1080' }, origin: { netns: `${name}-origin`, http: '198.19.0.2:80' } });
+    expect(status.phones.map((p: { name: string; netns: string; adb: null; mode: string; defaultRoute: string; wifi: { ip: string }; cellular: { ip: string } }) => [p.name, p.netns, p.adb, p.mode, p.defaultRoute, p.wifi.ip, p.cellular.ip])).toEqual([
+      ['phone1', `${name}-phone1`, null, 'backup', 'cellular', '198.18.1.2', '198.18.2.2'],
+      ['phone2', `${name}-phone2`, null, 'backup', 'cellular', '198.18.3.2', '198.18.4.2'],
+    ]);
+    const endpoints = await mplab(['lab', 'exec', '--name', name, 'phone2', '--', 'ip', 'mptcp', 'endpoint', 'show']);
+    expect(String(endpoints.stdout)).toMatch(/198\.18\.4\.2 id \d+ subflow backup dev rmnet0/);
+    const route = await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'ip', 'route', 'show', 'default']);
+    expect(String(route.stdout)).toMatch(/default via 198\.18\.2\.1 dev rmnet0/);
+    expect((await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'sh', '-c', 'exit 7'], false)).exitCode).toBe(7);
+    expect((await ping(name, 'phone2', '198.18.3.2')).exitCode).toBe(0);
+
+    const link = await mplab(['lab', 'link', '--name', name, 'phone2', 'wifi', '--down']);
+    expect(String(link.stdout)).toMatch(/OUTAGE/);
+    expect((await ping(name, 'phone2', '198.18.3.2')).exitCode).not.toBe(0);
+    const bad = await mplab(['lab', 'link', '--name', name, 'phone2', 'wifi', '--loss', 'lots'], false);
+    expect(bad.exitCode).toBe(1);
+    expect(String(bad.stderr)).toContain('--loss: expected a number, got "lots"');
+
+    const before = await leftovers(name);
+    expect(before.namespaces).toHaveLength(5);
+    expect(before.processes.length).toBeGreaterThanOrEqual(2);
+    await mplab(['lab', 'down', '--name', name]);
+    expect(await leftovers(name)).toEqual({ namespaces: [], processes: [], state: false });
+    expect(before.processes.filter(alive)).toEqual([]);
+    const gone = await mplab(['lab', 'status', '--name', name, '--json'], false);
+    expect(gone.exitCode).toBe(3);
+    expect(JSON.parse(String(gone.stdout))).toMatchObject({ running: false, phones: [] });
+  });
+
+  it('lab up after a crash (kill -9 of every lab process, also of lab up itself) cleans up and works', async () => {
+    const name = testLabName(testPrefix());
+    // kill `lab up` in the middle of building the network
+    const up = execa(process.execPath, [CLI, 'lab', 'up', '--name', name, '--no-proxy'], { env, reject: false });
+    for (let i = 0; i < 1500 && (await listNetns(`${name}-phone1`)).length === 0; i++) await sleep(20);
+    up.kill('SIGKILL');
+    await up;
+    expect((await leftovers(name)).namespaces.length).toBeGreaterThan(0);
+
+    await mplab(['lab', 'up', '--name', name, '--no-proxy']);
+    const state = readState(name)!;
+    // a crash of everything: every process of the lab dies at once, nothing is cleaned up
+    for (const record of Object.values(state.processes)) if (record) process.kill(record.pid, 'SIGKILL');
+    await sleep(200);
+    const status = JSON.parse(String((await mplab(['lab', 'status', '--json', '--name', name], false)).stdout));
+    expect(status.running).toBe(false);
+    expect(status.problems.join('\n')).toMatch(/link daemon is not running/);
+
+    await mplab(['lab', 'up', '--name', name, '--no-proxy']);
+    expect((await ping(name, 'phone1', '198.18.1.2')).exitCode).toBe(0);
+    expect((await ping(name, 'phone1', '198.18.2.2')).exitCode).toBe(0);
+    await mplab(['lab', 'down', '--name', name]);
+    expect(await leftovers(name)).toEqual({ namespaces: [], processes: [], state: false });
+  });
+
+  it('a test that fails halfway still tears everything down', async () => {
+    const name = testLabName(testPrefix());
+    let running: number[] = [];
+    const failingTest = async (): Promise<void> => {
+      try {
+        await labUp({ name, proxy: false });
+        // traffic and a link in outage at the moment of the failure
+        void inNetns(`${name}-phone1`, 'ping', ['-i', '0.2', '198.18.0.1'], { reject: false });
+        void inNetns(`${name}-origin`, 'sleep', ['600'], { reject: false });
+        await labLink(name, 'phone1', 'wifi', { outage: true });
+        await sleep(100);
+        running = (await leftovers(name)).processes;
+        throw new Error('assertion failed halfway');
+      } finally {
+        await labDown(name);
+      }
+    };
+    await expect(failingTest()).rejects.toThrow('assertion failed halfway');
+    expect(running.length).toBeGreaterThanOrEqual(4); // link daemon, origin, ping, sleep
+    expect(await leftovers(name)).toEqual({ namespaces: [], processes: [], state: false });
+    expect(running.filter(alive)).toEqual([]);
+  });
+});

@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ParamError } from '../../../testbed/link/params.js';
+import { loadProfile, parseProfile, PROFILES_DIR } from '../../../testbed/lab/profile.js';
+import { readdirSync } from 'node:fs';
+
+describe('lab profiles', () => {
+  const dirs: string[] = [];
+  const tempDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'mplab-profile-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  it('loads every shipped profile', () => {
+    const files = readdirSync(PROFILES_DIR).filter((f) => f.endsWith('.json'));
+    expect(files).toContain('default.json');
+    for (const file of files) expect(() => loadProfile(join(PROFILES_DIR, file))).not.toThrow();
+  });
+
+  it('the default profile resembles the source lab: WiFi about 15 ms RTT, 4G 40-50 ms RTT', () => {
+    const phone = loadProfile(join(PROFILES_DIR, 'default.json')).phone('phone1');
+    expect(phone.mode).toBe('mptcp');
+    expect(phone.defaultRoute).toBe('wifi');
+    expect(phone.wifi.up.delayMs + phone.wifi.down.delayMs).toBeCloseTo(15, 0);
+    const cellularRtt = phone.cellular.up.delayMs + phone.cellular.down.delayMs;
+    expect(cellularRtt).toBeGreaterThanOrEqual(40);
+    expect(cellularRtt).toBeLessThanOrEqual(50);
+  });
+
+  it('merges per-phone overrides field by field over the lab-level settings', () => {
+    const profile = parseProfile(
+      {
+        mode: 'backup',
+        wifi: { down: { delayMs: 5, rateKbit: 10_000 } },
+        phones: { phone2: { mode: 'tcp', defaultRoute: 'cellular', wifi: { down: { rateKbit: 500 }, outage: true } } },
+      },
+      '/x/p.json',
+    );
+    expect(profile.phone('phone1')).toMatchObject({ mode: 'backup', defaultRoute: 'wifi', wifi: { down: { delayMs: 5, rateKbit: 10_000 }, outage: false } });
+    expect(profile.phone('phone2')).toMatchObject({ mode: 'tcp', defaultRoute: 'cellular', wifi: { down: { delayMs: 5, rateKbit: 500 }, outage: true } });
+    expect(profile.phone('phone2').cellular.up.rateKbit).toBeNull();
+  });
+
+  it('says which file, which field and what was expected', () => {
+    const bad = (value: unknown) => () => parseProfile(value, '/p/lab.json');
+    expect(bad({ wifi: { down: { delayMs: 'ten' } } })).toThrow(ParamError);
+    expect(bad({ wifi: { down: { delayMs: 'ten' } } })).toThrow('/p/lab.json: wifi.down.delayMs: expected a number from 0 to 10000 (ms), got "ten"');
+    expect(bad({ mode: 'multipath' })).toThrow('/p/lab.json: mode: expected one of "tcp", "mptcp", "backup", "fullmesh", got "multipath"');
+    expect(bad({ cellular: { up: { delay: 3 } } })).toThrow(/cellular\.up\.delay: expected one of the fields delayMs, jitterMs/);
+    expect(bad({ wifi: { down: { lossPct: 101 } } })).toThrow(/wifi\.down\.lossPct: expected a number from 0 to 100/);
+    expect(bad({ wifi: { down: { burstLoss: { enterPct: 1 } } } })).toThrow(/wifi\.down\.burstLoss\.exitPct: expected a number/);
+    expect(bad({ phones: { tablet: {} } })).toThrow(/phones\.tablet: expected a phone name/);
+    expect(bad({ wifi: { outage: 'yes' } })).toThrow(/wifi\.outage: expected true or false/);
+    expect(bad([])).toThrow(/\(top level\): expected a JSON object/);
+  });
+
+  it('resolves trace paths against the profile file and checks the trace', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'lte.down'), '1\n2\n3\n');
+    writeFileSync(join(dir, 'broken.down'), '1\nx\n');
+    const profile = parseProfile({ cellular: { down: { trace: 'lte.down' } } }, join(dir, 'p.json'));
+    expect(profile.phone('phone1').cellular.down.trace).toBe(join(dir, 'lte.down'));
+    expect(() => parseProfile({ cellular: { down: { trace: 'broken.down' } } }, join(dir, 'p.json'))).toThrow(/cellular\.down\.trace: expected a readable Mahimahi trace, got .*broken\.down: line 2/);
+    expect(() => parseProfile({ cellular: { down: { trace: 'missing' } } }, join(dir, 'p.json'))).toThrow(/cannot read the trace/);
+  });
+
+  it('reports unreadable and invalid JSON files', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bad.json'), '{ "mode": ');
+    expect(() => loadProfile(join(dir, 'bad.json'))).toThrow(/bad\.json: \(file\): expected valid JSON/);
+    expect(() => loadProfile(join(dir, 'none.json'))).toThrow(/none\.json: \(file\): expected a readable profile file/);
+  });
+});

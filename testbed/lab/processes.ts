@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { assertLabName } from '../netns.js';
+import type { ProcessRecord } from './state.js';
+
+/**
+ * Long-running lab processes (link daemon, origin, proxy): started detached inside a namespace
+ * with their output in a log file, so that they outlive the `mplab lab up` that started them;
+ * stopped by pid, after checking that the pid is still the process we started.
+ */
+export function startInNetns(netns: string, argv: readonly string[], log: string, marker: string, cwd?: string): ProcessRecord {
+  assertLabName(netns);
+  const out = openSync(log, 'a');
+  try {
+    // `ip netns exec` execs the program, so the child's pid is the program's pid
+    const child = spawn('ip', ['netns', 'exec', netns, ...argv], { detached: true, stdio: ['ignore', out, out], cwd });
+    if (child.pid === undefined) throw new Error(`cannot start ${argv.join(' ')} in ${netns}`);
+    child.unref();
+    return { pid: child.pid, netns, marker, log };
+  } finally {
+    closeSync(out);
+  }
+}
+
+function commandLine(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** The process still runs and is the one recorded (not another that reused its pid). */
+export function isRunning(record: ProcessRecord): boolean {
+  const cmd = commandLine(record.pid);
+  if (cmd === null) return false;
+  try {
+    const stat = readFileSync(`/proc/${record.pid}/stat`, 'utf8');
+    if (/^\d+ \(.*\) Z /.test(stat)) return false; // a zombie has finished
+  } catch {
+    return false;
+  }
+  return cmd.includes(record.marker);
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopProcess(record: ProcessRecord, graceMs = 2000): Promise<void> {
+  if (!isRunning(record)) return;
+  try {
+    process.kill(record.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(record)) return;
+    await sleep(50);
+  }
+  try {
+    if (isRunning(record)) process.kill(record.pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
+export function logTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** The process exists and is not a zombie (whatever it runs: right after fork it may not have exec'd yet). */
+function exists(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `ready()` holds; fails early, with the log's tail, if the process ends. */
+export async function waitReady(record: ProcessRecord, what: string, ready: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await ready()) return;
+    if (!exists(record.pid)) throw new Error(`${what} ended before it was ready; its log (${record.log}):\n${logTail(record.log)}`);
+    if (Date.now() > deadline) throw new Error(`${what} was not ready within ${timeoutMs} ms; its log (${record.log}):\n${logTail(record.log)}`);
+    await sleep(50);
+  }
+}

@@ -103,8 +103,8 @@ describe.skipIf(skipUnless(prereqs))('virtual phone through the adb server', () 
     // the shell sees the same files, and they live in the phone's folder
     const ls = await phone.shell('wc -c < /data/local/tmp/big.bin; ls /sdcard/Download/sub; stat -c %U /data/local/tmp/big.bin');
     expect(ls.stdout.split('\n')).toEqual([String(data.length), 'big.bin', 'shell']);
-    expect((await stat(path.join(phone.dir, 'root/data/local/tmp/big.bin'))).size).toBe(data.length);
-    expect((await stat(path.join(phone.dir, 'root/storage/emulated/0/Download/sub/big.bin'))).size).toBe(data.length);
+    expect((await stat(phone.hostPath('/data/local/tmp/big.bin'))).size).toBe(data.length);
+    expect((await stat(phone.hostPath('/sdcard/Download/sub/big.bin'))).size).toBe(data.length);
     // the shell user cannot write outside its places, and the error comes back through sync
     const denied = await phone.adb('push', local, '/system/denied.bin');
     expect(denied.exitCode).not.toBe(0);
@@ -210,10 +210,10 @@ describe.skipIf(skipUnless(prereqs))('virtual phone through the adb server', () 
     expect(chrome.stdout).toMatch(/text="mplab\.example web"/);
     // pm clear empties the app's data directory
     await phone.shell('su -c "echo cached > /data/data/com.android.chrome/cache.txt"');
-    expect(existsSync(path.join(phone.dir, 'root/data/data/com.android.chrome/cache.txt'))).toBe(true);
+    expect(existsSync(phone.hostPath('/data/data/com.android.chrome/cache.txt'))).toBe(true);
     const clear = await phone.shell('pm clear com.android.chrome');
     expect([clear.stdout, clear.exitCode]).toEqual(['Success', 0]);
-    expect(existsSync(path.join(phone.dir, 'root/data/data/com.android.chrome/cache.txt'))).toBe(false);
+    expect(existsSync(phone.hostPath('/data/data/com.android.chrome/cache.txt'))).toBe(false);
     expect((await phone.shell('pm clear com.example.none')).stdout).toBe('Failed');
     await phone.shell('input keyevent KEYCODE_HOME');
     const client = Adb.createClient();
@@ -225,9 +225,9 @@ describe.skipIf(skipUnless(prereqs))('virtual phone through the adb server', () 
     const hostile = "x; touch /sdcard/pwned";
     const quoted = await phone.shell(`pm clear '${hostile.replace(/'/g, "'\\''")}'`);
     expect(quoted.stdout).toBe('Failed');
-    expect(existsSync(path.join(phone.dir, 'root/storage/emulated/0/pwned'))).toBe(false);
+    expect(existsSync(phone.hostPath('/sdcard/pwned'))).toBe(false);
     await phone.shell(`pm clear ${hostile}`);
-    expect(existsSync(path.join(phone.dir, 'root/storage/emulated/0/pwned'))).toBe(true);
+    expect(existsSync(phone.hostPath('/sdcard/pwned'))).toBe(true);
     await phone.shell('rm /sdcard/pwned');
   });
 
@@ -241,6 +241,12 @@ describe.skipIf(skipUnless(prereqs))('virtual phone through the adb server', () 
     expect(String((await inNetns(phone.netns, 'ip', ['mptcp', 'endpoint', 'show'])).stdout)).toMatch(/198\.18\.1\.2 id \d+ subflow dev wlan0/);
     expect(String((await inNetns(phone.netns, 'sysctl', ['-n', 'net.ipv4.tcp_no_metrics_save'])).stdout)).toBe('1');
     await phone.shell('su -c "ip route del 198.18.99.0/24 table 100; ip mptcp endpoint flush"');
+    // even root on the phone cannot write the host's files or its kernel-wide sysctls (rewriting the current value)
+    const host = await phone.shell('su -c "touch /usr/mplab-probe; touch /etc/mplab-probe; sysctl -w kernel.ctrl-alt-del=$(cat /proc/sys/kernel/ctrl-alt-del)"');
+    expect(host.exitCode).not.toBe(0);
+    expect(host.stderr.match(/cannot touch .*: Read-only file system/g)?.length).toBe(2);
+    expect(host.stderr).toMatch(/permission denied on key "kernel\.ctrl-alt-del"/);
+    expect(existsSync('/usr/mplab-probe') || existsSync('/etc/mplab-probe')).toBe(false);
     // a capture on the phone, started and stopped through adb, pulled back
     const start = await phone.shell('su -c "nohup tcpdump -i wlan0 -n --immediate-mode -U -w /sdcard/cap.pcap icmp > /dev/null 2>&1 &"');
     expect(start.exitCode).toBe(0);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { Adb } from '@devicefarmer/adbkit';
 import { execa } from 'execa';
@@ -16,7 +17,7 @@ import { PHONE_ADDRESSES, createVirtualPhone, type VirtualPhoneFixture } from '.
  * adbkit, with every effect checked inside the phone's namespace or folder.
  */
 
-const prereqs = { root: true, commands: ['adb', 'ip', 'nsenter', 'setpriv', 'unshare', 'tcpdump'] };
+const prereqs = { root: true, commands: ['adb', 'ip', 'nsenter', 'setpriv', 'unshare', 'script', 'tcpdump', 'socat'] };
 
 async function link(phone: VirtualPhoneFixture, iface: string): Promise<{ up: boolean; ipv4: string[] }> {
   const r = await inNetns(phone.netns, 'ip', ['-j', 'addr', 'show', 'dev', iface]);
@@ -257,6 +258,33 @@ describe.skipIf(skipUnless(prereqs))('virtual phone through the adb server', () 
     expect((await phone.adb('pull', '/sdcard/cap.pcap', pulled)).exitCode).toBe(0);
     const packets = await execa('tcpdump', ['-n', '-r', pulled]);
     expect(packets.stdout.split('\n').filter((l) => l.includes('ICMP echo request')).length).toBe(3);
+  });
+
+  it('restarts adbd as root and back (adb root/unroot) and forwards TCP into the namespace', async () => {
+    const root = await phone.adb('root');
+    expect(root.stdout).toMatch(/restarting adbd as root/);
+    await phone.waitForState('device');
+    expect((await phone.shell('id -u')).stdout).toBe('0');
+    expect((await phone.adb('root')).stdout).toMatch(/adbd is already running as root/);
+    expect((await phone.adb('unroot')).stdout).toMatch(/restarting adbd as non root/);
+    await phone.waitForState('device');
+    expect((await phone.shell('id -u')).stdout).toBe('2000');
+    // adb forward reaches a server listening on the phone's own loopback
+    const server = inNetns(phone.netns, 'socat', ['-T', '5', 'TCP-LISTEN:7000,bind=127.0.0.1,reuseaddr', 'SYSTEM:echo served-in-phone'], { reject: false });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const forward = await phone.adb('forward', 'tcp:0', 'tcp:7000');
+    const port = Number(forward.stdout.trim());
+    expect(port).toBeGreaterThan(0);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(reply).toBe('served-in-phone\n');
+    await phone.adb('forward', '--remove', `tcp:${port}`);
+    await server;
   });
 
   it('reboots: away from adb, back on the same port with WiFi, data and settings restored', async () => {

@@ -26,13 +26,18 @@ export function registerLab(program: Command): void {
     .addOption(new Option('--mode <mode>', 'MPTCP mode of every phone (overrides the profile)').choices([...MODES]))
     .addOption(new Option('--default-route <link>', 'default route of every phone (overrides the profile)').choices([...LINK_KINDS]))
     .option('--no-proxy', 'do not start the SOCKS proxy')
+    .option('--adb-port-base <port>', 'phone k\'s adb daemon listens on 127.0.0.1:(port + k); 0 = any free ports', '6600')
+    .option('--no-adb-connect', 'do not attach the phones to the local adb server (`adb connect`)')
     .option('--proxy-log <file>', 'the proxy\'s connection log (default: in the lab\'s state folder, which `lab down` removes)')
     .option('--json', 'print the status as JSON')
-    .action(async (opts: { name?: string; phones: string; profile?: string; mode?: MptcpMode; defaultRoute?: LinkKind; proxy: boolean; proxyLog?: string; json?: boolean }) => {
+    .action(async (opts: { name?: string; phones: string; profile?: string; mode?: MptcpMode; defaultRoute?: LinkKind; proxy: boolean; proxyLog?: string; adbPortBase: string; adbConnect: boolean; json?: boolean }) => {
       const phones = Number(opts.phones);
       if (!Number.isInteger(phones) || phones < 1 || phones > MAX_PHONES) throw new UserError(`--phones: expected a whole number from 1 to ${MAX_PHONES}, got ${JSON.stringify(opts.phones)}`);
+      const adbPortBase = Number(opts.adbPortBase);
+      if (!Number.isInteger(adbPortBase) || adbPortBase < 0 || adbPortBase + phones > 65535) throw new UserError(`--adb-port-base: expected a port number (0 for any free ports), got ${JSON.stringify(opts.adbPortBase)}`);
+      if (adbPortBase > 0 && adbPortBase + phones >= 5555 && adbPortBase + 1 <= 5585) throw new UserError(`--adb-port-base: ports ${adbPortBase + 1}-${adbPortBase + phones} overlap adb's emulator scan range 5555-5585`);
       const status = await userErrors(() =>
-        labUp({ name: opts.name, phones, profile: opts.profile ? resolve(opts.profile) : undefined, mode: opts.mode, defaultRoute: opts.defaultRoute, proxy: opts.proxy ? 'auto' : false, proxyLog: opts.proxyLog ? resolve(opts.proxyLog) : undefined }),
+        labUp({ name: opts.name, phones, profile: opts.profile ? resolve(opts.profile) : undefined, mode: opts.mode, defaultRoute: opts.defaultRoute, proxy: opts.proxy, proxyLog: opts.proxyLog ? resolve(opts.proxyLog) : undefined, adbPortBase, adbConnect: opts.adbConnect }),
       );
       print(status, opts.json);
     });

@@ -11,7 +11,8 @@ import { REPO_ROOT } from './paths.js';
 import { DEFAULT_LAB_NAME, labNamespaces, labPlan, LINK_KINDS, type LabPlan, type LinkKind } from './plan.js';
 import { isRunning, startInNetns, stopProcess, waitReady } from './processes.js';
 import { DEFAULT_PROFILE, loadProfile, type MptcpMode } from './profile.js';
-import { proxyAvailable, startProxy } from './proxy.js';
+import { attachToAdb, DEFAULT_ADB_PORT_BASE, startPhoneDaemon, stopPhoneDaemon } from './phones.js';
+import { startProxy } from './proxy.js';
 import { makeStateDir, readState, removeStateDir, stateDir, writeState, type LabState } from './state.js';
 
 /**
@@ -26,10 +27,14 @@ export interface UpOptions {
   mode?: MptcpMode;
   /** overrides the profile's default route for every phone */
   defaultRoute?: LinkKind;
-  /** start the SOCKS proxy: true (fail if unavailable), false, or 'auto' (default: if the command exists) */
-  proxy?: boolean | 'auto';
+  /** start the SOCKS proxy (default true) */
+  proxy?: boolean;
   /** the proxy's connection log (default: proxy-connections.jsonl in the state folder, which `lab down` removes) */
   proxyLog?: string;
+  /** phone k's adb daemon listens on 127.0.0.1:(base + k); 0 = any free ports (default 6600) */
+  adbPortBase?: number;
+  /** run `adb connect` for each phone (default true) */
+  adbConnect?: boolean;
 }
 
 export function labName(name?: string): string {
@@ -88,15 +93,24 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     writeState(state);
     await waitReady(state.processes.origin, 'the origin', () => listening(plan.netns.origin, plan.origin.messagingPort));
 
-    const wantProxy = options.proxy ?? 'auto';
-    if (wantProxy === true || (wantProxy === 'auto' && (await proxyAvailable()))) {
+    if (options.proxy ?? true) {
       const proxy = await startProxy(plan, dir, options.proxyLog);
       state.processes.proxy = proxy.record;
       state.proxyLog = proxy.log;
-    } else {
-      logger.warn('the SOCKS proxy is not started (`mplab proxy start` is not available in this checkout or was not asked for)');
+      writeState(state);
     }
-    writeState(state);
+
+    const portBase = options.adbPortBase ?? DEFAULT_ADB_PORT_BASE;
+    for (const [i, phone] of plan.phones.entries()) {
+      state.phones[i].adb = await startPhoneDaemon(phone, dir, portBase === 0 ? 0 : portBase + phone.index);
+      writeState(state);
+    }
+    if (options.adbConnect ?? true) {
+      for (const phone of state.phones) {
+        const problem = await attachToAdb(phone.adb!.serial, logger);
+        if (problem) logger.warn({ phone: phone.name }, problem);
+      }
+    }
     logger.info({ phones: plan.phones.length, profile: profile.file, proxy: Boolean(state.processes.proxy) }, 'lab up');
     return await labStatus(name);
   } catch (err) {
@@ -117,6 +131,10 @@ export async function labDown(nameOption?: string): Promise<DownResult> {
   labPlan(name, 1); // validates the name
   const state = readState(name);
   let processes = 0;
+  for (const phone of state?.phones ?? []) {
+    if (phone.adb && isRunning(phone.adb)) processes += 1;
+    if (phone.adb) await stopPhoneDaemon(phone.adb);
+  }
   for (const record of Object.values(state?.processes ?? {})) {
     if (record && isRunning(record)) {
       processes += 1;
@@ -181,6 +199,9 @@ export async function labStatus(nameOption?: string): Promise<LabStatus> {
     return record !== undefined && isRunning(record);
   };
   for (const key of ['linkd', 'origin'] as const) if (!alive(key)) problems.push(`${key === 'linkd' ? 'the link daemon' : 'the origin'} is not running`);
+  for (const phone of state.phones) {
+    if (phone.adb && !isRunning(phone.adb)) problems.push(`the adb daemon of ${phone.name} (${phone.adb.serial}) is not running; its log: ${phone.adb.log}`);
+  }
   if (state.processes.proxy && !alive('proxy')) problems.push('the proxy is not running');
   let links: LinkStatus[] = [];
   if (alive('linkd')) {
@@ -198,7 +219,7 @@ export async function labStatus(nameOption?: string): Promise<LabStatus> {
     phones: plan.phones.map((p, i) => ({
       name: p.name,
       netns: p.netns,
-      adb: null,
+      adb: state.phones[i].adb?.serial ?? null,
       mode: state.phones[i].mode,
       defaultRoute: state.phones[i].defaultRoute,
       wifi: { ip: p.wifi.ip, iface: p.wifi.iface, gateway: p.wifi.gateway, link: linkStatus(p.wifi.linkName) },

@@ -11,13 +11,18 @@ import type { ProcessRecord } from './state.js';
  */
 export function startInNetns(netns: string, argv: readonly string[], log: string, marker: string, cwd?: string): ProcessRecord {
   assertLabName(netns);
+  // `ip netns exec` execs the program, so the child's pid is the program's pid
+  return { ...startDetached(['ip', 'netns', 'exec', netns, ...argv], log, marker, cwd), netns };
+}
+
+/** The same in the host's namespace (the virtual phones' adb daemons listen on the host's loopback). */
+export function startDetached(argv: readonly string[], log: string, marker: string, cwd?: string): ProcessRecord {
   const out = openSync(log, 'a');
   try {
-    // `ip netns exec` execs the program, so the child's pid is the program's pid
-    const child = spawn('ip', ['netns', 'exec', netns, ...argv], { detached: true, stdio: ['ignore', out, out], cwd });
-    if (child.pid === undefined) throw new Error(`cannot start ${argv.join(' ')} in ${netns}`);
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', out, out], cwd });
+    if (child.pid === undefined) throw new Error(`cannot start ${argv.join(' ')}`);
     child.unref();
-    return { pid: child.pid, netns, marker, log };
+    return { pid: child.pid, netns: null, marker, log };
   } finally {
     closeSync(out);
   }

@@ -10,17 +10,24 @@ import type { MptcpMode } from './profile.js';
  */
 export interface ProcessRecord {
   pid: number;
-  netns: string;
+  /** null: the host's namespace */
+  netns: string | null;
   /** a string that the process's command line contains, to tell it from a reused pid */
   marker: string;
   log: string;
+}
+
+/** A virtual phone's adb daemon: its process and the host:port adb connects to. */
+export interface PhoneDaemonRecord extends ProcessRecord {
+  serial: string;
+  dir: string;
 }
 
 export interface LabState {
   name: string;
   createdAt: number;
   profile: string;
-  phones: { name: string; mode: MptcpMode; defaultRoute: LinkKind }[];
+  phones: { name: string; mode: MptcpMode; defaultRoute: LinkKind; adb?: PhoneDaemonRecord }[];
   processes: Partial<Record<'linkd' | 'origin' | 'proxy', ProcessRecord>>;
   proxyLog: string | null;
   control: string;

@@ -16,7 +16,7 @@ import { download, mean, median, mptcpCounters, pingRtt, udpReceived, receiveRat
  * fidelity. Thresholds follow the brief: delay within 1 ms + 5 %, rate within 5 %, loss
  * within binomial bounds, aggregation at least 85 % of the sum of the rates.
  */
-describe.skipIf(skipUnless({ root: true, commands: ['ip', 'curl', 'mptcpize', 'nstat', 'ethtool', 'ss'] }))('virtual lab', () => {
+describe.skipIf(skipUnless({ root: true, commands: ['ip', 'curl', 'mptcpize', 'nstat', 'ethtool', 'ss', 'adb'] }))('virtual lab', () => {
   const name = testLabName(testPrefix());
   const plan = labPlan(name, 1);
   const phone = plan.phones[0];
@@ -33,7 +33,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'curl', 'mptcpize', 'n
       wifi: { up: { delayMs: 7.5 }, down: { delayMs: 7.5 } },
       cellular: { up: { delayMs: 21.5 }, down: { delayMs: 21.5 } },
     });
-    status = await labUp({ name, profile, proxy: true });
+    status = await labUp({ name, profile, proxy: true, adbPortBase: 0 });
   });
 
   afterAll(async () => {
@@ -53,7 +53,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'curl', 'mptcpize', 'n
     expect(status.phones[0]).toMatchObject({
       name: 'phone1',
       netns: `${name}-phone1`,
-      adb: null,
+      adb: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
       wifi: { ip: '198.18.1.2', iface: 'wlan0' },
       cellular: { ip: '198.18.2.2', iface: 'rmnet0' },
     });

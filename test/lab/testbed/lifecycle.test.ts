@@ -18,7 +18,7 @@ import { testLabName } from './lab-helpers.js';
  */
 const CLI = join(import.meta.dirname, '..', '..', '..', 'bin', 'mplab.js');
 
-describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping'] }))('lab life cycle', () => {
+describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('lab life cycle', () => {
   const runDir = mkdtempSync(join(tmpdir(), 'mplab-run-'));
   const env = { ...process.env, MPLAB_RUN_DIR: runDir, MPLAB_LOG_FORMAT: 'json' };
   process.env.MPLAB_RUN_DIR = runDir;
@@ -31,7 +31,8 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping'] }))('lab life 
   /** The lab's namespaces, the processes running in them or recorded in its state, and whether its state folder exists. */
   async function leftovers(name: string): Promise<{ namespaces: string[]; processes: number[]; state: boolean }> {
     const namespaces = (await listNetns(name)).filter((ns) => ns.startsWith(`${name}-`));
-    const pids = new Set<number>(Object.values(readState(name)?.processes ?? {}).map((r) => r!.pid));
+    const state = readState(name);
+    const pids = new Set<number>([...Object.values(state?.processes ?? {}).map((r) => r!.pid), ...(state?.phones ?? []).flatMap((p) => (p.adb ? [p.adb.pid] : []))]);
     for (const ns of namespaces) {
       const { stdout } = await execa('ip', ['netns', 'pids', ns], { reject: false });
       for (const pid of String(stdout).split('\n').filter(Boolean)) pids.add(Number(pid));
@@ -52,13 +53,21 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping'] }))('lab life 
 
   it('up, status --json, exec and down through the CLI; down leaves nothing', async () => {
     const name = testLabName(testPrefix());
-    await mplab(['lab', 'up', '--name', name, '--phones', '2', '--no-proxy', '--mode', 'backup', '--default-route', 'cellular']);
+    await mplab(['lab', 'up', '--name', name, '--phones', '2', '--no-proxy', '--mode', 'backup', '--default-route', 'cellular', '--adb-port-base', '0']);
     const status = JSON.parse(String((await mplab(['lab', 'status', '--json', '--name', name])).stdout));
     expect(status).toMatchObject({ name, running: true, proxy: { netns: `${name}-proxy`, socks: '198.18.0.1:1080' }, origin: { netns: `${name}-origin`, http: '198.19.0.2:80' } });
-    expect(status.phones.map((p: { name: string; netns: string; adb: null; mode: string; defaultRoute: string; wifi: { ip: string }; cellular: { ip: string } }) => [p.name, p.netns, p.adb, p.mode, p.defaultRoute, p.wifi.ip, p.cellular.ip])).toEqual([
-      ['phone1', `${name}-phone1`, null, 'backup', 'cellular', '198.18.1.2', '198.18.2.2'],
-      ['phone2', `${name}-phone2`, null, 'backup', 'cellular', '198.18.3.2', '198.18.4.2'],
+    const adbSerial = expect.stringMatching(/^127\.0\.0\.1:\d+$/);
+    expect(status.phones.map((p: { name: string; netns: string; adb: string; mode: string; defaultRoute: string; wifi: { ip: string }; cellular: { ip: string } }) => [p.name, p.netns, p.adb, p.mode, p.defaultRoute, p.wifi.ip, p.cellular.ip])).toEqual([
+      ['phone1', `${name}-phone1`, adbSerial, 'backup', 'cellular', '198.18.1.2', '198.18.2.2'],
+      ['phone2', `${name}-phone2`, adbSerial, 'backup', 'cellular', '198.18.3.2', '198.18.4.2'],
     ]);
+    // the real adb server drives each phone's own namespace
+    const serials: string[] = status.phones.map((p: { adb: string }) => p.adb);
+    expect(new Set(serials).size).toBe(2);
+    const adbDevices = String((await execa('adb', ['devices'])).stdout);
+    for (const serial of serials) expect(adbDevices).toMatch(new RegExp(`^${serial.replace(/\./g, '\\.')}\\s+device$`, 'm'));
+    const addr = await execa('adb', ['-s', serials[1], 'shell', 'ip -o -4 addr show rmnet0']);
+    expect(addr.stdout).toContain('198.18.4.2/24');
     const endpoints = await mplab(['lab', 'exec', '--name', name, 'phone2', '--', 'ip', 'mptcp', 'endpoint', 'show']);
     expect(String(endpoints.stdout)).toMatch(/198\.18\.4\.2 id \d+ subflow backup dev rmnet0/);
     const route = await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'ip', 'route', 'show', 'default']);
@@ -75,9 +84,11 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping'] }))('lab life 
 
     const before = await leftovers(name);
     expect(before.namespaces).toHaveLength(5);
-    expect(before.processes.length).toBeGreaterThanOrEqual(2);
+    expect(before.processes.length).toBeGreaterThanOrEqual(4); // link daemon, origin, two adb daemons
     await mplab(['lab', 'down', '--name', name]);
     expect(await leftovers(name)).toEqual({ namespaces: [], processes: [], state: false });
+    const afterDown = String((await execa('adb', ['devices'])).stdout);
+    for (const serial of serials) expect(afterDown).not.toContain(serial);
     expect(before.processes.filter(alive)).toEqual([]);
     const gone = await mplab(['lab', 'status', '--name', name, '--json'], false);
     expect(gone.exitCode).toBe(3);
@@ -87,22 +98,23 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping'] }))('lab life 
   it('lab up after a crash (kill -9 of every lab process, also of lab up itself) cleans up and works', async () => {
     const name = testLabName(testPrefix());
     // kill `lab up` in the middle of building the network
-    const up = execa(process.execPath, [CLI, 'lab', 'up', '--name', name, '--no-proxy'], { env, reject: false });
+    const up = execa(process.execPath, [CLI, 'lab', 'up', '--name', name, '--no-proxy', '--adb-port-base', '0'], { env, reject: false });
     for (let i = 0; i < 1500 && (await listNetns(`${name}-phone1`)).length === 0; i++) await sleep(20);
     up.kill('SIGKILL');
     await up;
     expect((await leftovers(name)).namespaces.length).toBeGreaterThan(0);
 
-    await mplab(['lab', 'up', '--name', name, '--no-proxy']);
+    await mplab(['lab', 'up', '--name', name, '--no-proxy', '--adb-port-base', '0']);
     const state = readState(name)!;
     // a crash of everything: every process of the lab dies at once, nothing is cleaned up
     for (const record of Object.values(state.processes)) if (record) process.kill(record.pid, 'SIGKILL');
+    for (const phone of state.phones) process.kill(phone.adb!.pid, 'SIGKILL');
     await sleep(200);
     const status = JSON.parse(String((await mplab(['lab', 'status', '--json', '--name', name], false)).stdout));
     expect(status.running).toBe(false);
     expect(status.problems.join('\n')).toMatch(/link daemon is not running/);
 
-    await mplab(['lab', 'up', '--name', name, '--no-proxy']);
+    await mplab(['lab', 'up', '--name', name, '--no-proxy', '--adb-port-base', '0']);
     expect((await ping(name, 'phone1', '198.18.1.2')).exitCode).toBe(0);
     expect((await ping(name, 'phone1', '198.18.2.2')).exitCode).toBe(0);
     await mplab(['lab', 'down', '--name', name]);
@@ -114,7 +126,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping'] }))('lab life 
     let running: number[] = [];
     const failingTest = async (): Promise<void> => {
       try {
-        await labUp({ name, proxy: false });
+        await labUp({ name, proxy: false, adbPortBase: 0, adbConnect: false });
         // traffic and a link in outage at the moment of the failure
         void inNetns(`${name}-phone1`, 'ping', ['-i', '0.2', '198.18.0.1'], { reject: false });
         void inNetns(`${name}-origin`, 'sleep', ['600'], { reject: false });

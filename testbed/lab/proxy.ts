@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listening } from './network.js';
@@ -10,15 +9,9 @@ import { REPO_ROOT } from './paths.js';
 /**
  * The lab's SOCKS proxy, started in the proxy namespace as a real lab starts it on its proxy
  * host: `node bin/mplab.js proxy start --listen IP:PORT --allow CIDR --log FILE`, plus a hosts
- * file that names the origin (the lab has no DNS). If `mplab proxy start` is missing from the
- * checkout the lab comes up without the proxy and says so.
+ * file that names the origin (the lab has no DNS).
  */
 export const MPLAB_CLI = join(REPO_ROOT, 'bin', 'mplab.js');
-
-export async function proxyAvailable(): Promise<boolean> {
-  const help = await execa(process.execPath, [MPLAB_CLI, 'proxy', 'start', '--help'], { reject: false, cwd: REPO_ROOT, timeout: 30_000 });
-  return help.exitCode === 0 && help.stdout.includes('--listen');
-}
 
 /** Names the proxy resolves (only these: the lab has no DNS): the origin's. */
 export const ORIGIN_NAMES = ['origin', 'origin.mplab.test'];

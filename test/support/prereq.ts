@@ -1,20 +1,12 @@
-import { execaSync } from 'execa';
+import { missingPrereqs } from '../../common/prereq.js';
+
+export { missingPrereqs };
 
 /**
  * Prerequisites of integration tests. Outside CI a missing one skips the test with the reason;
  * with CI=true it fails the run, so that CI never passes by skipping.
  */
 export const inCI = process.env.CI === 'true' || process.env.CI === '1';
-
-export function missingPrereqs(opts: { root?: boolean; commands?: string[] }): string[] {
-  const missing: string[] = [];
-  if (opts.root && process.getuid?.() !== 0) missing.push('root (run as root)');
-  for (const cmd of opts.commands ?? []) {
-    const found = execaSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { reject: false });
-    if (found.exitCode !== 0) missing.push(`command ${cmd}`);
-  }
-  return missing;
-}
 
 /**
  * Use as `describe.skipIf(skipUnless({root: true, commands: ['tshark']}))(...)`. Throws in CI when

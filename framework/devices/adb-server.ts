@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import adbkit from '@devicefarmer/adbkit';
 import type { Client, DeviceClient } from '@devicefarmer/adbkit';
+import AdbConnection from '@devicefarmer/adbkit/dist/src/adb/connection.js';
 import { splitHostPort } from '../config/validate.js';
 
 /**
@@ -53,6 +54,22 @@ export class AdbServer {
     this.host = host;
     this.port = port;
     this.client = Adb.createClient({ host, port });
+    if (!this.mayStartServer()) {
+      // adbkit answers a refused connection by running `adb -P PORT start-server` on this host,
+      // which for any other address than the local default would start a stray server
+      const client = this.client;
+      client.connection = () => {
+        const conn = new (connectionClass())(client.options);
+        (conn as unknown as { triedStarting: boolean }).triedStarting = true;
+        conn.on('error', (err: Error) => client.emit('error', err));
+        return conn.connect();
+      };
+    }
+  }
+
+  /** Only the local default server may be started on demand (as the adb command itself does). */
+  mayStartServer(): boolean {
+    return (this.host === '127.0.0.1' || this.host === 'localhost') && this.port === 5037;
   }
 
   device(serial: string): DeviceClient {
@@ -93,12 +110,7 @@ export class AdbServer {
   }
 
   async version(timeoutMs = DEFAULT_HOST_TIMEOUT_MS): Promise<number> {
-    const { parser, end } = await this.request('host:version', timeoutMs, false);
-    try {
-      return parseInt((await withTimeout(parser.readAscii(4), timeoutMs, 'host:version')) as string, 16);
-    } finally {
-      end();
-    }
+    return parseInt(await this.query('host:version', timeoutMs), 16);
   }
 
   /** A host query: OKAY, then a length-prefixed answer. */
@@ -132,14 +144,13 @@ export class AdbServer {
     }
   }
 
-  private async request(service: string, timeoutMs: number, expectOkay = true) {
+  private async request(service: string, timeoutMs: number) {
     const conn = await withTimeout(this.client.connection(), timeoutMs, `connecting to the adb server at ${this.address}`);
     const end = (): void => {
       conn.socket.destroy();
     };
     try {
-      if (expectOkay) await this.exchange(conn, service, timeoutMs, end);
-      else conn.write(encodeRequest(service));
+      await this.exchange(conn, service, timeoutMs, end);
     } catch (err) {
       end();
       throw err;
@@ -157,6 +168,12 @@ export class AdbServer {
     }
     throw new Error(`adb server at ${this.address} answered ${JSON.stringify(reply)} to ${service} (expected OKAY or FAIL)`);
   }
+}
+
+type ConnectionClass = new (options: Client['options']) => Awaited<ReturnType<Client['connection']>>;
+function connectionClass(): ConnectionClass {
+  const mod = AdbConnection as unknown as { default?: ConnectionClass } & ConnectionClass;
+  return mod.default ?? mod;
 }
 
 export function encodeRequest(service: string): Buffer {

@@ -106,60 +106,66 @@ function checkLength(text: string): void {
   if (bytes > MAX_COMMAND_BYTES) throw new Error(`shell command of ${bytes} bytes is longer than adb allows (${MAX_COMMAND_BYTES}): ${abbreviate(text)}`);
 }
 
-function collectV2(stream: Duplex, text: string, timeoutMs: number, stdin?: Buffer): Promise<Omit<ShellResult, 'protocol' | 'durationMs'>> {
+interface Collector<T> {
+  onData(chunk: Buffer, done: (value: T) => void): void;
+  /** The stream ended: resolve (legacy: the marker decides later) or fail (v2: no exit status came). */
+  onEnd(done: (value: T) => void, fail: (err: Error) => void): void;
+  partial(): Buffer;
+}
+
+/** Reads a shell stream until the collector is done, with one timeout for the whole command. */
+function collect<T>(stream: Duplex, text: string, timeoutMs: number, c: Collector<T>): Promise<T> {
   return new Promise((resolve, reject) => {
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let exitCode: number | null = null;
     let settled = false;
-    const finish = (error?: Error): void => {
+    const settle = (fn: () => void): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       stream.removeAllListeners('data');
       stream.destroy();
-      if (error) reject(error);
-      else resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode: exitCode ?? 255 });
+      fn();
     };
-    const decoder = new ShellV2Decoder({
-      stdout: (d) => out.push(Buffer.from(d)),
-      stderr: (d) => err.push(Buffer.from(d)),
-      exit: (code) => {
-        exitCode = code;
-        finish();
-      },
-    });
-    const timer = setTimeout(() => finish(new ShellTimeoutError(text, timeoutMs, Buffer.concat(out))), Math.max(1, timeoutMs));
-    stream.on('data', (chunk: Buffer) => decoder.push(chunk));
-    stream.on('error', (e) => finish(new ShellCutError(text, Buffer.concat(out), e)));
-    stream.on('close', () => finish(new ShellCutError(text, Buffer.concat(out))));
-    stream.on('end', () => finish(new ShellCutError(text, Buffer.concat(out))));
-    // Without stdin the command must see end-of-file at once, or `cat`-like commands would wait forever.
-    if (stdin && stdin.length) {
-      for (let i = 0; i < stdin.length; i += 65536) stream.write(encodeShellPacket(ShellPacket.stdin, stdin.subarray(i, i + 65536)));
-    }
-    stream.write(encodeShellPacket(ShellPacket.closeStdin));
+    const done = (value: T): void => settle(() => resolve(value));
+    const fail = (err: Error): void => settle(() => reject(err));
+    const timer = setTimeout(() => fail(new ShellTimeoutError(text, timeoutMs, c.partial())), Math.max(1, timeoutMs));
+    stream.on('data', (chunk: Buffer) => c.onData(chunk, done));
+    stream.on('error', (e) => fail(new ShellCutError(text, c.partial(), e)));
+    stream.on('end', () => c.onEnd(done, fail));
+    stream.on('close', () => c.onEnd(done, fail));
   });
 }
 
+function collectV2(stream: Duplex, text: string, timeoutMs: number, stdin?: Buffer): Promise<Omit<ShellResult, 'protocol' | 'durationMs'>> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let finished: ((code: number) => void) | undefined;
+  const decoder = new ShellV2Decoder({
+    stdout: (d) => out.push(Buffer.from(d)),
+    stderr: (d) => err.push(Buffer.from(d)),
+    exit: (code) => finished?.(code),
+  });
+  const result = collect<Omit<ShellResult, 'protocol' | 'durationMs'>>(stream, text, timeoutMs, {
+    onData: (chunk, done) => {
+      finished = (exitCode) => done({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode });
+      decoder.push(chunk);
+    },
+    onEnd: (_done, fail) => fail(new ShellCutError(text, Buffer.concat(out))),
+    partial: () => Buffer.concat(out),
+  });
+  // Without stdin the command must see end-of-file at once, or `cat`-like commands would wait forever.
+  if (stdin && stdin.length) {
+    for (let i = 0; i < stdin.length; i += 65536) stream.write(encodeShellPacket(ShellPacket.stdin, stdin.subarray(i, i + 65536)));
+  }
+  stream.write(encodeShellPacket(ShellPacket.closeStdin));
+  return result;
+}
+
 function collectRaw(stream: Duplex, text: string, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const out: Buffer[] = [];
-    let settled = false;
-    const finish = (error?: Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      stream.removeAllListeners('data');
-      stream.destroy();
-      if (error) reject(error);
-      else resolve(Buffer.concat(out));
-    };
-    const timer = setTimeout(() => finish(new ShellTimeoutError(text, timeoutMs, Buffer.concat(out))), Math.max(1, timeoutMs));
-    stream.on('data', (chunk: Buffer) => out.push(Buffer.from(chunk)));
-    stream.on('error', (e) => finish(new ShellCutError(text, Buffer.concat(out), e)));
+  const out: Buffer[] = [];
+  return collect(stream, text, timeoutMs, {
+    onData: (chunk) => out.push(Buffer.from(chunk)),
     // the legacy shell has no other end-of-command signal: the stream ends, then the marker tells whether it completed
-    stream.on('end', () => finish());
-    stream.on('close', () => finish());
+    onEnd: (done) => done(Buffer.concat(out)),
+    partial: () => Buffer.concat(out),
   });
 }

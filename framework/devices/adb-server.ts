@@ -38,9 +38,14 @@ export interface AdbDeviceEntry {
   state: string;
 }
 
-type AdbkitModule = { Adb: { createClient(options: { host: string; port: number }): Client } };
-// adbkit is CommonJS: under Node's ESM loader its exports arrive as the default import.
-const Adb = (adbkit as unknown as AdbkitModule).Adb;
+type AdbFactory = { createClient(options: { host: string; port: number }): Client };
+// adbkit is CommonJS: Node's ESM loader hands over module.exports as the default import, other
+// loaders (vitest) its `default` export, which is the factory itself.
+const Adb: AdbFactory = (() => {
+  const mod = adbkit as unknown as Record<string, unknown> & Partial<AdbFactory>;
+  if (typeof mod.createClient === 'function') return mod as AdbFactory;
+  return (mod.Adb ?? (mod.default as Record<string, unknown>)?.Adb ?? mod.default) as AdbFactory;
+})();
 
 export const DEFAULT_HOST_TIMEOUT_MS = 10_000;
 

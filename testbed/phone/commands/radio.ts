@@ -1,0 +1,113 @@
+import type { CommandContext, Command } from './context.js';
+import { usageError } from './context.js';
+
+const SVC_USAGE = `Available commands:
+    help     Show information about the subcommands
+    power    Control the power manager
+    data     Control mobile data connectivity
+    wifi     Control the Wi-Fi manager
+`;
+
+function onOff(word: string | undefined): boolean | undefined {
+  if (word === 'enable' || word === 'enabled' || word === 'true' || word === 'on') return true;
+  if (word === 'disable' || word === 'disabled' || word === 'false' || word === 'off') return false;
+  return undefined;
+}
+
+/** svc wifi|data enable|disable, svc power stayon|reboot|shutdown. */
+export const svc: Command = async (context) => {
+  const [, service, verb, arg] = context.argv;
+  switch (service) {
+    case 'wifi': {
+      const on = onOff(verb);
+      if (on === undefined) return usageError(context, 'Control the Wi-Fi manager\n\nusage: svc wifi [enable|disable]\n         Turn Wi-Fi on or off.\n', 0);
+      await context.system.setWifi(on);
+      return 0;
+    }
+    case 'data': {
+      const on = onOff(verb);
+      if (on === undefined) return usageError(context, 'Control mobile data connectivity\n\nusage: svc data [enable|disable]\n         Turn mobile data on or off.\n', 0);
+      await context.system.setData(on);
+      return 0;
+    }
+    case 'power':
+      if (verb === 'stayon') {
+        const value = { true: '7', false: '0', usb: '2', ac: '1', wireless: '4' }[arg ?? ''];
+        if (value === undefined) return usageError(context, 'usage: svc power stayon [true|false|usb|ac|wireless]', 0);
+        await context.system.putSetting('global', 'stay_on_while_plugged_in', value);
+        return 0;
+      }
+      if (verb === 'reboot' || verb === 'shutdown') {
+        context.reboot(verb === 'reboot' ? (arg ?? '') : 'shutdown');
+        return 0;
+      }
+      return usageError(context, 'Control the power manager\n\nusage: svc power stayon [true|false|usb|ac|wireless]\n       svc power reboot [reason]\n       svc power shutdown\n', 0);
+    default:
+      context.stdout(SVC_USAGE);
+      return 0;
+  }
+};
+
+/** cmd wifi ... */
+export async function cmdWifi(context: CommandContext, args: readonly string[]): Promise<number> {
+  const [verb, arg] = args;
+  if (verb === 'set-wifi-enabled') {
+    const on = onOff(arg);
+    if (on === undefined) return usageError(context, "Invalid argument to 'set-wifi-enabled' - must be 'enabled' or 'disabled'", 255);
+    await context.system.setWifi(on);
+    return 0;
+  }
+  if (verb === 'status') {
+    context.stdout(await wifiStatus(context));
+    return 0;
+  }
+  context.stdout('Wi-Fi (wifi) commands:\n  help or -h\n    Print this help text.\n  set-wifi-enabled enabled|disabled\n    Enables/disables Wifi on this device.\n  status\n    Current wifi status\n');
+  return verb === 'help' || verb === '-h' ? 0 : 255;
+}
+
+async function wifiStatus(context: CommandContext): Promise<string> {
+  const system = context.system;
+  if (!system.wifiUp()) {
+    return 'Wifi is disabled\nWifi scanning is only available when wifi is enabled\n==== Primary ClientModeManager instance ====\nWifi is not connected\n';
+  }
+  const link = await system.link(system.options.interfaces.wifi);
+  const ip = link.addresses.find((a) => a.family === 'inet')?.local;
+  const lines = ['Wifi is enabled', 'Wifi scanning is only available when wifi is enabled', '==== Primary ClientModeManager instance ===='];
+  if (link.up && ip) {
+    lines.push('Wifi is connected to "mplab-wifi"');
+    lines.push(`WifiInfo: SSID: "mplab-wifi", BSSID: 02:00:00:00:01:00, MAC: 02:00:00:00:01:02, IP: /${ip}, Security type: 2, Supplicant state: COMPLETED, Wi-Fi standard: 11ac, RSSI: -50, Link speed: 866Mbps, Tx Link speed: 866Mbps, Rx Link speed: 866Mbps, Frequency: 5180MHz, Net ID: 0, Metered hint: false, score: 60`);
+  } else {
+    lines.push('Wifi is not connected');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** cmd phone data enable|disable */
+export async function cmdPhone(context: CommandContext, args: readonly string[]): Promise<number> {
+  const [group, verb] = args;
+  if (group === 'data') {
+    const on = onOff(verb);
+    if (on === undefined) return usageError(context, 'Data Test Mode Commands:\n  data enable: Enable mobile data connectivity\n  data disable: Disable mobile data connectivity\n', 255);
+    await context.system.setData(on);
+    return 0;
+  }
+  context.stdout('Telephony Commands:\n  help\n    Print this help text.\n  data\n    Data Test Mode Commands.\n');
+  return group === 'help' ? 0 : 255;
+}
+
+/** cmd connectivity airplane-mode [enable|disable] */
+export async function cmdConnectivity(context: CommandContext, args: readonly string[]): Promise<number> {
+  const [verb, arg] = args;
+  if (verb === 'airplane-mode') {
+    if (arg === undefined) {
+      context.stdout(`${context.system.state.airplane ? 'enabled' : 'disabled'}\n`);
+      return 0;
+    }
+    const on = onOff(arg);
+    if (on === undefined) return usageError(context, `Unsupported argument: ${arg}`, 255);
+    await context.system.setAirplane(on);
+    return 0;
+  }
+  context.stdout('Connectivity service commands:\n  help\n    Print this help text.\n  airplane-mode [enable|disable]\n    Turn airplane mode on or off.\n  airplane-mode\n    Get airplane mode.\n');
+  return verb === 'help' ? 0 : 255;
+}

@@ -1,0 +1,384 @@
+import { EventEmitter } from 'node:events';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../../common/log.js';
+import { LAUNCHER, builtinApps, fullActivity, hierarchyXml, launcherScreen, nodeAt, type AppContext, type UiNode, type VirtualApp } from './apps.js';
+import { NamespaceNetwork, type LinkInfo } from './network.js';
+import { buildProperties, type BuildIdentity } from './props.js';
+import { StateStore, type PhoneState, type SettingsNamespace } from './state.js';
+
+/**
+ * The phone's "system server": the state behind the Android commands (radios, settings,
+ * properties, battery, screen, apps) and what changing it does to the namespace. The daemon's
+ * commands call it; the state is saved in the phone's folder after every change.
+ */
+
+export interface PhoneInterfaces {
+  wifi: string;
+  cellular: string;
+}
+
+export type InputEvent =
+  | { kind: 'tap'; x: number; y: number; package?: string; node?: string }
+  | { kind: 'swipe'; x1: number; y1: number; x2: number; y2: number; durationMs: number }
+  | { kind: 'text'; text: string; package?: string }
+  | { kind: 'key'; keycode: number; package?: string };
+
+export interface SystemOptions {
+  identity: BuildIdentity & { name: string };
+  netns: string;
+  dir: string;
+  interfaces: PhoneInterfaces;
+  /** Extra properties (override the build's). */
+  props?: Record<string, string>;
+  apps?: VirtualApp[];
+  logger: Logger;
+}
+
+interface ActivityRecord {
+  package: string;
+  activity: string;
+}
+
+const RUNTIME_PROP_PREFIXES = ['debug.', 'log.', 'persist.', 'sys.', 'service.', 'ctl.', 'dev.', 'vendor.', 'net.', 'wlan.', 'gsm.'];
+
+export class PhoneSystem extends EventEmitter {
+  readonly network: NamespaceNetwork;
+  private readonly store: StateStore;
+  state!: PhoneState;
+  private readonly buildProps: Record<string, string>;
+  private runtimeProps: Record<string, string> = {};
+  readonly apps: Map<string, VirtualApp>;
+  private readonly appUids = new Map<string, number>();
+  /** Activity stack, top last; empty means the home screen. */
+  private stack: ActivityRecord[] = [];
+  private readonly running = new Set<string>();
+  screenOn = true;
+  locked = false;
+  bootCompleted = false;
+  adbdRoot = false;
+  readonly events: InputEvent[] = [];
+  private networkQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly options: SystemOptions) {
+    super();
+    this.network = new NamespaceNetwork(options.netns);
+    this.store = StateStore.inDir(options.dir);
+    this.buildProps = { ...buildProperties(options.identity), 'wifi.interface': options.interfaces.wifi, ...options.props };
+    this.apps = new Map();
+    for (const app of [...builtinApps(), ...(options.apps ?? [])]) this.apps.set(app.package, app);
+    [...this.apps.keys()].forEach((pkg, i) => this.appUids.set(pkg, pkg === 'android' ? 1000 : 10000 + i));
+  }
+
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  /** Loads the saved state (as at boot) and makes the namespace match it. */
+  async boot(defaults: PhoneState): Promise<void> {
+    this.state = await this.store.load(defaults);
+    this.runtimeProps = {};
+    this.stack = [];
+    this.running.clear();
+    this.running.add(LAUNCHER);
+    this.screenOn = true;
+    this.locked = this.state.settings.secure.lockscreen_disabled === '0';
+    this.adbdRoot = false;
+    this.syncRadioSettings();
+    await this.save();
+    await this.applyNetwork();
+  }
+
+  async save(): Promise<void> {
+    await this.store.save(this.state);
+  }
+
+  // ---- properties
+
+  /** The build's fixed properties (those of /system/build.prop and the like). */
+  buildProperties(): Record<string, string> {
+    return { ...this.buildProps };
+  }
+
+  properties(): Record<string, string> {
+    const dynamic: Record<string, string> = {
+      'sys.boot_completed': this.bootCompleted ? '1' : '',
+      'dev.bootcomplete': this.bootCompleted ? '1' : '',
+      'init.svc.bootanim': this.bootCompleted ? 'stopped' : 'running',
+      'service.adb.root': this.adbdRoot ? '1' : '0',
+      'gsm.network.type': this.cellularUp() ? 'LTE' : 'Unknown',
+      'persist.sys.boot_count': this.state.settings.global.boot_count ?? '1',
+    };
+    const all = { ...this.buildProps, ...dynamic, ...this.state.persistentProps, ...this.runtimeProps };
+    for (const key of Object.keys(all)) if (all[key] === '' && key in dynamic) delete all[key];
+    return all;
+  }
+
+  /** setprop: ro.* only once; the shell user only debug.*, log.* and persist.debug.*. */
+  async setProperty(key: string, value: string, uid: number): Promise<string | undefined> {
+    if (!/^[A-Za-z0-9_.\-:@]+$/.test(key) || key.length > 255) return `Failed to set property '${key}' to '${value}'.`;
+    const current = this.properties()[key];
+    if (key.startsWith('ro.') && current !== undefined) return `Failed to set property '${key}' to '${value}'.\nSee dmesg for error reason.`;
+    if (uid !== 0 && !/^(debug\.|log\.|persist\.debug\.|persist\.log\.)/.test(key)) return `Failed to set property '${key}' to '${value}'.\nSee dmesg for error reason.`;
+    if (!key.startsWith('ro.') && !RUNTIME_PROP_PREFIXES.some((p) => key.startsWith(p)) && uid !== 0) return `Failed to set property '${key}' to '${value}'.`;
+    if (key.startsWith('persist.')) {
+      this.state.persistentProps[key] = value;
+      await this.save();
+    } else {
+      this.runtimeProps[key] = value;
+    }
+    return undefined;
+  }
+
+  // ---- settings
+
+  getSetting(ns: SettingsNamespace, key: string): string | undefined {
+    return this.state.settings[ns][key];
+  }
+
+  async putSetting(ns: SettingsNamespace, key: string, value: string): Promise<void> {
+    this.state.settings[ns][key] = value;
+    await this.save();
+  }
+
+  async deleteSetting(ns: SettingsNamespace, key: string): Promise<boolean> {
+    const had = key in this.state.settings[ns];
+    delete this.state.settings[ns][key];
+    await this.save();
+    return had;
+  }
+
+  // ---- radios
+
+  wifiUp(): boolean {
+    return this.state.wifiEnabled && !this.state.airplane;
+  }
+
+  cellularUp(): boolean {
+    return this.state.dataEnabled && !this.state.airplane;
+  }
+
+  private syncRadioSettings(): void {
+    const g = this.state.settings.global;
+    g.wifi_on = this.wifiUp() ? '1' : '0';
+    g.mobile_data = this.state.dataEnabled ? '1' : '0';
+    g.airplane_mode_on = this.state.airplane ? '1' : '0';
+  }
+
+  async setWifi(enabled: boolean): Promise<string[]> {
+    return this.changeRadios({ wifiEnabled: enabled });
+  }
+
+  async setData(enabled: boolean): Promise<string[]> {
+    return this.changeRadios({ dataEnabled: enabled });
+  }
+
+  async setAirplane(enabled: boolean): Promise<string[]> {
+    return this.changeRadios({ airplane: enabled });
+  }
+
+  private async changeRadios(change: Partial<Pick<PhoneState, 'wifiEnabled' | 'dataEnabled' | 'airplane'>>): Promise<string[]> {
+    Object.assign(this.state, change);
+    this.syncRadioSettings();
+    await this.save();
+    const problems = await this.applyNetwork();
+    this.logger.info({ wifi: this.wifiUp(), cellular: this.cellularUp(), airplane: this.state.airplane }, 'radios changed');
+    this.emit('radios');
+    return problems;
+  }
+
+  /** Brings each interface to the state its radio switch asks for (one change at a time). */
+  applyNetwork(): Promise<string[]> {
+    const run = this.networkQueue.then(async () => {
+      const problems: string[] = [];
+      const wanted: Array<[string, boolean]> = [
+        [this.options.interfaces.wifi, this.wifiUp()],
+        [this.options.interfaces.cellular, this.cellularUp()],
+      ];
+      for (const [iface, up] of wanted) {
+        const link = await this.network.link(iface);
+        if (!link.exists) {
+          problems.push(`${iface}: no such interface in ${this.options.netns}`);
+          continue;
+        }
+        if (up && !link.up) {
+          const failed = await this.network.bringUp(iface, this.state.savedInterfaces[iface]);
+          problems.push(...failed.map((p) => `${iface}: ${p}`));
+          delete this.state.savedInterfaces[iface];
+          await this.save();
+        } else if (!up && link.up) {
+          this.state.savedInterfaces[iface] = await this.network.takeDown(iface);
+          await this.save();
+        }
+      }
+      for (const p of problems) this.logger.warn(p);
+      return problems;
+    });
+    this.networkQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Takes every radio's interface down as a power-off does, keeping their configuration. */
+  async powerOffRadios(): Promise<void> {
+    await (this.networkQueue = this.networkQueue.then(async () => {
+      for (const iface of [this.options.interfaces.wifi, this.options.interfaces.cellular]) {
+        const link = await this.network.link(iface);
+        if (link.exists && link.up) {
+          this.state.savedInterfaces[iface] = await this.network.takeDown(iface);
+          await this.save();
+        }
+      }
+    }).catch((error: Error) => this.logger.warn({ err: error.message }, 'taking the radios down failed')));
+  }
+
+  async link(iface: string): Promise<LinkInfo> {
+    return this.network.link(iface);
+  }
+
+  // ---- battery and screen
+
+  async setBattery(change: Partial<PhoneState['battery']>): Promise<void> {
+    Object.assign(this.state.battery, change);
+    await this.save();
+  }
+
+  setScreen(on: boolean): void {
+    if (this.screenOn && !on && this.state.settings.secure.lockscreen_disabled === '0') this.locked = true;
+    this.screenOn = on;
+  }
+
+  // ---- apps
+
+  uidOf(pkg: string): number | undefined {
+    return this.appUids.get(pkg);
+  }
+
+  foreground(): ActivityRecord {
+    const top = this.stack.at(-1);
+    if (top) return top;
+    const launcher = this.apps.get(LAUNCHER)!;
+    return { package: LAUNCHER, activity: fullActivity(launcher) };
+  }
+
+  isRunning(pkg: string): boolean {
+    return this.running.has(pkg);
+  }
+
+  private appContext(): AppContext {
+    return {
+      foreground: () => this.foreground().package,
+      start: (pkg, activity) => void this.startActivity(pkg, activity),
+      home: () => this.goHome(),
+    };
+  }
+
+  /** am start: brings the package's activity to the front. Returns false for an unknown one. */
+  startActivity(pkg: string, activity?: string): boolean {
+    const app = this.apps.get(pkg);
+    if (!app) return false;
+    if (pkg === LAUNCHER) {
+      this.goHome();
+      return true;
+    }
+    const full = activity ? (activity.startsWith('.') ? `${pkg}${activity}` : activity) : fullActivity(app);
+    if (activity && full !== fullActivity(app)) return false;
+    this.stack = this.stack.filter((r) => r.package !== pkg);
+    this.stack.push({ package: pkg, activity: full });
+    if (!this.running.has(pkg)) {
+      this.running.add(pkg);
+      app.onStart?.(this.appContext());
+    }
+    this.emit('foreground', pkg);
+    return true;
+  }
+
+  goHome(): void {
+    this.stack = [];
+    this.emit('foreground', LAUNCHER);
+  }
+
+  forceStop(pkg: string): void {
+    if (pkg === LAUNCHER) return;
+    const wasRunning = this.running.delete(pkg);
+    this.stack = this.stack.filter((r) => r.package !== pkg);
+    if (wasRunning) this.apps.get(pkg)?.onStop?.();
+  }
+
+  /** pm clear: stops the app and empties its data directory. */
+  async clearData(pkg: string, root: string): Promise<boolean> {
+    const app = this.apps.get(pkg);
+    if (!app) return false;
+    this.forceStop(pkg);
+    const dataDir = path.join(root, 'data/data', pkg);
+    await fs.rm(dataDir, { recursive: true, force: true });
+    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    app.onClear?.();
+    return true;
+  }
+
+  screenHierarchy(): { package: string; root: UiNode | undefined } {
+    const top = this.foreground();
+    if (top.package === LAUNCHER) return { package: LAUNCHER, root: launcherScreen([...this.apps.values()]) };
+    return { package: top.package, root: this.apps.get(top.package)?.screen?.(this.appContext()) };
+  }
+
+  windowDump(): string {
+    const { package: pkg, root } = this.screenHierarchy();
+    return hierarchyXml(pkg, root);
+  }
+
+  private record(event: InputEvent): void {
+    this.events.push(event);
+    if (this.events.length > 1000) this.events.shift();
+    this.emit('input', event);
+  }
+
+  tap(x: number, y: number): void {
+    const { package: pkg, root } = this.screenHierarchy();
+    const node = root ? nodeAt(root, x, y) : undefined;
+    this.record({ kind: 'tap', x, y, package: pkg, ...(node?.text ? { node: node.text } : {}) });
+    if (!this.screenOn || this.locked) return;
+    if (pkg === LAUNCHER) {
+      const app = [...this.apps.values()].find((a) => !a.noLauncher && node?.text === a.label);
+      if (app) this.startActivity(app.package);
+      return;
+    }
+    this.apps.get(pkg)?.onTap?.(node, x, y, this.appContext());
+  }
+
+  swipe(x1: number, y1: number, x2: number, y2: number, durationMs: number): void {
+    this.record({ kind: 'swipe', x1, y1, x2, y2, durationMs });
+    // Swiping up on a locked screen with no secure lock unlocks it.
+    if (this.screenOn && this.locked && y2 < y1) this.locked = false;
+  }
+
+  text(text: string): void {
+    const pkg = this.foreground().package;
+    this.record({ kind: 'text', text, package: pkg });
+    if (!this.screenOn || this.locked) return;
+    this.apps.get(pkg)?.onText?.(text, this.appContext());
+  }
+
+  key(keycode: number): void {
+    const pkg = this.foreground().package;
+    this.record({ kind: 'key', keycode, package: pkg });
+    switch (keycode) {
+      case 26: // POWER
+        this.setScreen(!this.screenOn);
+        return;
+      case 224: // WAKEUP
+        this.setScreen(true);
+        return;
+      case 223: // SLEEP
+        this.setScreen(false);
+        return;
+      case 82: // MENU dismisses an insecure keyguard
+        if (this.screenOn) this.locked = false;
+        return;
+    }
+    if (!this.screenOn || this.locked) return;
+    if (this.apps.get(pkg)?.onKey?.(keycode, this.appContext())) return;
+    if (keycode === 3) this.goHome();
+    else if (keycode === 4 && this.stack.length) this.stack.pop();
+  }
+}

@@ -70,7 +70,12 @@ export function asRoot(method: RootMethod, script: string, quote: (s: string) =>
   }
 }
 
-/** Android's tcpdump: packets of `iface` to a file, written packet by packet so that a stop loses nothing. */
+/**
+ * tcpdump on the phone: packets of `iface` to a file, handed over at once (--immediate-mode: without
+ * it, packets still in the kernel's ring when SIGINT comes are neither written nor counted) and
+ * written packet by packet (-U); `-Z root` keeps it from switching to a "tcpdump" user that phones
+ * do not have.
+ */
 export function tcpdumpArgv(opts: { iface: string; snaplen: number; file: string }): Argv {
-  return ['tcpdump', '-i', opts.iface, '-s', String(opts.snaplen), '-U', '-n', '-w', opts.file];
+  return ['tcpdump', '-i', opts.iface, '-s', String(opts.snaplen), '-U', '--immediate-mode', '-n', '-Z', 'root', '-w', opts.file];
 }

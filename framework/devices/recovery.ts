@@ -156,8 +156,8 @@ async function waitAttached(target: RecoveryTarget, opts: RecoveryOptions, step:
         `${what} the adb server at ${server.address} after ${Math.round(opts.offlineWaitMs / 1000)} s of waiting (${attempts} reconnect attempts)`,
       );
     }
-    // act at most every 5 s, so that a slow reattachment is not interrupted by the next attempt
-    if (now - lastAction >= 5_000) {
+    // act at most every 2 s, so that a slow reattachment is not interrupted by the next attempt
+    if (now - lastAction >= 2_000) {
       lastAction = now;
       attempts += 1;
       try {

@@ -61,6 +61,6 @@ describe('phone captures', () => {
     expect(() => checkCaptureName('a b')).toThrow(/expected 1-64/);
     expect(defaultCaptureName(new Date('2025-01-02T03:04:05.678Z'))).toBe('mplab-20250102T030405');
     const script = captureStartScript({ dir: '/data/local/tmp/mplab', name: 'run1', iface: 'any', snaplen: 0 });
-    expect(script).toContain('nohup tcpdump -i any -s 0 -U -n -w /data/local/tmp/mplab/run1.pcap > /data/local/tmp/mplab/run1.log 2>&1 < /dev/null &');
+    expect(script).toContain('nohup tcpdump -i any -s 0 -U --immediate-mode -n -Z root -w /data/local/tmp/mplab/run1.pcap > /data/local/tmp/mplab/run1.log 2>&1 < /dev/null &');
   });
 });

@@ -1,28 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { shCommand, shQuote } from '../../../framework/devices/quote.js';
+import { HOSTILE } from './hostile-strings.js';
 
-// Strings that would run a command, expand something or split into words if quoting failed.
-export const HOSTILE = [
-  "com.example; touch /tmp/pwned",
-  "a'b",
-  "'",
-  "''",
-  "it's $(id) `id` ${HOME} $HOME",
-  'double " quote \\ backslash',
-  'new\nline',
-  'tab\tand  spaces',
-  '*',
-  '-rf',
-  '$(touch /tmp/x)',
-  "'; rm -rf / ; echo '",
-  '\\',
-  '!history',
-  '~',
-  'a&&b||c|d>e<f',
-  '',
-  'ünïcødé ☃',
-];
 
 describe('shQuote', () => {
   it('leaves plain words alone and quotes everything else', () => {

@@ -159,6 +159,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
 
   async start(): Promise<void> {
     await this.sandbox.prepare();
+    await this.system.ensureDataDirs(this.sandbox.root);
     await this.bootSystem(this.options.bootCompletedMs ?? 0);
     this.logger.info({ port: this.portNumber, netns: this.options.netns, dir: this.options.dir, root: this.rooted }, 'virtual phone listening');
   }
@@ -229,10 +230,11 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       // Let the reply to `adb reboot` leave before the connections go.
       await sleep(50);
       this.system.bootCompleted = false;
-      await this.closeListener();
+      // Shutting down: the radios first, then every process, adbd last.
+      await this.system.powerOffRadios();
       await this.commands.stop();
       await this.sandbox.killAll();
-      await this.system.powerOffRadios();
+      await this.closeListener();
       const bootCount = Number(this.system.state.settings.global.boot_count ?? '0') + 1;
       await this.system.putSetting('global', 'boot_count', String(bootCount));
       await sleep(this.options.rebootMs ?? 3000);

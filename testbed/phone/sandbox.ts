@@ -19,7 +19,7 @@ import { LOCAL_TMP, NODE, PHONE_LIB, SDCARD, SHELL_UID } from './paths.js';
 /** The shell user's groups on Android 14 (input, log, adb, sdcard_rw, sdcard_r, net_bt*, inet, net_bw_stats, readproc, uhid). */
 const SHELL_GROUPS = [2000, 1004, 1007, 1011, 1015, 1028, 3001, 3002, 3003, 3006, 3009, 3011];
 
-const DEVICE_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'ptmx'];
+const DEVICE_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
 /**
  * The commands of Android's toybox (and iproute2, tcpdump) that a phone offers, taken from the
@@ -80,7 +80,7 @@ mount -o remount,bind,rw "$R/proc/sys/net"
 mount --rbind /sys "$R/sys"
 mount -o remount,bind,ro "$R/sys"
 for n in ${DEVICE_NODES.join(' ')}; do mount --bind "/dev/$n" "$R/dev/$n"; done
-mount --bind /dev/pts "$R/dev/pts"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$R/dev/pts" || mount --bind /dev/pts "$R/dev/pts"
 if [ -e /dev/net/tun ]; then mount --bind /dev/net/tun "$R/dev/net/tun"; fi
 echo ready
 exec chroot "$R" /usr/bin/sleep infinity
@@ -136,6 +136,7 @@ export class PhoneSandbox {
     await ensureOwnedDir(path.join(r, LOCAL_TMP), SHELL_UID, SHELL_UID, 0o771);
     await ensureOwnedDir(path.join(r, SDCARD), SHELL_UID, 1015, 0o2775);
     for (const name of [...DEVICE_NODES, 'net/tun']) await touch(path.join(r, 'dev', name));
+    await symlink('pts/ptmx', path.join(r, 'dev/ptmx'));
     await symlink('/proc/self/fd', path.join(r, 'dev/fd'));
     for (const [i, name] of ['stdin', 'stdout', 'stderr'].entries()) await symlink(`/proc/self/fd/${i}`, path.join(r, 'dev', name));
     await symlink('usr/lib', path.join(r, 'lib'));
@@ -176,6 +177,11 @@ export class PhoneSandbox {
     for (const tool of HOST_TOOLS) {
       const host = HOST_BIN_DIRS.map((d) => path.join(d, tool)).find((p) => existsSync(p));
       if (host) await replaceSymlink(host, path.join(bin, tool));
+    }
+    // Debian's tcpdump drops to a "tcpdump" user the phone does not have; Android's keeps its uid.
+    if (existsSync('/usr/bin/tcpdump')) {
+      await fs.rm(path.join(bin, 'tcpdump'), { force: true });
+      await writeAtomically(path.join(bin, 'tcpdump'), '#!/system/bin/sh\nexec /usr/bin/tcpdump -Z root "$@"\n', 0o755);
     }
     const wrapper = (name: string) => `#!/system/bin/sh\nexec ${NODE} ${PHONE_LIB}/client.mjs ${name} "$@"\n`;
     for (const command of this.options.commands) {

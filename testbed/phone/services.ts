@@ -37,17 +37,28 @@ export function parseShellService(service: string): ShellRequest | undefined {
   return request;
 }
 
-/** The program a shell request runs on the phone. */
-export function shellArgv(request: ShellRequest): string[] {
-  if (request.pty) {
-    // script(1) gives the shell a terminal, as adbd's PTY does.
-    return request.command ? ['/usr/bin/script', '-q', '-e', '-c', request.command, '/dev/null'] : ['/usr/bin/script', '-q', '-e', '/dev/null'];
-  }
-  if (request.protocol === 'none') {
-    // Without the shell protocol stdout and stderr share one stream, in the order written.
-    return ['/system/bin/sh', '-c', 'exec 2>&1 /system/bin/sh -c "$1"', 'sh', request.command];
-  }
-  return ['/system/bin/sh', '-c', request.command];
+/** Carries the command into the terminal's shell, which takes no positional arguments. */
+const COMMAND_VARIABLE = 'MPLAB_ADB_COMMAND';
+
+/**
+ * The program a shell request runs on the phone, and what to add to its environment. Like adbd:
+ * with the shell protocol and no PTY, plain pipes (stderr apart); with a PTY, a terminal
+ * (script(1)); without the shell protocol, a terminal in raw mode (no echo, no CR/LF rewriting),
+ * so that stdout and stderr arrive merged in order, binary-safe, and /dev/tty exists.
+ */
+export function shellLaunch(request: ShellRequest): { argv: string[]; env: Record<string, string> } {
+  if (request.protocol === 'shell' && !request.pty) return { argv: ['/system/bin/sh', '-c', request.command], env: {} };
+  const raw = !request.pty;
+  if (!request.command && !raw) return { argv: ['/usr/bin/script', '-q', '-e', '/dev/null'], env: {} };
+  const inner = [
+    `c=$${COMMAND_VARIABLE}; unset ${COMMAND_VARIABLE}`,
+    raw ? 'stty raw -echo 2>/dev/null' : '',
+    request.command ? 'exec /system/bin/sh -c "$c"' : 'exec /system/bin/sh -',
+  ].filter(Boolean);
+  return {
+    argv: ['/usr/bin/script', '-q', '-e', ...(raw ? ['-E', 'never'] : []), '-c', inner.join('; '), '/dev/null'],
+    env: { [COMMAND_VARIABLE]: request.command },
+  };
 }
 
 export interface ServiceHost {
@@ -103,7 +114,8 @@ function forward(from: NodeJS.ReadableStream, stream: AdbStream, wrap: (d: Buffe
 
 async function runShell(host: ServiceHost, stream: AdbStream, request: ShellRequest): Promise<void> {
   const uid = host.adbdRoot() ? 0 : SHELL_UID;
-  const child = await host.sandbox.spawn(shellArgv(request), { uid, env: shellEnvironment(uid, host.hostname, request.term) });
+  const launch = shellLaunch(request);
+  const child = await host.sandbox.spawn(launch.argv, { uid, env: { ...shellEnvironment(uid, host.hostname, request.term), ...launch.env } });
   hangUpOnRemoteClose(stream, child);
   child.stdin!.on('error', () => undefined);
   const done = new Promise<number>((resolve) => {

@@ -304,14 +304,25 @@ export class PhoneSystem extends EventEmitter {
     if (wasRunning) this.apps.get(pkg)?.onStop?.();
   }
 
+  /** Every package's /data/data/PACKAGE, owned by the app's uid (root is the phone's `/` on the host). */
+  async ensureDataDirs(root: string): Promise<void> {
+    for (const pkg of this.apps.keys()) await this.makeDataDir(root, pkg);
+  }
+
+  private async makeDataDir(root: string, pkg: string): Promise<void> {
+    const dataDir = path.join(root, 'data/data', pkg);
+    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    const uid = this.uidOf(pkg) ?? 1000;
+    await fs.chown(dataDir, uid, uid);
+  }
+
   /** pm clear: stops the app and empties its data directory. */
   async clearData(pkg: string, root: string): Promise<boolean> {
     const app = this.apps.get(pkg);
     if (!app) return false;
     this.forceStop(pkg);
-    const dataDir = path.join(root, 'data/data', pkg);
-    await fs.rm(dataDir, { recursive: true, force: true });
-    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await fs.rm(path.join(root, 'data/data', pkg), { recursive: true, force: true });
+    await this.makeDataDir(root, pkg);
     app.onClear?.();
     return true;
   }

@@ -28,10 +28,23 @@ function listPackages(context: CommandContext, args: readonly string[]): number 
   return 0;
 }
 
+/** Hardware features of the build (pm list features). */
+const FEATURES = [
+  'reqGlEsVersion=0x30002',
+  'android.hardware.touchscreen',
+  'android.hardware.touchscreen.multitouch',
+  'android.hardware.wifi',
+  'android.hardware.telephony',
+  'android.hardware.telephony.data',
+  'android.hardware.screen.portrait',
+  'android.software.webview',
+];
+
 const PM_USAGE = `Package manager (package) commands:
   help
   path [--user USER_ID] PACKAGE
   list packages [-f] [-s] [-3] [-U] [--user USER_ID] [FILTER]
+  list features
   clear [--user USER_ID] PACKAGE
   grant [--user USER_ID] PACKAGE PERMISSION
   revoke [--user USER_ID] PACKAGE PERMISSION
@@ -46,8 +59,12 @@ export async function runPm(context: CommandContext, rawArgs: readonly string[])
   const system = context.system;
   switch (verb) {
     case 'list':
-      if (args[0] !== 'packages') return usageError(context, `Error: unknown list type '${args[0] ?? ''}'`, 255);
-      return listPackages(context, args.slice(1));
+      if (args[0] === 'packages') return listPackages(context, args.slice(1));
+      if (args[0] === 'features') {
+        context.stdout(FEATURES.map((f) => `feature:${f}\n`).join(''));
+        return 0;
+      }
+      return usageError(context, `Error: unknown list type '${args[0] ?? ''}'`, 255);
     case 'path': {
       const app = args[0] ? system.apps.get(args[0]) : undefined;
       if (!app) return 1;

@@ -10,9 +10,10 @@ export interface SuRequest {
 }
 
 /**
- * su [-c COMMAND] [-mm] [-] [UID|root|shell] [COMMAND ARGS...]: `su -c STRING` runs the string
- * through the shell, `su 0 CMD ARGS` and `su root CMD ARGS` run the program directly, `su` alone
- * reads commands from stdin.
+ * su [-mm] [-] [UID|root|shell] [-c COMMAND...] [COMMAND ARGS...]: `su -c STRING` runs the
+ * string through the shell (the arguments after -c joined by spaces, as Magisk's su does),
+ * `su 0 CMD ARGS` and `su root CMD ARGS` run the program directly, `su` alone reads commands
+ * from stdin.
  */
 export function parseSu(args: readonly string[]): SuRequest | string {
   let command: string | undefined;
@@ -24,9 +25,9 @@ export function parseSu(args: readonly string[]): SuRequest | string {
     if (rest.length) {
       rest.push(a);
     } else if (a === '-c' || a === '--command') {
-      command = args[++i];
-      if (command === undefined) return 'su: option requires an argument -- c';
-      rest.push(...args.slice(i + 1));
+      // Like Magisk's su, every argument after -c is part of the command.
+      if (i + 1 >= args.length) return 'su: option requires an argument -- c';
+      command = args.slice(i + 1).join(' ');
       break;
     } else if (a === '-mm' || a === '-M' || a === '--mount-master' || a === '-' || a === '-l' || a === '--login' || a === '-p' || a === '--preserve-environment') {
       continue;
@@ -40,7 +41,7 @@ export function parseSu(args: readonly string[]): SuRequest | string {
     }
   }
   if (uid !== 0 && uid !== SHELL_UID) return `su: unknown user ${uid} (this phone has root and shell)`;
-  if (command !== undefined) return { uid, argv: ['/system/bin/sh', '-c', command, ...(rest.length ? ['su', ...rest] : [])] };
+  if (command !== undefined) return { uid, argv: ['/system/bin/sh', '-c', command] };
   return { uid, argv: rest.length ? rest : ['/system/bin/sh'] };
 }
 

@@ -24,6 +24,8 @@ export interface DeviceOptions {
   /** Retries of a repeatable command after recovery (default 2). */
   retries?: number;
   logger?: Logger;
+  /** Told of each recovery step as it happens. */
+  onRecoveryStep?: (step: string) => void;
 }
 
 export interface DeviceShellOptions extends ShellRunOptions {
@@ -208,6 +210,7 @@ export class Device {
           await withTimeout(this.server.device(this.serial).reboot(), 15_000, 'reboot');
         },
         bootCompleted: async (timeoutMs) => this.waitBootCompleted(timeoutMs),
+        onStep: this.options.onRecoveryStep,
       },
       this.recovery,
     );

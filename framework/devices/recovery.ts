@@ -72,6 +72,8 @@ export interface RecoveryTarget {
   reboot(): Promise<void>;
   /** Resolves when sys.boot_completed is 1. */
   bootCompleted(timeoutMs: number): Promise<boolean>;
+  /** Told of each step as it happens (the campaign runner records them with the test). */
+  onStep?: (step: string) => void;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function recover(target: RecoveryTarget, opts: RecoveryOptions = DE
   const step = (what: string, extra: Record<string, unknown> = {}): void => {
     steps.push(what);
     target.log.warn({ step: what, ...extra }, `recovery: ${what}`);
+    target.onStep?.(what);
   };
 
   await waitAttached(target, opts, step);

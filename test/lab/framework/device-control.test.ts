@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateDevicesFile, type DeviceConfig } from '../../../framework/config/devices-file.js';
@@ -10,6 +11,7 @@ import { pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../../../
 import { Device } from '../../../framework/devices/device.js';
 import { applyMptcpMode } from '../../../framework/devices/mptcp.js';
 import { applyNet } from '../../../framework/devices/network.js';
+import { DeviceGoneError } from '../../../framework/devices/recovery.js';
 import { ShellTimeoutError } from '../../../framework/devices/shell.js';
 import { takeSnapshot } from '../../../framework/devices/snapshot.js';
 import { readStatus } from '../../../framework/devices/status.js';
@@ -312,19 +314,45 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump'] }))(
 
   it('a phone whose daemon is killed mid-command is waited for, reconnected, and the command completes', async () => {
     const steps: string[] = [];
-    const device = new Device(config(plain), { recovery: { offlineWaitMs: 30_000, pollMs: 300 } });
-    const warn = device.log.warn.bind(device.log);
-    device.log.warn = ((obj: { step?: string }, ...rest: unknown[]) => {
-      if (obj?.step) steps.push(obj.step);
-      return (warn as (...a: unknown[]) => void)(obj, ...rest);
-    }) as typeof device.log.warn;
+    const device = new Device(config(plain), { recovery: { offlineWaitMs: 30_000, pollMs: 300 }, onRecoveryStep: (s) => steps.push(s) });
     const running = device.run(['sh', '-c', 'sleep 2; echo finished'], { timeoutMs: 20_000 });
-    await new Promise((r) => setTimeout(r, 700));
+    await sleep(700);
     await plain.killDaemon();
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     await plain.startDaemon();
     expect((await running).trim()).toBe('finished');
-    expect(steps.some((s) => /adb connect|phone is back|phone is offline|not attached/.test(s))).toBe(true);
+    expect(steps).toContain(`adb connect ${plain.serial}`);
+    expect(steps).toContain('phone is back (state device)');
+  });
+
+  it('an unresponsive phone: refused without allowReboot; with it, rebooted and waited for until boot completed', async () => {
+    const recovery = { probeTimeoutMs: 1_500, offlineWaitMs: 30_000, pollMs: 300, bootWaitMs: 60_000 };
+    const refuse = new Device(config(plain), { recovery });
+    plain.pauseDaemon();
+    try {
+      const err = await refuse.run(['echo', 'x'], { timeoutMs: 2_000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DeviceGoneError);
+      expect((err as Error).message).toMatch(/attached but does not answer shell commands .*devices.json does not allow a reboot \("allowReboot": false\)/);
+    } finally {
+      plain.resumeDaemon();
+    }
+
+    const steps: string[] = [];
+    let rebootAsked: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => (rebootAsked = resolve));
+    const reboot = new Device(config(plain, { allowReboot: true }), {
+      recovery,
+      onRecoveryStep: (s) => {
+        steps.push(s);
+        if (s.startsWith('rebooting')) rebootAsked();
+      },
+    });
+    plain.pauseDaemon();
+    const running = reboot.run(['echo', 'after reboot'], { timeoutMs: 2_000 });
+    await Promise.race([asked, sleep(30_000)]);
+    plain.resumeDaemon();
+    expect((await running).trim()).toBe('after reboot');
+    expect(steps).toEqual(expect.arrayContaining(['phone attached but not answering', 'rebooting the unresponsive phone (allowReboot)', 'phone rebooted and boot completed']));
   });
 
   it('a phone that adb forgot (adb disconnect) is reattached with adb connect', async () => {

@@ -17,6 +17,9 @@ export interface LabPhone {
   installedPackage: string | null;
   phoneFileExists(path: string): Promise<boolean>;
   killDaemon(): Promise<void>;
+  /** SIGSTOP / SIGCONT the daemon: attached for adb, but answering nothing. */
+  pauseDaemon(): void;
+  resumeDaemon(): void;
   startDaemon(): Promise<void>;
   close(): Promise<void>;
 }
@@ -50,6 +53,12 @@ function wrap(spec: { label: string; root: boolean }, fx: VirtualPhoneFixture): 
       }
     },
     killDaemon: () => fx.kill(),
+    pauseDaemon: () => {
+      fx.child?.kill('SIGSTOP');
+    },
+    resumeDaemon: () => {
+      fx.child?.kill('SIGCONT');
+    },
     startDaemon: () => fx.restart(),
     close: () => fx.teardown(),
   };

@@ -19,7 +19,7 @@ import { inNetns, ip } from '../../../testbed/netns.js';
 import { removeOwnTestNamespaces } from '../../support/netns.js';
 import { skipUnless } from '../../support/prereq.js';
 import { HOSTILE } from '../../unit/framework/hostile-strings.js';
-import { startPhones, type LabPhone } from './phones.js';
+import { startPhones, subflowsOfOneConnection, type LabPhone } from './phones.js';
 
 /**
  * Device control against virtual phones through the real adb server: every command goes
@@ -51,7 +51,7 @@ async function nsEndpoints(netns: string): Promise<string> {
   return ip(netns, ['mptcp', 'endpoint', 'show']);
 }
 
-describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump'] }))('device control on virtual phones through the real adb server', () => {
+describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'socat', 'mptcpize'] }))('device control on virtual phones through the real adb server', () => {
   beforeAll(async () => {
     [rooted, plain] = await startPhones([
       { label: 'vroot', root: true },
@@ -256,6 +256,8 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump'] }))(
       expect(await nsSysctl(rooted.netns, 'net.mptcp.enabled')).toBe('1');
       expect(await nsEndpoints(rooted.netns)).toMatch(new RegExp(`^${cell.replaceAll('.', '\\.')} id \\d+ subflow dev rmnet0 *$`));
       expect(await ip(rooted.netns, ['mptcp', 'limits', 'show'])).toMatch(/subflows 2/);
+      // and a real MPTCP connection from the phone gets its second subflow over rmnet0
+      expect((await subflowsOfOneConnection(rooted, true)).subflows).toBe(2);
 
       await applyMptcpMode(device, 'fullmesh');
       const fm = await nsEndpoints(rooted.netns);
@@ -264,6 +266,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump'] }))(
 
       await applyMptcpMode(device, 'backup');
       expect(await nsEndpoints(rooted.netns)).toMatch(new RegExp(`^${cell.replaceAll('.', '\\.')} id \\d+ subflow backup dev rmnet0 *$`));
+      expect((await subflowsOfOneConnection(rooted, true)).subflows).toBe(2);
 
       await applyMptcpMode(device, 'mptcp', { scheduler: 'default', pathManager: 'kernel' });
       expect(await nsSysctl(rooted.netns, 'net.mptcp.scheduler')).toBe('default');
@@ -271,6 +274,11 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump'] }))(
       await applyMptcpMode(device, 'tcp');
       expect(await nsSysctl(rooted.netns, 'net.mptcp.enabled')).toBe('0');
       expect(await nsEndpoints(rooted.netns)).toBe('');
+      // the kernel now refuses MPTCP sockets in the phone; plain TCP has its one path
+      const refused = await subflowsOfOneConnection(rooted, true);
+      expect(refused.subflows).toBeNull();
+      expect(refused.clientError).toMatch(/Protocol not available/);
+      expect((await subflowsOfOneConnection(rooted, false)).subflows).toBe(1);
     });
 
     it('refuses clearly what the phone cannot do', async () => {

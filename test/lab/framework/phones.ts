@@ -1,5 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { inNetns } from '../../../testbed/netns.js';
 import { createVirtualPhone, PHONE_ADDRESSES, type VirtualPhoneFixture } from '../../support/virtual-phone.js';
 
 /**
@@ -12,6 +14,8 @@ export interface LabPhone {
   root: boolean;
   serial: string;
   netns: string;
+  /** The namespace at the other end of wlan0 and rmnet0, holding both gateways. */
+  peerNetns: string;
   wifiGateway: string;
   /** A package installed on the phone, for reset; null when the phone has none. */
   installedPackage: string | null;
@@ -42,6 +46,7 @@ function wrap(spec: { label: string; root: boolean }, fx: VirtualPhoneFixture): 
       return fx.serial;
     },
     netns: fx.netns,
+    peerNetns: fx.peerNetns,
     wifiGateway: PHONE_ADDRESSES.wifi.peer,
     installedPackage: 'com.android.chrome',
     async phoneFileExists(path: string) {
@@ -62,4 +67,38 @@ function wrap(spec: { label: string; root: boolean }, fx: VirtualPhoneFixture): 
     startDaemon: () => fx.restart(),
     close: () => fx.teardown(),
   };
+}
+
+/**
+ * Opens one connection from the phone's namespace to a server in the peer namespace (on the WiFi
+ * gateway's address) and returns how many subflows it had: `mptcp: true` runs both ends under
+ * mptcpize (IPPROTO_MPTCP sockets, as the lab's apps and proxy do). The server keeps listening
+ * (fork) because MP_JOIN SYNs need the listener. Returns null when the client could not connect,
+ * with its error output.
+ */
+export async function subflowsOfOneConnection(phone: LabPhone, mptcp: boolean): Promise<{ subflows: number | null; clientError: string }> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const wrap = (argv: string[]) => (mptcp ? ['mptcpize', 'run', ...argv] : argv);
+  const server = inNetns(phone.peerNetns, 'timeout', ['8', ...wrap(['socat', '-u', 'SYSTEM:echo hi; sleep 3', `TCP-LISTEN:${port},bind=${phone.wifiGateway},reuseaddr,fork`])], { reject: false });
+  try {
+    for (let i = 0; i < 50; i++) {
+      const l = await inNetns(phone.peerNetns, 'ss', ['-ltnH', `sport = :${port}`]);
+      if (String(l.stdout).trim()) break;
+      await sleep(100);
+    }
+    const client = inNetns(phone.netns, 'timeout', ['6', ...wrap(['socat', '-u', `TCP:${phone.wifiGateway}:${port}`, '-'])], { reject: false });
+    let most = 0;
+    for (let i = 0; i < 20; i++) {
+      await sleep(100);
+      const est = await inNetns(phone.netns, 'ss', ['-tnH', 'state', 'established', `dport = :${port}`]);
+      most = Math.max(most, String(est.stdout).split('\n').filter((l) => l.trim()).length);
+      if (client.exitCode !== null) break;
+    }
+    client.kill('SIGTERM');
+    const done = await client;
+    return { subflows: most > 0 ? most : null, clientError: String(done.stderr ?? '') };
+  } finally {
+    server.kill('SIGTERM');
+    await server;
+  }
 }

@@ -13,6 +13,7 @@ import { applyMptcpMode } from '../../../framework/devices/mptcp.js';
 import { applyNet } from '../../../framework/devices/network.js';
 import { DeviceGoneError } from '../../../framework/devices/recovery.js';
 import { ShellTimeoutError } from '../../../framework/devices/shell.js';
+import { listDevices } from '../../../framework/cli/devices.js';
 import { takeSnapshot } from '../../../framework/devices/snapshot.js';
 import { readStatus } from '../../../framework/devices/status.js';
 import { inNetns, ip } from '../../../testbed/netns.js';
@@ -101,6 +102,13 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
     expect(st.root).toEqual({ configured: true, method: expect.stringMatching(/^(adbd|su-c|su-0)$/) });
     const nsAddr = await ip(rooted.netns, ['-4', '-o', 'addr', 'show', 'dev', 'wlan0']);
     expect(nsAddr).toContain(st.wifi.ipv4[0]);
+  });
+
+  it('status reads the same through the legacy shell as through protocol v2', async () => {
+    const v2 = await readStatus(new Device(config(rooted), { shellProtocol: 'v2' }));
+    const legacy = await readStatus(new Device(config(rooted), { shellProtocol: 'legacy' }));
+    expect({ ...legacy, shellProtocol: 'v2', battery: v2.battery }).toEqual(v2);
+    expect(legacy.shellProtocol).toBe('legacy');
   });
 
   describe('shell', () => {
@@ -326,7 +334,10 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
     const running = device.run(['sh', '-c', 'sleep 2; echo finished'], { timeoutMs: 20_000 });
     await sleep(700);
     await plain.killDaemon();
-    await sleep(1500);
+    await sleep(300);
+    const row = (await listDevices(devicesJson)).find((r) => r.serial === plain.serial);
+    expect(row?.state).toMatch(/^(offline|absent)$/);
+    await sleep(1200);
     await plain.startDaemon();
     expect((await running).trim()).toBe('finished');
     expect(steps).toContain(`adb connect ${plain.serial}`);

@@ -31,6 +31,7 @@ const CLI = join(process.cwd(), 'bin/mplab.js');
 
 let rooted: LabPhone;
 let plain: LabPhone;
+let android10: LabPhone;
 let work: string;
 let devicesJson: string;
 
@@ -54,9 +55,10 @@ async function nsEndpoints(netns: string): Promise<string> {
 
 describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'socat', 'mptcpize'] }))('device control on virtual phones through the real adb server', () => {
   beforeAll(async () => {
-    [rooted, plain] = await startPhones([
+    [rooted, plain, android10] = await startPhones([
       { label: 'vroot', root: true },
       { label: 'vplain', root: false },
+      { label: 'v10', root: false, props: { 'ro.build.version.sdk': '29', 'ro.build.version.release': '10' } },
     ]);
     work = await mkdtemp(join(tmpdir(), 'mplab-device-'));
     devicesJson = join(work, 'devices.json');
@@ -74,6 +76,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
   afterAll(async () => {
     await rooted?.close();
     await plain?.close();
+    await android10?.close();
     await removeOwnTestNamespaces();
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -229,6 +232,19 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
       const back = await mplab(['device', 'vroot', 'net', '--devices', devicesJson, '--default', 'wifi']);
       expect(back.exitCode).toBe(0);
       expect(await ip(rooted.netns, ['route', 'get', '192.0.2.1'])).toMatch(/dev wlan0/);
+    });
+
+    it('Android 10 (SDK 29): svc wifi and svc data, effects checked in the namespace', async () => {
+      const device = new Device(config(android10));
+      expect(await device.sdk()).toBe(29);
+      const off = await applyNet(device, { wifi: 'off', data: 'off', timeoutMs: 20_000 });
+      expect(off.actions.slice(0, 2)).toEqual(['svc wifi disable', 'svc data disable']);
+      expect(await ip(android10.netns, ['-4', '-o', 'addr', 'show', 'dev', 'wlan0'])).toBe('');
+      expect(await ip(android10.netns, ['-4', '-o', 'addr', 'show', 'dev', 'rmnet0'])).toBe('');
+      const on = await applyNet(device, { wifi: 'on', data: 'on', timeoutMs: 20_000 });
+      expect(on.actions.slice(0, 2)).toEqual(['svc wifi enable', 'svc data enable']);
+      expect(await ip(android10.netns, ['-4', '-o', 'addr', 'show', 'dev', 'wlan0'])).toContain('inet ');
+      expect(await ip(android10.netns, ['-4', '-o', 'addr', 'show', 'dev', 'rmnet0'])).toContain('inet ');
     });
 
     it('without root, default on cellular with WiFi on is refused', async () => {

@@ -28,10 +28,22 @@ export interface LabPhone {
   close(): Promise<void>;
 }
 
-export async function startPhones(specs: Array<{ label: string; root: boolean }>): Promise<LabPhone[]> {
+export interface PhoneSpec {
+  label: string;
+  root: boolean;
+  /** System properties to override (e.g. an older SDK level); such a phone's daemon runs in this process. */
+  props?: Record<string, string>;
+}
+
+export async function startPhones(specs: PhoneSpec[]): Promise<LabPhone[]> {
   const phones: LabPhone[] = [];
   try {
-    for (const spec of specs) phones.push(wrap(spec, await createVirtualPhone({ name: spec.label, root: spec.root, process: true })));
+    for (const spec of specs) {
+      const fx = spec.props
+        ? await createVirtualPhone({ name: spec.label, root: spec.root, phone: { props: spec.props } })
+        : await createVirtualPhone({ name: spec.label, root: spec.root, process: true });
+      phones.push(wrap({ label: spec.label, root: spec.root }, fx));
+    }
   } catch (err) {
     await Promise.all(phones.map((p) => p.close()));
     throw err;

@@ -55,6 +55,8 @@ export interface VirtualPhoneFixture {
   port: number;
   /** adb's name for it: 127.0.0.1:PORT. */
   serial: string;
+  /** Where a path of the phone (e.g. /sdcard/x.pcap) lives on the host. */
+  hostPath(phonePath: string): string;
   /** The in-process daemon (undefined with `process: true`). */
   phone: VirtualPhone | undefined;
   /** The daemon's process (with `process: true`). */
@@ -160,6 +162,7 @@ export async function createVirtualPhone(options: VirtualPhoneFixtureOptions = {
     get child() {
       return child;
     },
+    hostPath: (phonePath) => path.join(dir, 'root', path.posix.normalize(`/${phonePath}`)),
     adb,
     shell: (command) => adb('shell', command),
     async waitForState(state = 'device', timeoutMs = options.connectTimeoutMs ?? 20_000) {

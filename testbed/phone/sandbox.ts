@@ -142,8 +142,9 @@ export class PhoneSandbox {
     await symlink('usr/lib', path.join(r, 'lib'));
     await symlink('usr/lib64', path.join(r, 'lib64'));
     await symlink('system/bin', path.join(r, 'bin'));
-    await symlink(SDCARD, path.join(r, 'storage/self/primary'));
-    await symlink('/storage/self/primary', path.join(r, 'sdcard'));
+    // Relative links: they resolve the same inside the phone and, from the host, stay in its folder.
+    await symlink('../emulated/0', path.join(r, 'storage/self/primary'));
+    await symlink('storage/self/primary', path.join(r, 'sdcard'));
     await this.writeEtc();
     await fs.writeFile(path.join(r, 'system/build.prop'), this.options.buildProp, { mode: 0o644 });
     await this.installPrograms();

@@ -47,7 +47,10 @@ const COMMAND_VARIABLE = 'MPLAB_ADB_COMMAND';
  * so that stdout and stderr arrive merged in order, binary-safe, and /dev/tty exists.
  */
 export function shellLaunch(request: ShellRequest): { argv: string[]; env: Record<string, string> } {
-  if (request.protocol === 'shell' && !request.pty) return { argv: ['/system/bin/sh', '-c', request.command], env: {} };
+  if (request.protocol === 'shell' && !request.pty) {
+    // No command: a shell reading its commands from stdin.
+    return { argv: request.command ? ['/system/bin/sh', '-c', request.command] : ['/system/bin/sh', '-'], env: {} };
+  }
   const raw = !request.pty;
   if (!request.command && !raw) return { argv: ['/usr/bin/script', '-q', '-e', '/dev/null'], env: {} };
   const inner = [

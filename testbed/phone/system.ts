@@ -40,7 +40,8 @@ interface ActivityRecord {
   activity: string;
 }
 
-const RUNTIME_PROP_PREFIXES = ['debug.', 'log.', 'persist.', 'sys.', 'service.', 'ctl.', 'dev.', 'vendor.', 'net.', 'wlan.', 'gsm.'];
+/** What Android's SELinux policy lets the shell user set. */
+const SHELL_WRITABLE_PROPS = /^(debug\.|log\.|persist\.debug\.|persist\.log\.)/;
 
 export class PhoneSystem extends EventEmitter {
   readonly network: NamespaceNetwork;
@@ -114,13 +115,12 @@ export class PhoneSystem extends EventEmitter {
     return all;
   }
 
-  /** setprop: ro.* only once; the shell user only debug.*, log.* and persist.debug.*. */
+  /** setprop: ro.* only once; the shell user only debug.*, log.* and persist.debug.* / persist.log.*. */
   async setProperty(key: string, value: string, uid: number): Promise<string | undefined> {
-    if (!/^[A-Za-z0-9_.\-:@]+$/.test(key) || key.length > 255) return `Failed to set property '${key}' to '${value}'.`;
-    const current = this.properties()[key];
-    if (key.startsWith('ro.') && current !== undefined) return `Failed to set property '${key}' to '${value}'.\nSee dmesg for error reason.`;
-    if (uid !== 0 && !/^(debug\.|log\.|persist\.debug\.|persist\.log\.)/.test(key)) return `Failed to set property '${key}' to '${value}'.\nSee dmesg for error reason.`;
-    if (!key.startsWith('ro.') && !RUNTIME_PROP_PREFIXES.some((p) => key.startsWith(p)) && uid !== 0) return `Failed to set property '${key}' to '${value}'.`;
+    const refused = `Failed to set property '${key}' to '${value}'.\nSee dmesg for error reason.`;
+    if (!/^[A-Za-z0-9_.\-:@]{1,255}$/.test(key)) return refused;
+    if (key.startsWith('ro.') && this.properties()[key] !== undefined) return refused;
+    if (uid !== 0 && !SHELL_WRITABLE_PROPS.test(key)) return refused;
     if (key.startsWith('persist.')) {
       this.state.persistentProps[key] = value;
       await this.save();

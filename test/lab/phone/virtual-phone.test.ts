@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { Adb } from '@devicefarmer/adbkit';
 import { execa } from 'execa';
@@ -16,7 +17,7 @@ import { PHONE_ADDRESSES, createVirtualPhone, type VirtualPhoneFixture } from '.
  * adbkit, with every effect checked inside the phone's namespace or folder.
  */
 
-const prereqs = { root: true, commands: ['adb', 'ip', 'nsenter', 'setpriv', 'unshare', 'tcpdump'] };
+const prereqs = { root: true, commands: ['adb', 'ip', 'nsenter', 'setpriv', 'unshare', 'script', 'tcpdump', 'socat'] };
 
 async function link(phone: VirtualPhoneFixture, iface: string): Promise<{ up: boolean; ipv4: string[] }> {
   const r = await inNetns(phone.netns, 'ip', ['-j', 'addr', 'show', 'dev', iface]);
@@ -103,8 +104,8 @@ describe.skipIf(skipUnless(prereqs))('virtual phone through the adb server', () 
     // the shell sees the same files, and they live in the phone's folder
     const ls = await phone.shell('wc -c < /data/local/tmp/big.bin; ls /sdcard/Download/sub; stat -c %U /data/local/tmp/big.bin');
     expect(ls.stdout.split('\n')).toEqual([String(data.length), 'big.bin', 'shell']);
-    expect((await stat(path.join(phone.dir, 'root/data/local/tmp/big.bin'))).size).toBe(data.length);
-    expect((await stat(path.join(phone.dir, 'root/storage/emulated/0/Download/sub/big.bin'))).size).toBe(data.length);
+    expect((await stat(phone.hostPath('/data/local/tmp/big.bin'))).size).toBe(data.length);
+    expect((await stat(phone.hostPath('/sdcard/Download/sub/big.bin'))).size).toBe(data.length);
     // the shell user cannot write outside its places, and the error comes back through sync
     const denied = await phone.adb('push', local, '/system/denied.bin');
     expect(denied.exitCode).not.toBe(0);
@@ -210,10 +211,10 @@ describe.skipIf(skipUnless(prereqs))('virtual phone through the adb server', () 
     expect(chrome.stdout).toMatch(/text="mplab\.example web"/);
     // pm clear empties the app's data directory
     await phone.shell('su -c "echo cached > /data/data/com.android.chrome/cache.txt"');
-    expect(existsSync(path.join(phone.dir, 'root/data/data/com.android.chrome/cache.txt'))).toBe(true);
+    expect(existsSync(phone.hostPath('/data/data/com.android.chrome/cache.txt'))).toBe(true);
     const clear = await phone.shell('pm clear com.android.chrome');
     expect([clear.stdout, clear.exitCode]).toEqual(['Success', 0]);
-    expect(existsSync(path.join(phone.dir, 'root/data/data/com.android.chrome/cache.txt'))).toBe(false);
+    expect(existsSync(phone.hostPath('/data/data/com.android.chrome/cache.txt'))).toBe(false);
     expect((await phone.shell('pm clear com.example.none')).stdout).toBe('Failed');
     await phone.shell('input keyevent KEYCODE_HOME');
     const client = Adb.createClient();
@@ -225,9 +226,9 @@ describe.skipIf(skipUnless(prereqs))('virtual phone through the adb server', () 
     const hostile = "x; touch /sdcard/pwned";
     const quoted = await phone.shell(`pm clear '${hostile.replace(/'/g, "'\\''")}'`);
     expect(quoted.stdout).toBe('Failed');
-    expect(existsSync(path.join(phone.dir, 'root/storage/emulated/0/pwned'))).toBe(false);
+    expect(existsSync(phone.hostPath('/sdcard/pwned'))).toBe(false);
     await phone.shell(`pm clear ${hostile}`);
-    expect(existsSync(path.join(phone.dir, 'root/storage/emulated/0/pwned'))).toBe(true);
+    expect(existsSync(phone.hostPath('/sdcard/pwned'))).toBe(true);
     await phone.shell('rm /sdcard/pwned');
   });
 
@@ -241,6 +242,12 @@ describe.skipIf(skipUnless(prereqs))('virtual phone through the adb server', () 
     expect(String((await inNetns(phone.netns, 'ip', ['mptcp', 'endpoint', 'show'])).stdout)).toMatch(/198\.18\.1\.2 id \d+ subflow dev wlan0/);
     expect(String((await inNetns(phone.netns, 'sysctl', ['-n', 'net.ipv4.tcp_no_metrics_save'])).stdout)).toBe('1');
     await phone.shell('su -c "ip route del 198.18.99.0/24 table 100; ip mptcp endpoint flush"');
+    // even root on the phone cannot write the host's files or its kernel-wide sysctls (rewriting the current value)
+    const host = await phone.shell('su -c "touch /usr/mplab-probe; touch /etc/mplab-probe; sysctl -w kernel.ctrl-alt-del=$(cat /proc/sys/kernel/ctrl-alt-del)"');
+    expect(host.exitCode).not.toBe(0);
+    expect(host.stderr.match(/cannot touch .*: Read-only file system/g)?.length).toBe(2);
+    expect(host.stderr).toMatch(/permission denied on key "kernel\.ctrl-alt-del"/);
+    expect(existsSync('/usr/mplab-probe') || existsSync('/etc/mplab-probe')).toBe(false);
     // a capture on the phone, started and stopped through adb, pulled back
     const start = await phone.shell('su -c "nohup tcpdump -i wlan0 -n --immediate-mode -U -w /sdcard/cap.pcap icmp > /dev/null 2>&1 &"');
     expect(start.exitCode).toBe(0);
@@ -251,6 +258,33 @@ describe.skipIf(skipUnless(prereqs))('virtual phone through the adb server', () 
     expect((await phone.adb('pull', '/sdcard/cap.pcap', pulled)).exitCode).toBe(0);
     const packets = await execa('tcpdump', ['-n', '-r', pulled]);
     expect(packets.stdout.split('\n').filter((l) => l.includes('ICMP echo request')).length).toBe(3);
+  });
+
+  it('restarts adbd as root and back (adb root/unroot) and forwards TCP into the namespace', async () => {
+    const root = await phone.adb('root');
+    expect(root.stdout).toMatch(/restarting adbd as root/);
+    await phone.waitForState('device');
+    expect((await phone.shell('id -u')).stdout).toBe('0');
+    expect((await phone.adb('root')).stdout).toMatch(/adbd is already running as root/);
+    expect((await phone.adb('unroot')).stdout).toMatch(/restarting adbd as non root/);
+    await phone.waitForState('device');
+    expect((await phone.shell('id -u')).stdout).toBe('2000');
+    // adb forward reaches a server listening on the phone's own loopback
+    const server = inNetns(phone.netns, 'socat', ['-T', '5', 'TCP-LISTEN:7000,bind=127.0.0.1,reuseaddr', 'SYSTEM:echo served-in-phone'], { reject: false });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const forward = await phone.adb('forward', 'tcp:0', 'tcp:7000');
+    const port = Number(forward.stdout.trim());
+    expect(port).toBeGreaterThan(0);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(reply).toBe('served-in-phone\n');
+    await phone.adb('forward', '--remove', `tcp:${port}`);
+    await server;
   });
 
   it('reboots: away from adb, back on the same port with WiFi, data and settings restored', async () => {

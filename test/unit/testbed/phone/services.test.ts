@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { knowsService, parseShellService, shellLaunch } from '../../../../testbed/phone/services.js';
+
+describe('shell service requests', () => {
+  it('reads shell arguments as adbd does', () => {
+    expect(parseShellService('shell:ls -l')).toEqual({ protocol: 'none', pty: false, term: 'dumb', command: 'ls -l' });
+    expect(parseShellService('shell:')).toEqual({ protocol: 'none', pty: true, term: 'dumb', command: '' });
+    expect(parseShellService('shell,v2,TERM=xterm,raw:exit 3')).toEqual({ protocol: 'shell', pty: false, term: 'xterm', command: 'exit 3' });
+    expect(parseShellService('shell,v2,pty:')).toEqual({ protocol: 'shell', pty: true, term: 'dumb', command: '' });
+    expect(parseShellService('shell,v2,future-arg,raw:a:b')).toMatchObject({ protocol: 'shell', pty: false, command: 'a:b' });
+    expect(parseShellService('exec:cat /x')).toEqual({ protocol: 'none', pty: false, term: 'dumb', command: 'cat /x' });
+    expect(parseShellService('sync:')).toBeUndefined();
+  });
+
+  it('runs v2 raw commands through sh -c and the others on a terminal, never pasting the command', () => {
+    expect(shellLaunch({ protocol: 'shell', pty: false, term: 'dumb', command: 'echo "$HOME"' })).toEqual({ argv: ['/system/bin/sh', '-c', 'echo "$HOME"'], env: {} });
+    const legacy = shellLaunch({ protocol: 'none', pty: false, term: 'dumb', command: "x'; rm -rf /" });
+    expect(legacy.argv[0]).toBe('/usr/bin/script');
+    expect(legacy.argv.join(' ')).not.toContain('rm -rf');
+    expect(legacy.argv.join(' ')).toContain('stty raw -echo');
+    expect(legacy.env).toEqual({ MPLAB_ADB_COMMAND: "x'; rm -rf /" });
+    const interactive = shellLaunch({ protocol: 'shell', pty: true, term: 'xterm', command: '' });
+    expect(interactive.argv).toEqual(['/usr/bin/script', '-q', '-e', '/dev/null']);
+  });
+
+  it('knows the services it implements', () => {
+    for (const s of ['shell:', 'shell,v2,raw:id', 'exec:id', 'sync:', 'reboot:', 'root:', 'unroot:', 'reconnect', 'remount:', 'tcp:8080']) expect(knowsService(s)).toBe(true);
+    for (const s of ['jdwp:1', 'framebuffer:', 'abb:x', 'track-jdwp', 'dev:/dev/null']) expect(knowsService(s)).toBe(false);
+  });
+});

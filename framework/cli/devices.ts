@@ -43,7 +43,10 @@ export function toUserError(err: unknown): unknown {
   if (err instanceof ShellTimeoutError || err instanceof ShellCutError || err instanceof AdbTimeoutError || err instanceof AdbFailError) {
     return new UserError(err.message, EXIT.gone);
   }
+  // adbkit's sync and host commands: the device or server said no (no such file, permission denied)
+  if ((err as Error | undefined)?.name === 'FailError') return new UserError((err as Error).message, EXIT.failed);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return new UserError((err as Error).message, EXIT.failed);
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
     return new UserError(`adb server not reachable: ${(err as Error).message}`, EXIT.gone);
   }

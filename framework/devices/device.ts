@@ -174,19 +174,26 @@ export class Device {
     });
   }
 
-  /** Copies a file from the phone (adb sync) and returns its size. */
+  /** Copies a file from the phone (adb sync) and returns its size; a missing or short file is an error. */
   async pull(remote: string, local: string, options: { timeoutMs?: number } = {}): Promise<number> {
     const timeoutMs = options.timeoutMs ?? 300_000;
     return this.withRecovery(`pull ${remote}`, true, async () => {
       const started = Date.now();
-      const transfer = await withTimeout(this.server.device(this.serial).pull(remote), timeoutMs, `pull ${remote}`);
-      let bytes = 0;
-      transfer.on('progress', (p: { bytesTransferred: number }) => {
-        bytes = p.bytesTransferred;
+      const client = this.server.device(this.serial);
+      // adbkit's pull of a missing file ends an empty stream: ask first (ENOENT), and compare sizes after
+      const remoteStat = await withTimeout(client.stat(remote), 15_000, `stat ${remote}`);
+      const transfer = await withTimeout(client.pull(remote), timeoutMs, `pull ${remote}`);
+      let transferError: Error | undefined;
+      transfer.on('error', (err: Error) => {
+        transferError = err;
       });
       await withTimeout(pipeline(transfer, createWriteStream(local)), Math.max(1, timeoutMs - (Date.now() - started)), `pull ${remote}`, () => transfer.cancel());
+      if (transferError) throw transferError;
       const size = (await stat(local)).size;
-      this.log.debug({ remote, local, bytes: size || bytes, ms: Date.now() - started }, 'pulled');
+      const expected = Number(remoteStat.size);
+      // the legacy STAT reply carries 32 bits of size
+      if (expected < 2 ** 32 && size !== expected) throw new Error(`pull ${remote}: received ${size} bytes of ${expected}`);
+      this.log.debug({ remote, local, bytes: size, ms: Date.now() - started }, 'pulled');
       return size;
     });
   }

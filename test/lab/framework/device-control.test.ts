@@ -173,6 +173,10 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     expect(sha(await readFile(back))).toBe(sha(data));
     await device.run(['rm', '-f', '/data/local/tmp/big.bin']);
+    await expect(device.pull('/data/local/tmp/no-such-file', back)).rejects.toMatchObject({ code: 'ENOENT' });
+    const cli = await mplab(['device', 'vplain', 'pull', '--devices', devicesJson, '/data/local/tmp/no-such-file', back]);
+    expect(cli.exitCode).toBe(1);
+    expect(cli.stderr).toMatch(/ENOENT, no such file or directory '\/data\/local\/tmp\/no-such-file'/);
   });
 
   it('a hostile package name or file name runs nothing', async () => {

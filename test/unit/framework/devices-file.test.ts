@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkDevicesFile, findDevice, loadDevicesFile, validateDevicesFile } from '../../../framework/config/devices-file.js';
 import { UserError } from '../../../common/errors.js';
 
@@ -92,8 +92,14 @@ describe('devices.json validation', () => {
 });
 
 describe('devices.json files', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
   async function file(text: string): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'mplab-devices-'));
+    dirs.push(dir);
     const path = join(dir, 'devices.json');
     await writeFile(path, text);
     return path;

@@ -37,6 +37,7 @@ export function toUserError(err: unknown): unknown {
   if (err instanceof UserError) return err;
   if (err instanceof DeviceGoneError) return new UserError(err.message, EXIT.gone);
   if (err instanceof NotRootError || err instanceof MptcpModeError) return new UserError(err.message, EXIT.cannot);
+  if (err instanceof NetChangeError && err.kind === 'cannot') return new UserError(err.message, EXIT.cannot);
   if (err instanceof NetChangeError || err instanceof AppResetError || err instanceof PhoneCaptureError || err instanceof ShellExitError) {
     return new UserError(err.message, EXIT.failed);
   }

@@ -32,7 +32,11 @@ export interface NetResult {
 }
 
 export class NetChangeError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** "cannot": the phone cannot do it at all (no root); "failed": it tried and did not get there. */
+    readonly kind: 'cannot' | 'failed' = 'failed',
+  ) {
     super(message);
     this.name = 'NetChangeError';
   }
@@ -132,14 +136,14 @@ export async function applyNet(device: Device, req: NetRequest): Promise<NetResu
   const log = device.log.child({ op: 'net' });
 
   if (req.airplane && airplaneNeedsRoot(sdk) && !rooted) {
-    throw new NetChangeError(`airplane mode on SDK ${sdk} needs root (the AIRPLANE_MODE broadcast is protected); devices.json says "root": false`);
+    throw new NetChangeError(`airplane mode on SDK ${sdk} needs root (the AIRPLANE_MODE broadcast is protected); devices.json says "root": false`, 'cannot');
   }
   const before = await readNetState(device);
   if (req.default && !rooted) {
     // without root Android picks the default network itself: WiFi whenever it is connected
     const wifiWillBeOn = req.wifi === 'on' || (req.wifi === undefined && req.airplane !== 'on' && before.wifi.ipv4.length > 0);
     if (req.default === 'cellular' && wifiWillBeOn) {
-      throw new NetChangeError('default route on cellular while WiFi is on needs root (policy routes); turn WiFi off (--wifi off) or use a rooted phone');
+      throw new NetChangeError('default route on cellular while WiFi is on needs root (policy routes); turn WiFi off (--wifi off) or use a rooted phone', 'cannot');
     }
   }
 

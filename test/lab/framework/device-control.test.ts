@@ -253,7 +253,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
 
     it('without root, default on cellular with WiFi on is refused', async () => {
       const r = await mplab(['device', 'vplain', 'net', '--devices', devicesJson, '--default', 'cellular']);
-      expect(r.exitCode).toBe(1);
+      expect(r.exitCode).toBe(5);
       expect(r.stderr).toMatch(/default route on cellular while WiFi is on needs root/);
     });
 

@@ -240,6 +240,8 @@ export class Device {
   }
 
   private async withRecovery<T>(what: string, repeatable: boolean, attempt: () => Promise<T>): Promise<T> {
+    // a command that ran past its timeout on a phone that answers at once is slow, not faulty: not retried
+    let phoneWasFine = false;
     return pRetry(attempt, {
       retries: repeatable ? this.retries : 0,
       minTimeout: 200,
@@ -248,10 +250,10 @@ export class Device {
         const fault = classifyFault(error);
         if (!isTransient(fault)) return;
         this.log.warn({ fault, attempt: attemptNumber, retriesLeft, what, error: error.message }, `phone fault (${fault})`);
-        // a cut or timed-out shell leaves the cached protocol valid, but the phone may be gone
-        await this.ensureReady();
+        const steps = await this.ensureReady();
+        phoneWasFine = steps.length === 0 && fault === 'unresponsive';
       },
-      shouldRetry: ({ error }) => repeatable && isTransient(classifyFault(error)),
+      shouldRetry: ({ error }) => repeatable && isTransient(classifyFault(error)) && !phoneWasFine,
     });
   }
 }

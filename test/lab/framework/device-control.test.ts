@@ -143,13 +143,15 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
       });
     }
 
-    it('a command that outlives its timeout fails in time and says so', async () => {
+    it('a command that outlives its timeout fails in time, says so, and is not run again on a phone that answers', async () => {
       const device = new Device(config(rooted));
+      await device.run(['rm', '-f', '/data/local/tmp/attempts']);
       const started = Date.now();
-      const err = await device.shell(['sleep', '20'], { timeoutMs: 1500, repeatable: false }).catch((e: unknown) => e);
+      const err = await device.shell(['sh', '-c', 'echo run >> /data/local/tmp/attempts; sleep 20'], { timeoutMs: 1500 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ShellTimeoutError);
-      expect((err as Error).message).toMatch(/timed out after 1.5 s: sleep 20/);
+      expect((err as Error).message).toMatch(/timed out after 1.5 s: sh -c/);
       expect(Date.now() - started).toBeLessThan(15_000);
+      expect(await device.run(['cat', '/data/local/tmp/attempts'])).toBe('run\n');
     });
 
     it('mplab device shell passes the exit status and stderr through', async () => {

@@ -199,11 +199,13 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
 
   it('reset force-stops and clears an installed app', async () => {
     const pkg = plain.installedPackage;
-    if (!pkg) return;
+    await plain.writePhoneFile(`/data/data/${pkg}/cache/page.html`, 'cached');
+    expect(await plain.phoneFileExists(`/data/data/${pkg}/cache/page.html`)).toBe(true);
     const r = await mplab(['device', 'vplain', 'reset', '--devices', devicesJson, pkg]);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`reset ${pkg}: am force-stop ${pkg}; pm clear ${pkg}`);
+    expect(await plain.phoneFileExists(`/data/data/${pkg}/cache/page.html`)).toBe(false);
   });
 
   describe('net', () => {

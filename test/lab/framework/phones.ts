@@ -1,5 +1,5 @@
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inNetns } from '../../../testbed/netns.js';
 import { createVirtualPhone, PHONE_ADDRESSES, type VirtualPhoneFixture } from '../../support/virtual-phone.js';
@@ -17,9 +17,11 @@ export interface LabPhone {
   /** The namespace at the other end of wlan0 and rmnet0, holding both gateways. */
   peerNetns: string;
   wifiGateway: string;
-  /** A package installed on the phone, for reset; null when the phone has none. */
-  installedPackage: string | null;
+  /** A package preinstalled on every virtual phone, for reset. */
+  installedPackage: string;
   phoneFileExists(path: string): Promise<boolean>;
+  /** Writes a file into the phone's filesystem from the host (as an app would have). */
+  writePhoneFile(path: string, content: string): Promise<void>;
   killDaemon(): Promise<void>;
   /** SIGSTOP / SIGCONT the daemon: attached for adb, but answering nothing. */
   pauseDaemon(): void;
@@ -68,6 +70,11 @@ function wrap(spec: { label: string; root: boolean }, fx: VirtualPhoneFixture): 
       } catch {
         return false;
       }
+    },
+    async writePhoneFile(path: string, content: string) {
+      const file = join(fx.dir, 'root', path);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, content);
     },
     killDaemon: () => fx.kill(),
     pauseDaemon: () => {

@@ -176,12 +176,14 @@ export async function listDevices(devicesOpt?: string): Promise<ListRow[]> {
 interface DeviceOpts {
   devices?: string;
   shellProtocol?: 'auto' | 'v2' | 'legacy';
+  wait: string;
 }
 
 function commonOptions(cmd: Command): Command {
   return cmd
     .addOption(devicesOption())
-    .addOption(new Option('--shell-protocol <p>', 'adb shell protocol: v2 when the phone has it, or force one').choices(['auto', 'v2', 'legacy']).default('auto'));
+    .addOption(new Option('--shell-protocol <p>', 'adb shell protocol: v2 when the phone has it, or force one').choices(['auto', 'v2', 'legacy']).default('auto'))
+    .option('--wait <seconds>', 'how long to wait for a phone that is offline or gone before giving up', '60');
 }
 
 /** The actions of `mplab device <id>`, as a program of their own so that each has its --help. */
@@ -190,7 +192,9 @@ function deviceProgram(id: string): Command {
   const open = async (opts: DeviceOpts): Promise<Device> => {
     const file = await load(opts.devices);
     const config = findDevice(file, id);
-    const device = new Device(config, { shellProtocol: opts.shellProtocol ?? 'auto' });
+    const wait = Number(opts.wait);
+    if (!(wait > 0)) throw new UserError(`--wait ${opts.wait}: expected a number of seconds above 0`, 2);
+    const device = new Device(config, { shellProtocol: opts.shellProtocol ?? 'auto', recovery: { offlineWaitMs: wait * 1000 } });
     await device.ensureReady();
     return device;
   };

@@ -1,4 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { AdbServer } from '../../../framework/devices/adb-server.js';
@@ -48,5 +51,23 @@ describe.skipIf(skipUnless({ commands: ['adb'] }))('the real adb server, without
     expect(steps).toContain(`adb connect 127.0.0.1:${port}`);
     expect(took).toBeGreaterThanOrEqual(6_000);
     expect(took).toBeLessThan(20_000);
+  });
+
+  it('mplab device on a phone that stays gone exits with status 4 and says what was tried', async () => {
+    const port = await closedPort();
+    const dir = await mkdtemp(join(tmpdir(), 'mplab-ghost-'));
+    try {
+      const file = join(dir, 'devices.json');
+      await writeFile(file, JSON.stringify({ devices: [{ id: `127.0.0.1:${port}`, label: 'ghost', root: false, kernel: 'none' }] }));
+      const r = await execa('node', [join(process.cwd(), 'bin/mplab.js'), 'device', 'ghost', 'status', '--devices', file, '--wait', '3'], {
+        reject: false,
+        env: { MPLAB_LOG_LEVEL: 'error' },
+      });
+      expect(r.exitCode).toBe(4);
+      expect(r.stderr).toMatch(new RegExp(`^mplab: phone 127.0.0.1:${port}: not attached to the adb server at 127.0.0.1:5037 after 3 s of waiting \\(\\d+ reconnect attempts\\)$`));
+      expect(r.stdout).toBe('');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

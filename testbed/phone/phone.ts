@@ -1,3 +1,4 @@
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { log, type Logger } from '../../common/log.js';
@@ -71,6 +72,17 @@ export async function startVirtualPhone(options: VirtualPhoneOptions): Promise<V
   const phone = new PhoneDaemon(options);
   await phone.start();
   return phone;
+}
+
+const FOLDERS_IN_USE = new Set<string>();
+
+/** A live Node process (a daemon's pid may have been reused by something else since). */
+function daemonAlive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('node');
+  } catch {
+    return false;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -158,6 +170,8 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
   }
 
   async start(): Promise<void> {
+    if (!existsSync(`/run/netns/${this.options.netns}`)) throw new Error(`network namespace ${this.options.netns} does not exist (no /run/netns/${this.options.netns})`);
+    await this.claimFolder();
     await this.sandbox.prepare();
     await this.system.ensureDataDirs(this.sandbox.root);
     await this.bootSystem(this.options.bootCompletedMs ?? 0);
@@ -254,6 +268,31 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
     await this.closeListener();
     await this.commands.stop();
     const killed = await this.sandbox.killAll();
+    await this.releaseFolder();
     this.logger.info({ killed }, 'virtual phone stopped');
+  }
+
+  private get lockFile(): string {
+    return path.join(path.resolve(this.options.dir), 'daemon.pid');
+  }
+
+  /** One daemon per phone folder: a second one would steal the first one's sockets. */
+  private async claimFolder(): Promise<void> {
+    const dir = path.resolve(this.options.dir);
+    if (FOLDERS_IN_USE.has(dir)) throw new Error(`phone folder ${dir} is already used by a daemon of this process`);
+    await fs.mkdir(dir, { recursive: true });
+    try {
+      const pid = Number((await fs.readFile(this.lockFile, 'utf8')).trim());
+      if (pid && pid !== process.pid && daemonAlive(pid)) throw new Error(`phone folder ${dir} is used by daemon process ${pid}`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    await fs.writeFile(this.lockFile, `${process.pid}\n`);
+    FOLDERS_IN_USE.add(dir);
+  }
+
+  private async releaseFolder(): Promise<void> {
+    FOLDERS_IN_USE.delete(path.resolve(this.options.dir));
+    await fs.rm(this.lockFile, { force: true });
   }
 }

@@ -38,10 +38,11 @@ export function toUserError(err: unknown): unknown {
   if (err instanceof DeviceGoneError) return new UserError(err.message, EXIT.gone);
   if (err instanceof NotRootError || err instanceof MptcpModeError) return new UserError(err.message, EXIT.cannot);
   if (err instanceof NetChangeError && err.kind === 'cannot') return new UserError(err.message, EXIT.cannot);
-  if (err instanceof NetChangeError || err instanceof AppResetError || err instanceof PhoneCaptureError || err instanceof ShellExitError) {
+  // a command that outlived its timeout on a phone that still answers is a failed command, not a lost phone
+  if (err instanceof NetChangeError || err instanceof AppResetError || err instanceof PhoneCaptureError || err instanceof ShellExitError || err instanceof ShellTimeoutError) {
     return new UserError(err.message, EXIT.failed);
   }
-  if (err instanceof ShellTimeoutError || err instanceof ShellCutError || err instanceof AdbTimeoutError || err instanceof AdbFailError) {
+  if (err instanceof ShellCutError || err instanceof AdbTimeoutError || err instanceof AdbFailError) {
     return new UserError(err.message, EXIT.gone);
   }
   // adbkit's sync and host commands: the device or server said no (no such file, permission denied)

@@ -207,8 +207,9 @@ export class Device {
         log: this.log,
         allowReboot: this.config.allowReboot,
         probe: async (timeoutMs) => {
-          // a fresh transport may have other features (a reinstalled adbd): ask again
+          // a fresh transport may have other features (a reinstalled adbd) and adbd may no longer run as root (after a reboot): ask again
           this.protocol = this.options.shellProtocol && this.options.shellProtocol !== 'auto' ? this.options.shellProtocol : undefined;
+          this.rootMethod = undefined;
           const protocol = await this.shellProtocol();
           const r = await runShell(this.server, this.serial, protocol, ['echo', 'mplab-probe'], { timeoutMs });
           if (!r.stdout.toString().includes('mplab-probe')) throw new Error(`probe answered ${JSON.stringify(r.stdout.toString().slice(0, 80))}`);

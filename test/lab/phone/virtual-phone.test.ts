@@ -200,7 +200,7 @@ describe.skipIf(skipUnless(prereqs))('virtual phone through the adb server', () 
     expect((await phone.shell('dumpsys activity activities | grep mResumedActivity')).stdout).toMatch(/com\.android\.launcher3/);
     // the home screen's dump gives Chrome's icon; tapping it opens Chrome; typing reaches its URL bar
     const dump = await phone.shell('uiautomator dump && cat /sdcard/window_dump.xml');
-    expect(dump.stderr).toMatch(/UI hierchary dumped to: \/sdcard\/window_dump\.xml/);
+    expect(dump.stdout).toMatch(/UI hierchary dumped to: \/sdcard\/window_dump\.xml/);
     const icon = /text="Chrome"[^>]*bounds="\[(\d+),(\d+)\]\[(\d+),(\d+)\]"/.exec(dump.stdout);
     expect(icon).not.toBeNull();
     const [x, y] = [(Number(icon![1]) + Number(icon![3])) >> 1, (Number(icon![2]) + Number(icon![4])) >> 1];

@@ -79,7 +79,7 @@ export const uiautomator: Command = async (context) => {
     context.stderr(`ERROR: could not write ${file}: ${error}\n`);
     return 1;
   }
-  context.stderr(`UI hierchary dumped to: ${file}\n`);
+  context.stdout(`UI hierchary dumped to: ${file}\n`);
   return 0;
 };
 

@@ -156,7 +156,7 @@ describe('Android commands on the phone\'s state', () => {
 
   it('uiautomator dump writes the hierarchy where asked, as the caller', async () => {
     const r = await run('uiautomator', 'dump');
-    expect(r.stderr).toBe('UI hierchary dumped to: /sdcard/window_dump.xml\n');
+    expect(r.stdout).toBe('UI hierchary dumped to: /sdcard/window_dump.xml\n');
     expect(r.files['/sdcard/window_dump.xml']).toMatch(/^<\?xml version='1\.0' encoding='UTF-8' standalone='yes' \?><hierarchy rotation="0"><node index="0"/);
     expect(r.files['/sdcard/window_dump.xml']).toMatch(/text="Chrome"/);
   });

@@ -1,5 +1,337 @@
-import type { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { UserError } from '../../common/errors.js';
+import { checkDevicesFile, devicesFilePath, findDevice, formatProblems, loadDevicesFile, DEFAULT_ADB_SERVER, type DevicesFile } from '../config/devices-file.js';
+import { AdbFailError, AdbTimeoutError } from '../devices/adb-server.js';
+import { AppResetError, resetApp } from '../devices/app.js';
+import { PhoneCaptureError, pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
+import { Device, NotRootError, adbServer } from '../devices/device.js';
+import { applyMptcpMode, describeMptcp, readMptcpState } from '../devices/mptcp.js';
+import { MPTCP_MODES, MptcpModeError, type MptcpMode } from '../devices/mptcp-commands.js';
+import { NetChangeError, applyNet, type NetRequest } from '../devices/network.js';
+import { DeviceGoneError } from '../devices/recovery.js';
+import { ShellCutError, ShellExitError, ShellTimeoutError } from '../devices/shell.js';
+import { takeSnapshot } from '../devices/snapshot.js';
+import { formatStatus, readStatus } from '../devices/status.js';
+
+/**
+ * `mplab devices check|list` and `mplab device <id> <action>`. Exit statuses: 0 done, 1 the
+ * operation failed on the phone, 2 usage, 3 devices.json invalid or missing, 4 phone or adb
+ * server unreachable, 5 the phone cannot do it (no root, no MPTCP, wrong kernel).
+ */
+export const EXIT = { failed: 1, config: 3, gone: 4, cannot: 5 } as const;
+
+const devicesOption = (): Option => new Option('--devices <file>', 'devices.json to use (default: $MPLAB_DEVICES or ./devices.json)');
+
+async function load(option: string | undefined): Promise<DevicesFile> {
+  const path = devicesFilePath(option);
+  try {
+    return await loadDevicesFile(path);
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(err.message, EXIT.config);
+    throw err;
+  }
+}
+
+/** Device-layer errors become one-line UserErrors with an exit status that says what kind of failure it was. */
+export function toUserError(err: unknown): unknown {
+  if (err instanceof UserError) return err;
+  if (err instanceof DeviceGoneError) return new UserError(err.message, EXIT.gone);
+  if (err instanceof NotRootError || err instanceof MptcpModeError) return new UserError(err.message, EXIT.cannot);
+  if (err instanceof NetChangeError && err.kind === 'cannot') return new UserError(err.message, EXIT.cannot);
+  // a command that outlived its timeout on a phone that still answers is a failed command, not a lost phone
+  if (err instanceof NetChangeError || err instanceof AppResetError || err instanceof PhoneCaptureError || err instanceof ShellExitError || err instanceof ShellTimeoutError) {
+    return new UserError(err.message, EXIT.failed);
+  }
+  if (err instanceof ShellCutError || err instanceof AdbTimeoutError || err instanceof AdbFailError) {
+    return new UserError(err.message, EXIT.gone);
+  }
+  // adbkit's sync and host commands: the device or server said no (no such file, permission denied)
+  if ((err as Error | undefined)?.name === 'FailError') return new UserError((err as Error).message, EXIT.failed);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return new UserError((err as Error).message, EXIT.failed);
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
+    return new UserError(`adb server not reachable: ${(err as Error).message}`, EXIT.gone);
+  }
+  return err;
+}
+
+function guarded<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      throw toUserError(err);
+    }
+  };
+}
+
+function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function json(value: unknown): void {
+  print(JSON.stringify(value, null, 2));
+}
+
+const onOff = (flag: string, what: string): Option => new Option(flag, what).choices(['on', 'off']);
 
 export function registerDevices(program: Command): void {
-  program.command('devices').description('phones known to adb and devices.json (not yet built)');
+  const devices = program.command('devices').description('phones in devices.json and on the adb servers');
+
+  devices
+    .command('check')
+    .description('validate devices.json and print every problem with its path')
+    .addOption(devicesOption())
+    .action(
+      guarded(async (opts: { devices?: string }) => {
+        const path = devicesFilePath(opts.devices);
+        const { devices: list, problems } = await checkDevicesFile(path);
+        if (problems.length) throw new UserError(formatProblems(path, problems), EXIT.config);
+        print(`${path}: valid, ${list.length} phone${list.length === 1 ? '' : 's'}${list.length ? `: ${list.map((d) => d.label).join(', ')}` : ''}`);
+      }),
+    );
+
+  devices
+    .command('list')
+    .description('phones the adb servers see (state: device, offline, unauthorized, ...) and whether devices.json knows them')
+    .addOption(devicesOption())
+    .option('--json', 'JSON on stdout')
+    .action(
+      guarded(async (opts: { devices?: string; json?: boolean }) => {
+        const rows = await listDevices(opts.devices);
+        if (opts.json) return json(rows);
+        if (rows.length === 0) return print('no phones: the adb server sees none and devices.json lists none');
+        const table = [['SERIAL', 'STATE', 'ADB SERVER', 'DEVICES.JSON'], ...rows.map((r) => [r.serial, r.state, r.adbServer, r.known ? r.label ?? '' : '-'])];
+        const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+        print(table.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n'));
+      }),
+    );
+
+  const device = program
+    .command('device')
+    .description('act on one phone of devices.json: status, net, mptcp, reset, snapshot, capture, shell, push, pull')
+    .argument('<id>', 'id or label of the phone in devices.json')
+    .argument('[action...]', 'what to do, and its options (see below)')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (id: string, rest: string[]) => {
+      if (id === '-h' || id === '--help') {
+        device.outputHelp();
+        return;
+      }
+      const sub = deviceProgram(id);
+      if (rest.length === 0) {
+        sub.outputHelp({ error: true });
+        throw new UserError(`mplab device ${id}: which action? (${sub.commands.map((c) => c.name()).join(', ')})`, 2);
+      }
+      await sub.parseAsync(rest, { from: 'user' });
+    });
+  device.addHelpText(
+    'after',
+    `\nActions (\`mplab device <id> <action> --help\` for each):\n${deviceProgram('<id>')
+      .commands.map((c) => `  ${c.name().padEnd(9)} ${c.description()}`)
+      .join('\n')}`,
+  );
+}
+
+export interface ListRow {
+  serial: string;
+  state: string;
+  adbServer: string;
+  known: boolean;
+  label: string | null;
+}
+
+export async function listDevices(devicesOpt?: string): Promise<ListRow[]> {
+  const path = devicesFilePath(devicesOpt);
+  const checked = await checkDevicesFile(path);
+  const missing = checked.problems.length === 1 && checked.problems[0] === 'file not found';
+  if (checked.problems.length && !missing) throw new UserError(formatProblems(path, checked.problems), EXIT.config);
+  const configs = checked.devices;
+  const addresses = [...new Set([DEFAULT_ADB_SERVER, ...configs.map((d) => d.adbServer)])];
+  const rows: ListRow[] = [];
+  for (const address of addresses) {
+    let entries: Array<{ serial: string; state: string }>;
+    try {
+      entries = await adbServer(address).list();
+    } catch (err) {
+      const used = configs.some((d) => d.adbServer === address);
+      if (!used) continue;
+      entries = [];
+      for (const d of configs.filter((c) => c.adbServer === address)) {
+        rows.push({ serial: d.id, state: `adb server unreachable (${(err as Error).message})`, adbServer: address, known: true, label: d.label });
+      }
+      continue;
+    }
+    for (const e of entries) {
+      const cfg = configs.find((d) => d.id === e.serial && d.adbServer === address);
+      rows.push({ serial: e.serial, state: e.state, adbServer: address, known: Boolean(cfg), label: cfg?.label ?? null });
+    }
+    for (const d of configs.filter((c) => c.adbServer === address && !entries.some((e) => e.serial === c.id))) {
+      rows.push({ serial: d.id, state: 'absent', adbServer: address, known: true, label: d.label });
+    }
+  }
+  return rows;
+}
+
+interface DeviceOpts {
+  devices?: string;
+  shellProtocol?: 'auto' | 'v2' | 'legacy';
+  wait: string;
+}
+
+function commonOptions(cmd: Command): Command {
+  return cmd
+    .addOption(devicesOption())
+    .addOption(new Option('--shell-protocol <p>', 'adb shell protocol: v2 when the phone has it, or force one').choices(['auto', 'v2', 'legacy']).default('auto'))
+    .option('--wait <seconds>', 'how long to wait for a phone that is offline or gone before giving up', '60');
+}
+
+/** The actions of `mplab device <id>`, as a program of their own so that each has its --help. */
+function deviceProgram(id: string): Command {
+  const sub = new Command(`mplab device ${id}`).exitOverride().showHelpAfterError().enablePositionalOptions();
+  const open = async (opts: DeviceOpts): Promise<Device> => {
+    const file = await load(opts.devices);
+    const config = findDevice(file, id);
+    const wait = Number(opts.wait);
+    if (!(wait > 0)) throw new UserError(`--wait ${opts.wait}: expected a number of seconds above 0`, 2);
+    const device = new Device(config, { shellProtocol: opts.shellProtocol ?? 'auto', recovery: { offlineWaitMs: wait * 1000 } });
+    await device.ensureReady();
+    return device;
+  };
+
+  commonOptions(sub.command('status').description('Android version, boot, battery, screen, WiFi and data, addresses, default route, MPTCP, root'))
+    .option('--json', 'JSON on stdout')
+    .action(
+      guarded(async (opts: DeviceOpts & { json?: boolean }) => {
+        const st = await readStatus(await open(opts));
+        if (opts.json) json(st);
+        else print(formatStatus(st));
+      }),
+    );
+
+  commonOptions(sub.command('net').description('WiFi, mobile data, airplane mode, default route; waits until the change shows'))
+    .addOption(onOff('--wifi <state>', 'WiFi'))
+    .addOption(onOff('--data <state>', 'mobile data (keeps it up alongside WiFi)'))
+    .addOption(onOff('--airplane <state>', 'airplane mode'))
+    .addOption(new Option('--default <iface>', 'interface of the default route (root: policy routes)').choices(['wifi', 'cellular']))
+    .option('--timeout <seconds>', 'how long to wait for the change to take effect', '30')
+    .option('--json', 'JSON on stdout')
+    .action(
+      guarded(async (opts: DeviceOpts & NetRequest & { timeout: string; json?: boolean }) => {
+        const timeout = Number(opts.timeout);
+        if (!(timeout > 0)) throw new UserError(`--timeout ${opts.timeout}: expected a number of seconds above 0`, 2);
+        const device = await open(opts);
+        const r = await applyNet(device, { wifi: opts.wifi, data: opts.data, airplane: opts.airplane, default: opts.default, timeoutMs: timeout * 1000 });
+        if (opts.json) json({ actions: r.actions, waitedMs: r.waitedMs, state: r.state });
+        else print(`${r.actions.length ? `done: ${r.actions.join('; ')}\n` : ''}now: ${r.summary}`);
+      }),
+    );
+
+  commonOptions(sub.command('mptcp').description(`MPTCP mode (${MPTCP_MODES.join(', ')}) or, without a mode, the current state`))
+    .argument('[mode]', `one of ${MPTCP_MODES.join(', ')}`)
+    .option('--scheduler <name>', 'packet scheduler (upstream: net.mptcp.scheduler; multipath-tcp.org: mptcp_scheduler)')
+    .option('--path-manager <name>', 'path manager (upstream: kernel|userspace; multipath-tcp.org: default|fullmesh|ndiffports|binder)')
+    .option('--json', 'JSON on stdout')
+    .action(
+      guarded(async (mode: string | undefined, opts: DeviceOpts & { scheduler?: string; pathManager?: string; json?: boolean }) => {
+        if (mode !== undefined && !(MPTCP_MODES as readonly string[]).includes(mode)) {
+          throw new UserError(`mode ${JSON.stringify(mode)}: expected one of ${MPTCP_MODES.join(', ')}`, 2);
+        }
+        const device = await open(opts);
+        if (mode === undefined) {
+          const state = await readMptcpState(device);
+          return opts.json ? json(state) : print(describeMptcp(state));
+        }
+        const r = await applyMptcpMode(device, mode as MptcpMode, { scheduler: opts.scheduler, pathManager: opts.pathManager });
+        if (opts.json) json({ mode, commands: r.plan.commands, state: r.state });
+        else print(r.summary);
+      }),
+    );
+
+  commonOptions(sub.command('reset').description('force-stop an app and clear its data'))
+    .argument('<package>', 'Android package name')
+    .action(
+      guarded(async (pkg: string, opts: DeviceOpts) => {
+        const done = await resetApp(await open(opts), pkg);
+        print(`reset ${pkg}: ${done.join('; ')}`);
+      }),
+    );
+
+  commonOptions(sub.command('snapshot').description('ip addr/rule/route, MPTCP state, nstat counters, dumpsys connectivity/wifi/telephony, getprop'))
+    .requiredOption('--out <dir>', 'directory for the snapshot files')
+    .action(
+      guarded(async (opts: DeviceOpts & { out: string }) => {
+        const { dir, records } = await takeSnapshot(await open(opts), opts.out);
+        const failed = records.filter((r) => r.exitCode !== 0);
+        print(`snapshot in ${dir}: ${records.length} files${failed.length ? `; failed: ${failed.map((r) => `${r.file} (${r.error ?? `exit ${r.exitCode}`})`).join(', ')}` : ''}`);
+      }),
+    );
+
+  const capture = sub.command('capture').description('tcpdump on the phone (root): start, stop, pull');
+  commonOptions(capture.command('start').description('start tcpdump on the phone'))
+    .option('--name <name>', 'capture name (default mplab-<time>)')
+    .action(
+      guarded(async (opts: DeviceOpts & { name?: string }) => {
+        const c = await startPhoneCapture(await open(opts), opts.name);
+        print(`capture ${c.name} running on the phone (pid ${c.pid}, ${c.pcap})`);
+      }),
+    );
+  commonOptions(capture.command('stop').description('stop a capture and print its counters'))
+    .requiredOption('--name <name>', 'capture name')
+    .option('--json', 'JSON on stdout')
+    .action(
+      guarded(async (opts: DeviceOpts & { name: string; json?: boolean }) => {
+        const s = await stopPhoneCapture(await open(opts), opts.name);
+        if (opts.json) json(s);
+        else print(`capture ${s.name} stopped: ${s.captured ?? '?'} packets captured, ${s.droppedByKernel ?? '?'} dropped by the kernel, ${s.bytes ?? '?'} bytes in ${s.pcap}`);
+      }),
+    );
+  commonOptions(capture.command('pull').description('copy a capture file from the phone'))
+    .requiredOption('--name <name>', 'capture name')
+    .requiredOption('--out <dir>', 'local directory')
+    .action(
+      guarded(async (opts: DeviceOpts & { name: string; out: string }) => {
+        const r = await pullPhoneCapture(await open(opts), opts.name, opts.out);
+        print(`pulled ${r.bytes} bytes to ${r.file}`);
+      }),
+    );
+
+  commonOptions(sub.command('shell').description("run one command on the phone (each argument quoted); exits with the command's status"))
+    .argument('<argv...>', 'command and arguments (options of the command after it, or after --)')
+    .option('--timeout <seconds>', 'timeout', '30')
+    .option('--root', 'run as root')
+    .passThroughOptions()
+    .action(
+      guarded(async (argv: string[], opts: DeviceOpts & { timeout: string; root?: boolean }) => {
+        const device = await open(opts);
+        const run = { timeoutMs: Number(opts.timeout) * 1000, repeatable: false };
+        const r = opts.root ? await device.rootShell(argv, run) : await device.shell(argv, run);
+        process.stdout.write(r.stdout);
+        process.stderr.write(r.stderr);
+        process.exitCode = r.exitCode;
+      }),
+    );
+
+  commonOptions(sub.command('push').description('copy a local file to the phone (adb sync)'))
+    .argument('<local>')
+    .argument('<remote>')
+    .action(
+      guarded(async (local: string, remote: string, opts: DeviceOpts) => {
+        const bytes = await (await open(opts)).push(local, remote);
+        print(`pushed ${bytes} bytes to ${remote}`);
+      }),
+    );
+  commonOptions(sub.command('pull').description('copy a file from the phone (adb sync)'))
+    .argument('<remote>')
+    .argument('<local>')
+    .action(
+      guarded(async (remote: string, local: string, opts: DeviceOpts) => {
+        const bytes = await (await open(opts)).pull(remote, local);
+        print(`pulled ${bytes} bytes to ${local}`);
+      }),
+    );
+
+  for (const c of [sub, ...sub.commands, ...capture.commands]) c.exitOverride();
+  return sub;
 }

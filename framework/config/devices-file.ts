@@ -1,0 +1,248 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UserError } from '../../common/errors.js';
+import { Problems, checkHostPort, readBoolean, readEnum, readObject, readPositiveInt, readString, type Path } from './validate.js';
+
+/**
+ * devices.json: the phones mplab may drive. Either `{"devices": [...]}` or a bare array of phones.
+ * Every field is checked; `validateDevicesFile` returns every problem with its path
+ * (`devices[2].kernel: expected one of "upstream", "multipath-tcp.org", "none"`).
+ */
+export const KERNELS = ['upstream', 'multipath-tcp.org', 'none'] as const;
+export type Kernel = (typeof KERNELS)[number];
+
+export const PROXY_KINDS = ['socks5', 'shadowsocks'] as const;
+export type ProxyKind = (typeof PROXY_KINDS)[number];
+
+export const DEFAULT_ADB_SERVER = '127.0.0.1:5037';
+
+export interface ProxyClient {
+  /** How the phone reaches the proxy: a SOCKS5 client app or a ShadowSocks client app. */
+  kind: ProxyKind;
+  /** host:port of the proxy as the phone reaches it. */
+  server: string;
+  /** Android package of the client app on the phone (e.g. com.github.shadowsocks), if any. */
+  app: string | null;
+  username: string | null;
+  password: string | null;
+  /** ShadowSocks cipher, e.g. chacha20-ietf-poly1305. */
+  method: string | null;
+}
+
+export interface PhoneCapture {
+  /** Capture packets on the phone too (tcpdump on the phone; needs root). */
+  onPhone: boolean;
+  /** Interface tcpdump listens on ("any" by default). */
+  iface: string;
+  /** Bytes kept per packet; 0 = whole packets. */
+  snaplen: number;
+  /** Directory on the phone where captures are written. */
+  dir: string;
+}
+
+export interface DeviceConfig {
+  /** adb serial: a USB serial or "host:port" of a phone reached over TCP. */
+  id: string;
+  label: string;
+  /** host:port of the adb server the phone hangs on. */
+  adbServer: string;
+  /** mplab may run commands as root on this phone (adbd as root or `su`). */
+  root: boolean;
+  kernel: Kernel;
+  interfaces: { wifi: string; cellular: string };
+  proxy: ProxyClient | null;
+  capture: PhoneCapture;
+  /** An unresponsive phone may be rebooted to recover it. */
+  allowReboot: boolean;
+}
+
+export interface DevicesFile {
+  path: string;
+  devices: DeviceConfig[];
+}
+
+const DEVICE_FIELDS = ['id', 'label', 'adbServer', 'root', 'kernel', 'interfaces', 'proxy', 'capture', 'allowReboot'];
+const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+const PACKAGE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/;
+const PHONE_PATH = /^\/[A-Za-z0-9_./-]*$/;
+
+/** Validates parsed JSON. Returns the devices, or every problem found (never just the first). */
+export function validateDevicesFile(json: unknown): { devices: DeviceConfig[]; problems: string[] } {
+  const problems = new Problems();
+  let list: unknown;
+  if (Array.isArray(json)) {
+    list = json;
+  } else if (json !== null && typeof json === 'object') {
+    const top = json as Record<string, unknown>;
+    for (const key of Object.keys(top)) {
+      if (key !== 'devices' && key !== '$comment') problems.add([key], 'unknown field (expected "devices")');
+    }
+    list = top.devices;
+    if (list === undefined) problems.add(['devices'], 'missing (expected a list of phones)');
+  } else {
+    problems.add([], 'expected an object {"devices": [...]} or a list of phones');
+  }
+  const devices: DeviceConfig[] = [];
+  if (list !== undefined && !Array.isArray(list)) {
+    problems.add(['devices'], 'expected a list of phones');
+  } else if (Array.isArray(list)) {
+    list.forEach((entry, i) => {
+      const device = validateDevice(entry, ['devices', i], problems);
+      if (device) devices.push(device);
+    });
+    checkUnique(list, problems);
+  }
+  return { devices, problems: problems.list };
+}
+
+function validateDevice(entry: unknown, path: Path, problems: Problems): DeviceConfig | null {
+  const obj = readObject(entry, path, problems, DEVICE_FIELDS);
+  if (!obj) return null;
+  const before = problems.count;
+  const id = readString(obj, 'id', path, problems, { required: true, pattern: /^[\x21-\x7e]+$/, patternText: 'an adb serial or host:port (printable, no spaces)' });
+  const adbServer = readString(obj, 'adbServer', path, problems, { fallback: DEFAULT_ADB_SERVER });
+  if (adbServer !== undefined) checkHostPort(adbServer, [...path, 'adbServer'], problems);
+  const device = {
+    id: id ?? '',
+    label: readString(obj, 'label', path, problems, { fallback: id ?? '' }) ?? '',
+    adbServer: adbServer ?? DEFAULT_ADB_SERVER,
+    root: readBoolean(obj, 'root', path, problems, { required: true }) ?? false,
+    kernel: readEnum(obj, 'kernel', KERNELS, path, problems, { required: true }) ?? 'none',
+    interfaces: validateInterfaces(obj.interfaces, [...path, 'interfaces'], problems),
+    proxy: validateProxy(obj.proxy, [...path, 'proxy'], problems),
+    capture: validateCapture(obj.capture, [...path, 'capture'], problems),
+    allowReboot: readBoolean(obj, 'allowReboot', path, problems, { fallback: false }) ?? false,
+  } satisfies DeviceConfig;
+  if (device.capture.onPhone && obj.root === false) {
+    problems.add([...path, 'capture', 'onPhone'], 'capturing on the phone needs "root": true');
+  }
+  return problems.count === before ? device : null;
+}
+
+function validateInterfaces(value: unknown, path: Path, problems: Problems): DeviceConfig['interfaces'] {
+  const defaults = { wifi: 'wlan0', cellular: 'rmnet0' };
+  if (value === undefined) return defaults;
+  const obj = readObject(value, path, problems, ['wifi', 'cellular']);
+  if (!obj) return defaults;
+  const opts = { pattern: IFNAME, patternText: 'an interface name (1-15 of [A-Za-z0-9_.:@-])' };
+  const wifi = readString(obj, 'wifi', path, problems, { ...opts, fallback: defaults.wifi }) ?? defaults.wifi;
+  const cellular = readString(obj, 'cellular', path, problems, { ...opts, fallback: defaults.cellular }) ?? defaults.cellular;
+  if (wifi === cellular) problems.add([...path, 'cellular'], `same interface as "wifi" (${JSON.stringify(wifi)})`);
+  return { wifi, cellular };
+}
+
+function validateProxy(value: unknown, path: Path, problems: Problems): ProxyClient | null {
+  if (value === undefined || value === null) return null;
+  const obj = readObject(value, path, problems, ['kind', 'server', 'app', 'username', 'password', 'method']);
+  if (!obj) return null;
+  const kind = readEnum(obj, 'kind', PROXY_KINDS, path, problems, { required: true }) ?? 'socks5';
+  const server = readString(obj, 'server', path, problems, { required: true }) ?? '';
+  if (server) checkHostPort(server, [...path, 'server'], problems);
+  const proxy: ProxyClient = {
+    kind,
+    server,
+    app: readString(obj, 'app', path, problems, { pattern: PACKAGE, patternText: 'an Android package name such as com.github.shadowsocks' }) ?? null,
+    username: readString(obj, 'username', path, problems) ?? null,
+    password: readString(obj, 'password', path, problems) ?? null,
+    method: readString(obj, 'method', path, problems) ?? null,
+  };
+  if (kind === 'shadowsocks') {
+    if (proxy.password === null) problems.add([...path, 'password'], 'missing (a ShadowSocks client needs the password)');
+    if (proxy.method === null) problems.add([...path, 'method'], 'missing (a ShadowSocks client needs the cipher, e.g. "chacha20-ietf-poly1305")');
+  }
+  if (kind === 'socks5' && (proxy.username === null) !== (proxy.password === null)) {
+    problems.add([...path, proxy.username === null ? 'username' : 'password'], 'SOCKS5 authentication needs both "username" and "password"');
+  }
+  return proxy;
+}
+
+function validateCapture(value: unknown, path: Path, problems: Problems): PhoneCapture {
+  const defaults: PhoneCapture = { onPhone: false, iface: 'any', snaplen: 0, dir: '/data/local/tmp/mplab' };
+  if (value === undefined) return defaults;
+  const obj = readObject(value, path, problems, ['onPhone', 'iface', 'snaplen', 'dir']);
+  if (!obj) return defaults;
+  return {
+    onPhone: readBoolean(obj, 'onPhone', path, problems, { fallback: false }) ?? false,
+    iface: readString(obj, 'iface', path, problems, { fallback: 'any', pattern: IFNAME, patternText: 'an interface name or "any"' }) ?? 'any',
+    snaplen: readPositiveInt(obj, 'snaplen', path, problems, { fallback: 0, max: 262144, allowZero: true }) ?? 0,
+    dir:
+      readString(obj, 'dir', path, problems, { fallback: defaults.dir, pattern: PHONE_PATH, patternText: 'an absolute path on the phone of [A-Za-z0-9_./-]' }) ??
+      defaults.dir,
+  };
+}
+
+function checkUnique(list: unknown[], problems: Problems): void {
+  const seen = new Map<string, number>();
+  list.forEach((entry, i) => {
+    if (entry === null || typeof entry !== 'object') return;
+    const obj = entry as Record<string, unknown>;
+    for (const key of ['id', 'label'] as const) {
+      const value = obj[key] ?? (key === 'label' ? obj.id : undefined);
+      if (typeof value !== 'string' || !value) continue;
+      const tag = `${value}`;
+      const first = seen.get(tag);
+      if (first !== undefined && first !== i) {
+        const field = key === 'label' && obj.label === undefined ? 'id' : key;
+        problems.add(['devices', i, field], `${JSON.stringify(value)} is already used by devices[${first}] (ids and labels name one phone each)`);
+      } else {
+        seen.set(tag, i);
+      }
+    }
+  });
+}
+
+/** Where devices.json is looked for: --devices, then $MPLAB_DEVICES, then ./devices.json. */
+export function devicesFilePath(option?: string): string {
+  return resolve(option ?? process.env.MPLAB_DEVICES ?? 'devices.json');
+}
+
+/** Reads and validates devices.json. Throws a UserError that lists every problem with its path. */
+export async function loadDevicesFile(path: string): Promise<DevicesFile> {
+  const result = await checkDevicesFile(path);
+  if (result.problems.length > 0) throw new UserError(formatProblems(path, result.problems));
+  return { path, devices: result.devices };
+}
+
+/** Reads and validates devices.json, returning problems instead of throwing (for `devices check`). */
+export async function checkDevicesFile(path: string): Promise<{ devices: DeviceConfig[]; problems: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { devices: [], problems: [code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`] };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { devices: [], problems: [jsonErrorText(text, err as Error)] };
+  }
+  return validateDevicesFile(json);
+}
+
+export function formatProblems(path: string, problems: string[]): string {
+  const noun = problems.length === 1 ? 'problem' : 'problems';
+  return `${path}: ${problems.length} ${noun}\n${problems.map((p) => `  ${p}`).join('\n')}`;
+}
+
+/** "invalid JSON at line 3, column 7 (byte 41): Unexpected token ..." */
+function jsonErrorText(text: string, err: Error): string {
+  const pos = /position (\d+)/.exec(err.message);
+  if (!pos) return `invalid JSON: ${err.message}`;
+  const offset = Number(pos[1]);
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  const bytes = Buffer.byteLength(before, 'utf8');
+  return `invalid JSON at line ${line}, column ${column} (byte ${bytes}): ${err.message.replace(/ in JSON at position \d+.*$/, '')}`;
+}
+
+export function findDevice(file: DevicesFile, idOrLabel: string): DeviceConfig {
+  const device = file.devices.find((d) => d.id === idOrLabel) ?? file.devices.find((d) => d.label === idOrLabel);
+  if (device) return device;
+  const known = file.devices.map((d) => (d.label === d.id ? d.id : `${d.id} (${d.label})`));
+  throw new UserError(
+    `${file.path}: no phone with id or label ${JSON.stringify(idOrLabel)}; known: ${known.length ? known.join(', ') : 'none (the list is empty)'}`,
+  );
+}

@@ -1,0 +1,265 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pipeline } from 'node:stream/promises';
+import pRetry from 'p-retry';
+import { log as makeLogger, type Logger } from '../../common/log.js';
+import type { DeviceConfig } from '../config/devices-file.js';
+import { AdbServer, withTimeout } from './adb-server.js';
+import { asRoot, type RootMethod } from './android-commands.js';
+import { parseGetprop } from './parse.js';
+import { shQuote } from './quote.js';
+import { DEFAULT_RECOVERY, classifyFault, isTransient, recover, type RecoveryOptions } from './recovery.js';
+import { ShellExitError, commandText, runShell, type ShellCommand, type ShellProtocol, type ShellResult, type ShellRunOptions } from './shell.js';
+
+/**
+ * One phone of devices.json, reached through its adb server. Every shell call has a timeout and
+ * returns the exit status; transient faults (offline, vanished, connection cut, no answer) start
+ * recovery and the call is tried again (p-retry) when it is safe to repeat.
+ */
+export interface DeviceOptions {
+  /** "auto" uses shell protocol v2 when the phone announces shell_v2. */
+  shellProtocol?: 'auto' | ShellProtocol;
+  recovery?: Partial<RecoveryOptions>;
+  /** Retries of a repeatable command after recovery (default 2). */
+  retries?: number;
+  logger?: Logger;
+  /** Told of each recovery step as it happens. */
+  onRecoveryStep?: (step: string) => void;
+}
+
+export interface DeviceShellOptions extends ShellRunOptions {
+  /** false for commands that must not run twice; their faults are reported, not retried. */
+  repeatable?: boolean;
+}
+
+export class NotRootError extends Error {
+  constructor(serial: string, why: string) {
+    super(`phone ${serial}: needs root, ${why}`);
+    this.name = 'NotRootError';
+  }
+}
+
+const servers = new Map<string, AdbServer>();
+
+/** One AdbServer per address, shared by the phones on it. */
+export function adbServer(address: string): AdbServer {
+  let server = servers.get(address);
+  if (!server) {
+    server = new AdbServer(address);
+    servers.set(address, server);
+  }
+  return server;
+}
+
+export class Device {
+  readonly server: AdbServer;
+  readonly log: Logger;
+  private protocol: ShellProtocol | undefined;
+  private rootMethod: RootMethod | null | undefined;
+  private props: Record<string, string> | undefined;
+  private readonly recovery: RecoveryOptions;
+  private readonly retries: number;
+
+  constructor(
+    readonly config: DeviceConfig,
+    private readonly options: DeviceOptions = {},
+  ) {
+    this.server = adbServer(config.adbServer);
+    this.log = options.logger ?? makeLogger('device', { device: config.label });
+    this.recovery = { ...DEFAULT_RECOVERY, ...options.recovery };
+    this.retries = options.retries ?? 2;
+    if (options.shellProtocol && options.shellProtocol !== 'auto') this.protocol = options.shellProtocol;
+  }
+
+  get serial(): string {
+    return this.config.id;
+  }
+
+  /** Runs a command; resolves with its exit status whatever it is (only adb-level faults reject). */
+  async shell(command: ShellCommand, options: DeviceShellOptions = {}): Promise<ShellResult> {
+    return this.withRecovery(commandText(command), options.repeatable !== false, async () => {
+      const protocol = await this.shellProtocol();
+      const result = await runShell(this.server, this.serial, protocol, command, options);
+      this.log.debug({ cmd: commandText(command), exit: result.exitCode, ms: result.durationMs, protocol }, 'shell');
+      return result;
+    });
+  }
+
+  /** Runs a command and returns its stdout as text; a non-zero exit status throws ShellExitError. */
+  async run(command: ShellCommand, options: DeviceShellOptions = {}): Promise<string> {
+    const result = await this.shell(command, options);
+    if (result.exitCode !== 0) throw new ShellExitError(commandText(command), result);
+    return result.stdout.toString('utf8');
+  }
+
+  /** Runs a command as root (adbd as root, or su). Refuses when devices.json says the phone is not rooted. */
+  async rootShell(command: ShellCommand, options: DeviceShellOptions = {}): Promise<ShellResult> {
+    const method = await this.requireRoot();
+    return this.shell({ script: asRoot(method, commandText(command), shQuote) }, options);
+  }
+
+  async rootRun(command: ShellCommand, options: DeviceShellOptions = {}): Promise<string> {
+    const result = await this.rootShell(command, options);
+    if (result.exitCode !== 0) throw new ShellExitError(commandText(command), result);
+    return result.stdout.toString('utf8');
+  }
+
+  async requireRoot(): Promise<RootMethod> {
+    if (!this.config.root) throw new NotRootError(this.serial, 'and devices.json says "root": false');
+    const method = await this.detectRoot();
+    if (!method) throw new NotRootError(this.serial, 'but neither adbd runs as root nor su works on it');
+    return method;
+  }
+
+  /** How this phone gives root: adbd already root, `su -c`, `su 0`; null when none works. */
+  async detectRoot(): Promise<RootMethod | null> {
+    if (this.rootMethod !== undefined) return this.rootMethod;
+    const id = await this.shell(['id', '-u'], { timeoutMs: 10_000 });
+    let method: RootMethod | null = null;
+    if (id.exitCode === 0 && id.stdout.toString().trim() === '0') method = 'adbd';
+    else {
+      for (const candidate of ['su-c', 'su-0'] as const) {
+        const r = await this.shell({ script: asRoot(candidate, 'id -u', shQuote) }, { timeoutMs: 15_000 });
+        if (r.exitCode === 0 && r.stdout.toString().trim() === '0') {
+          method = candidate;
+          break;
+        }
+      }
+    }
+    this.rootMethod = method;
+    this.log.debug({ rootMethod: method }, 'root detection');
+    return method;
+  }
+
+  async shellProtocol(): Promise<ShellProtocol> {
+    if (this.protocol) return this.protocol;
+    const features = await this.server.features(this.serial);
+    this.protocol = features.has('shell_v2') ? 'v2' : 'legacy';
+    this.log.debug({ features: [...features], protocol: this.protocol }, 'shell protocol');
+    return this.protocol;
+  }
+
+  async properties(refresh = false): Promise<Record<string, string>> {
+    if (this.props && !refresh) return this.props;
+    this.props = parseGetprop(await this.run(['getprop'], { timeoutMs: 15_000 }));
+    return this.props;
+  }
+
+  async sdk(): Promise<number> {
+    const props = await this.properties();
+    const sdk = Number(props['ro.build.version.sdk']);
+    if (!Number.isInteger(sdk) || sdk <= 0) throw new Error(`phone ${this.serial}: getprop gave no SDK level (ro.build.version.sdk)`);
+    return sdk;
+  }
+
+  /** Copies a local file to the phone (adb sync). */
+  async push(local: string, remote: string, options: { timeoutMs?: number; mode?: number } = {}): Promise<number> {
+    const size = (await stat(local)).size;
+    const timeoutMs = options.timeoutMs ?? transferTimeout(size);
+    return this.withRecovery(`push ${remote}`, true, async () => {
+      const started = Date.now();
+      const transfer = await withTimeout(this.server.device(this.serial).push(createReadStream(local), remote, options.mode ?? 0o644), timeoutMs, `push ${remote}`);
+      await withTimeout(
+        new Promise<void>((resolve, reject) => {
+          transfer.on('end', () => resolve());
+          transfer.on('error', reject);
+        }),
+        Math.max(1, timeoutMs - (Date.now() - started)),
+        `push ${remote}`,
+        () => transfer.cancel(),
+      );
+      this.log.debug({ local, remote, bytes: size, ms: Date.now() - started }, 'pushed');
+      return size;
+    });
+  }
+
+  /** Copies a file from the phone (adb sync) and returns its size; a missing or short file is an error. */
+  async pull(remote: string, local: string, options: { timeoutMs?: number } = {}): Promise<number> {
+    const timeoutMs = options.timeoutMs ?? 300_000;
+    return this.withRecovery(`pull ${remote}`, true, async () => {
+      const started = Date.now();
+      const client = this.server.device(this.serial);
+      // adbkit's pull of a missing file ends an empty stream: ask first (ENOENT), and compare sizes after
+      const remoteStat = await withTimeout(client.stat(remote), 15_000, `stat ${remote}`);
+      const transfer = await withTimeout(client.pull(remote), timeoutMs, `pull ${remote}`);
+      let transferError: Error | undefined;
+      transfer.on('error', (err: Error) => {
+        transferError = err;
+      });
+      await withTimeout(pipeline(transfer, createWriteStream(local)), Math.max(1, timeoutMs - (Date.now() - started)), `pull ${remote}`, () => transfer.cancel());
+      if (transferError) throw transferError;
+      const size = (await stat(local)).size;
+      const expected = Number(remoteStat.size);
+      // the legacy STAT reply carries 32 bits of size
+      if (expected < 2 ** 32 && size !== expected) throw new Error(`pull ${remote}: received ${size} bytes of ${expected}`);
+      this.log.debug({ remote, local, bytes: size, ms: Date.now() - started }, 'pulled');
+      return size;
+    });
+  }
+
+  /** Brings the phone to state "device" and responsive (see recovery.ts). Returns the steps taken. */
+  async ensureReady(): Promise<string[]> {
+    return recover(
+      {
+        server: this.server,
+        serial: this.serial,
+        log: this.log,
+        allowReboot: this.config.allowReboot,
+        probe: async (timeoutMs) => {
+          // a fresh transport may have other features (a reinstalled adbd) and adbd may no longer run as root (after a reboot): ask again
+          this.protocol = this.options.shellProtocol && this.options.shellProtocol !== 'auto' ? this.options.shellProtocol : undefined;
+          this.rootMethod = undefined;
+          const protocol = await this.shellProtocol();
+          const r = await runShell(this.server, this.serial, protocol, ['echo', 'mplab-probe'], { timeoutMs });
+          if (!r.stdout.toString().includes('mplab-probe')) throw new Error(`probe answered ${JSON.stringify(r.stdout.toString().slice(0, 80))}`);
+        },
+        reboot: async () => {
+          await withTimeout(this.server.device(this.serial).reboot(), 15_000, 'reboot');
+        },
+        bootCompleted: async (timeoutMs) => this.waitBootCompleted(timeoutMs),
+        onStep: this.options.onRecoveryStep,
+      },
+      this.recovery,
+    );
+  }
+
+  /** Polls sys.boot_completed until it is 1 (adbkit's waitBootComplete has no timeout of its own). */
+  async waitBootCompleted(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        const protocol = await this.shellProtocol();
+        const r = await runShell(this.server, this.serial, protocol, ['getprop', 'sys.boot_completed'], { timeoutMs: 10_000 });
+        if (r.stdout.toString().trim() === '1') return true;
+      } catch {
+        // not attached yet, or adbd still starting
+      }
+      await sleep(Math.min(2_000, Math.max(0, deadline - Date.now())));
+    }
+    return false;
+  }
+
+  private async withRecovery<T>(what: string, repeatable: boolean, attempt: () => Promise<T>): Promise<T> {
+    // a command that ran past its timeout on a phone that answers at once is slow, not faulty: not retried
+    let phoneWasFine = false;
+    return pRetry(attempt, {
+      retries: repeatable ? this.retries : 0,
+      minTimeout: 200,
+      factor: 2,
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        const fault = classifyFault(error);
+        if (!isTransient(fault)) return;
+        this.log.warn({ fault, attempt: attemptNumber, retriesLeft, what, error: error.message }, `phone fault (${fault})`);
+        const steps = await this.ensureReady();
+        phoneWasFine = steps.length === 0 && fault === 'unresponsive';
+      },
+      shouldRetry: ({ error }) => repeatable && isTransient(classifyFault(error)) && !phoneWasFine,
+    });
+  }
+}
+
+/** Generous: 1 MB/s at worst plus 30 s. */
+function transferTimeout(bytes: number): number {
+  return 30_000 + Math.ceil(bytes / 1_000);
+}

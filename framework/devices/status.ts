@@ -1,0 +1,109 @@
+import type { Device } from './device.js';
+import { describeMptcp, readMptcpState, type MptcpState } from './mptcp.js';
+import { describeIface, describeRoute, readNetState, type NetState } from './net-state.js';
+import { parseBattery, parseLocked, parseScreenOn, splitSections, type Battery } from './parse.js';
+
+/** `mplab device <id> status`: what the phone is and how it is, from one adb round per topic. */
+export interface DeviceStatus {
+  id: string;
+  label: string;
+  adbServer: string;
+  state: string | null;
+  model: string | null;
+  manufacturer: string | null;
+  android: string | null;
+  sdk: number | null;
+  bootCompleted: boolean;
+  battery: Battery;
+  screen: { on: boolean | null; locked: boolean | null };
+  wifi: { enabled: boolean | null; iface: string; up: boolean; ipv4: string[]; ipv6: string[] };
+  mobileData: { enabled: boolean | null; iface: string; up: boolean; ipv4: string[]; ipv6: string[]; alwaysOn: boolean | null };
+  airplaneMode: boolean | null;
+  defaultRoute: { dev: string | null; via: string | null; src: string | null } | null;
+  mptcp: MptcpState & { configured: string };
+  root: { configured: boolean; method: string | null };
+  shellProtocol: string;
+}
+
+const TAG = '@@mplab:';
+
+export function screenScript(): string {
+  return [
+    `echo '${TAG}battery'; dumpsys battery`,
+    `echo '${TAG}power'; dumpsys power | grep -E 'mWakefulness=|Display Power: state=|mScreenOn='`,
+    `echo '${TAG}window'; dumpsys window | grep -E 'mKeyguardShowing=|mShowingLockscreen=|mDreamingLockscreen=|isStatusBarKeyguard=|mIsKeyguardShowing='`,
+    'true',
+  ].join('; ');
+}
+
+function setting(v: string | null): boolean | null {
+  return v === null ? null : v !== '0';
+}
+
+export async function readStatus(device: Device): Promise<DeviceStatus> {
+  const { config } = device;
+  const state = await device.server.state(device.serial);
+  const props = await device.properties(true);
+  const screenText = (await device.shell({ script: screenScript() }, { timeoutMs: 20_000 })).stdout.toString('utf8');
+  const s = splitSections(screenText, TAG);
+  const net: NetState = await readNetState(device);
+  const mptcp = await readMptcpState(device);
+  const rootMethod = config.root ? await device.detectRoot() : null;
+  const sdk = Number(props['ro.build.version.sdk']);
+  return {
+    id: config.id,
+    label: config.label,
+    adbServer: config.adbServer,
+    state,
+    model: props['ro.product.model'] ?? null,
+    manufacturer: props['ro.product.manufacturer'] ?? null,
+    android: props['ro.build.version.release'] ?? null,
+    sdk: Number.isInteger(sdk) && sdk > 0 ? sdk : null,
+    bootCompleted: props['sys.boot_completed'] === '1',
+    battery: parseBattery(s.get('battery') ?? ''),
+    screen: { on: parseScreenOn(s.get('power') ?? ''), locked: parseLocked(s.get('window') ?? '') },
+    wifi: { enabled: setting(net.settings.wifiOn), iface: net.wifi.name, up: net.wifi.up, ipv4: net.wifi.ipv4, ipv6: net.wifi.ipv6 },
+    mobileData: {
+      enabled: setting(net.settings.mobileData),
+      iface: net.cellular.name,
+      up: net.cellular.up,
+      ipv4: net.cellular.ipv4,
+      ipv6: net.cellular.ipv6,
+      alwaysOn: setting(net.settings.mobileDataAlwaysOn),
+    },
+    airplaneMode: setting(net.settings.airplaneModeOn),
+    defaultRoute: net.route ? { dev: net.route.dev, via: net.route.via, src: net.route.src } : null,
+    mptcp: { ...mptcp, configured: config.kernel },
+    root: { configured: config.root, method: rootMethod },
+    shellProtocol: await device.shellProtocol(),
+  };
+}
+
+function yesNo(v: boolean | null, yes = 'yes', no = 'no'): string {
+  return v === null ? 'unknown' : v ? yes : no;
+}
+
+export function formatStatus(st: DeviceStatus): string {
+  const lines: Array<[string, string]> = [
+    ['phone', `${st.label}${st.label !== st.id ? ` (${st.id})` : ''} on adb server ${st.adbServer}, state ${st.state ?? 'not attached'}`],
+    ['model', `${st.manufacturer ?? '?'} ${st.model ?? '?'}, Android ${st.android ?? '?'} (SDK ${st.sdk ?? '?'})`],
+    ['boot completed', yesNo(st.bootCompleted)],
+    [
+      'battery',
+      `${st.battery.level ?? '?'}%, ${st.battery.temperatureC ?? '?'} °C${st.battery.powered.usb || st.battery.powered.ac ? ', charging' : ''}`,
+    ],
+    ['screen', `${yesNo(st.screen.on, 'on', 'off')}, ${yesNo(st.screen.locked, 'locked', 'unlocked')}`],
+    ['WiFi', `${yesNo(st.wifi.enabled, 'enabled', 'disabled')}; ${describeIface({ name: st.wifi.iface, present: true, up: st.wifi.up, ipv4: st.wifi.ipv4, ipv6: st.wifi.ipv6 })}`],
+    [
+      'mobile data',
+      `${yesNo(st.mobileData.enabled, 'enabled', 'disabled')}, always on ${yesNo(st.mobileData.alwaysOn)}; ${describeIface({ name: st.mobileData.iface, present: true, up: st.mobileData.up, ipv4: st.mobileData.ipv4, ipv6: st.mobileData.ipv6 })}`,
+    ],
+    ['airplane mode', yesNo(st.airplaneMode, 'on', 'off')],
+    ['route', st.defaultRoute ? describeRoute({ route: { ...st.defaultRoute, table: null }, routeError: null } as NetState) : 'no default route'],
+    ['MPTCP', `${describeMptcp(st.mptcp)}${st.mptcp.kernel !== st.mptcp.configured ? ` (devices.json says ${st.mptcp.configured})` : ''}`],
+    ['root', st.root.configured ? (st.root.method ? `yes (${st.root.method})` : 'devices.json says yes, but no root method works') : 'no'],
+    ['shell', `protocol ${st.shellProtocol}`],
+  ];
+  const width = Math.max(...lines.map(([k]) => k.length));
+  return lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}

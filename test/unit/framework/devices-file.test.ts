@@ -1,0 +1,142 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkDevicesFile, findDevice, loadDevicesFile, validateDevicesFile } from '../../../framework/config/devices-file.js';
+import { UserError } from '../../../common/errors.js';
+
+const phone = { id: 'R58M12ABCDE', root: true, kernel: 'upstream' };
+
+describe('devices.json validation', () => {
+  it('fills defaults for a minimal phone', () => {
+    const { devices, problems } = validateDevicesFile({ devices: [phone] });
+    expect(problems).toEqual([]);
+    expect(devices).toEqual([
+      {
+        id: 'R58M12ABCDE',
+        label: 'R58M12ABCDE',
+        adbServer: '127.0.0.1:5037',
+        root: true,
+        kernel: 'upstream',
+        interfaces: { wifi: 'wlan0', cellular: 'rmnet0' },
+        proxy: null,
+        capture: { onPhone: false, iface: 'any', snaplen: 0, dir: '/data/local/tmp/mplab' },
+        allowReboot: false,
+      },
+    ]);
+  });
+
+  it('accepts a bare list of phones too', () => {
+    expect(validateDevicesFile([phone]).devices).toHaveLength(1);
+    expect(validateDevicesFile([]).problems).toEqual([]);
+  });
+
+  it('reads every field of a full entry', () => {
+    const full = {
+      id: '127.0.0.1:6601',
+      label: 'phone1',
+      adbServer: '10.0.0.5:5037',
+      root: true,
+      kernel: 'multipath-tcp.org',
+      interfaces: { wifi: 'wlan1', cellular: 'ccmni0' },
+      proxy: { kind: 'shadowsocks', server: '198.18.0.1:8388', app: 'com.github.shadowsocks', password: 'pw', method: 'chacha20-ietf-poly1305' },
+      capture: { onPhone: true, iface: 'wlan1', snaplen: 200, dir: '/sdcard/mplab' },
+      allowReboot: true,
+    };
+    const { devices, problems } = validateDevicesFile({ devices: [full] });
+    expect(problems).toEqual([]);
+    expect(devices[0]).toMatchObject({ ...full, proxy: { ...full.proxy, username: null } });
+  });
+
+  it('reports every problem with its path, not just the first', () => {
+    const { devices, problems } = validateDevicesFile({
+      devices: [
+        phone,
+        { id: 'b', root: 'yes', kernel: 'upstream' },
+        { id: 'c', root: false, kernel: 'mptcp', adbServer: 'localhost' },
+        { label: 'd', root: false, kernel: 'none', interfaces: { wifi: 'wlan0', cellular: 'wlan0' }, colour: 'red' },
+        { id: 'e', root: false, kernel: 'none', capture: { onPhone: true, snaplen: -1 } },
+        { id: 'R58M12ABCDE', root: false, kernel: 'none' },
+        { id: 'g', root: false, kernel: 'none', proxy: { kind: 'shadowsocks', server: '198.18.0.1' } },
+        'not a phone',
+      ],
+    });
+    expect(devices.map((d) => d.id)).toEqual(['R58M12ABCDE', 'R58M12ABCDE']);
+    expect(problems).toEqual([
+      'devices[1].root: expected true or false, got the string "yes"',
+      'devices[2].adbServer: expected host:port (e.g. "127.0.0.1:5037"), got the string "localhost"',
+      'devices[2].kernel: expected one of "upstream", "multipath-tcp.org", "none", got the string "mptcp"',
+      'devices[3].colour: unknown field (expected one of "id", "label", "adbServer", "root", "kernel", "interfaces", "proxy", "capture", "allowReboot")',
+      'devices[3].id: missing (required)',
+      'devices[3].interfaces.cellular: same interface as "wifi" ("wlan0")',
+      'devices[4].capture.snaplen: expected an integer from 0 to 262144, got number -1',
+      'devices[4].capture.onPhone: capturing on the phone needs "root": true',
+      'devices[6].proxy.server: expected host:port (e.g. "127.0.0.1:5037"), got the string "198.18.0.1"',
+      'devices[6].proxy.password: missing (a ShadowSocks client needs the password)',
+      'devices[6].proxy.method: missing (a ShadowSocks client needs the cipher, e.g. "chacha20-ietf-poly1305")',
+      'devices[7]: expected an object, got the string "not a phone"',
+      'devices[5].id: "R58M12ABCDE" is already used by devices[0] (ids and labels name one phone each)',
+    ]);
+  });
+
+  it('checks the top level', () => {
+    expect(validateDevicesFile({ phones: [] }).problems).toEqual(['phones: unknown field (expected "devices")', 'devices: missing (expected a list of phones)']);
+    expect(validateDevicesFile({ devices: {} }).problems).toEqual(['devices: expected a list of phones']);
+    expect(validateDevicesFile('x').problems).toEqual(['(top level): expected an object {"devices": [...]} or a list of phones']);
+  });
+
+  it('a label may not name another phone', () => {
+    const { problems } = validateDevicesFile([phone, { id: 'x', label: 'R58M12ABCDE', root: false, kernel: 'none' }]);
+    expect(problems).toEqual(['devices[1].label: "R58M12ABCDE" is already used by devices[0] (ids and labels name one phone each)']);
+  });
+});
+
+describe('devices.json files', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  async function file(text: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'mplab-devices-'));
+    dirs.push(dir);
+    const path = join(dir, 'devices.json');
+    await writeFile(path, text);
+    return path;
+  }
+
+  it('names line, column and byte offset of a JSON syntax error', async () => {
+    const path = await file('{\n  "devices": [\n    {"id": "a",, }\n  ]\n}\n');
+    const { problems } = await checkDevicesFile(path);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^invalid JSON at line 3, column 16 \(byte 32\): /);
+  });
+
+  it('a missing file is one problem', async () => {
+    expect((await checkDevicesFile('/nonexistent/devices.json')).problems).toEqual(['file not found']);
+  });
+
+  it('loadDevicesFile throws a UserError listing every problem', async () => {
+    const path = await file(JSON.stringify({ devices: [{ id: 'a', root: 1, kernel: 'x' }] }));
+    const err = await loadDevicesFile(path).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe(
+      `${path}: 2 problems\n  devices[0].root: expected true or false, got number 1\n  devices[0].kernel: expected one of "upstream", "multipath-tcp.org", "none", got the string "x"`,
+    );
+  });
+
+  it('finds a phone by id or label, and says which exist when not found', async () => {
+    const path = await file(JSON.stringify({ devices: [{ id: '127.0.0.1:6601', label: 'phone1', root: true, kernel: 'upstream' }] }));
+    const f = await loadDevicesFile(path);
+    expect(findDevice(f, 'phone1').id).toBe('127.0.0.1:6601');
+    expect(findDevice(f, '127.0.0.1:6601').label).toBe('phone1');
+    expect(() => findDevice(f, 'phone9')).toThrow(/no phone with id or label "phone9"; known: 127.0.0.1:6601 \(phone1\)/);
+  });
+
+  it('the repository example and the documented example are valid', async () => {
+    for (const path of ['devices.json', 'framework/config/devices.example.json']) {
+      const { problems } = await checkDevicesFile(path);
+      expect({ path, problems }).toEqual({ path, problems: [] });
+    }
+  });
+});

@@ -1,0 +1,21 @@
+// Strings that would run a command, expand something or split into words if quoting failed.
+export const HOSTILE = [
+  "com.example; touch /tmp/pwned",
+  "a'b",
+  "'",
+  "''",
+  "it's $(id) `id` ${HOME} $HOME",
+  'double " quote \\ backslash',
+  'new\nline',
+  'tab\tand  spaces',
+  '*',
+  '-rf',
+  '$(touch /tmp/x)',
+  "'; rm -rf / ; echo '",
+  '\\',
+  '!history',
+  '~',
+  'a&&b||c|d>e<f',
+  '',
+  'ünïcødé ☃',
+];

@@ -74,11 +74,26 @@ async function routeLink(plan: LabPlan, link: LinkPlan): Promise<void> {
   await ip(ns, ['rule', 'add', 'iif', plan.proxy.linksIface, 'to', link.subnet, 'lookup', String(link.linksTables.down), 'pref', '1000']);
 }
 
+async function macOf(netns: string, iface: string): Promise<string> {
+  const [link] = JSON.parse(await ip(netns, ['-j', 'link', 'show', 'dev', iface])) as { address: string }[];
+  return link.address;
+}
+
+/**
+ * Permanent neighbour entries on both ends of a phone's access link: ARP between the phone and the
+ * links namespace would bypass the emulated link (it is not IP), so an outage would not silence it.
+ */
+async function staticNeighbours(phoneNs: string, phoneIface: string, gateway: string, linksNs: string, linksIface: string, phoneIp: string): Promise<void> {
+  await ip(phoneNs, ['neigh', 'replace', gateway, 'lladdr', await macOf(linksNs, linksIface), 'dev', phoneIface, 'nud', 'permanent']);
+  await ip(linksNs, ['neigh', 'replace', phoneIp, 'lladdr', await macOf(phoneNs, phoneIface), 'dev', linksIface, 'nud', 'permanent']);
+}
+
 export async function wirePhone(plan: LabPlan, phone: PhonePlan, settings: PhoneProfile): Promise<void> {
   for (const link of [phone.wifi, phone.cellular]) {
     await vethPair({ netns: phone.netns, ifname: link.iface, cidr: `${link.ip}/${link.prefixLength}` }, { netns: plan.netns.links, ifname: link.linksIface, cidr: `${link.gateway}/${link.prefixLength}` });
     await sysctl(plan.netns.links, `net.ipv4.conf.${link.linksIface}.rp_filter`, 0);
     await sysctl(phone.netns, `net.ipv4.conf.${link.iface}.rp_filter`, 0);
+    await staticNeighbours(phone.netns, link.iface, link.gateway, plan.netns.links, link.linksIface, link.ip);
     await createTuns(plan, link);
     await routeLink(plan, link);
   }

@@ -1,3 +1,4 @@
+import { u32be } from './bytes.js';
 import {
   LINKTYPE_ETHERNET,
   LINKTYPE_IPV4,
@@ -160,7 +161,7 @@ export function decodeFrame(seg: Segment, buf: Buffer, off: number, caplen: numb
       ip = off + 4;
       if (ip > end) return Decoded.Truncated;
       // NULL: host byte order of the writer; LOOP: network byte order
-      const family = linktype === LINKTYPE_LOOP ? buf.readUInt32BE(off) : buf[off] || buf[off + 3];
+      const family = linktype === LINKTYPE_LOOP ? u32be(buf, off) : buf[off] || buf[off + 3];
       version = family === 2 ? 4 : family === 10 || family === 24 || family === 28 || family === 30 ? 6 : 0;
       break;
     }
@@ -182,8 +183,8 @@ export function decodeFrame(seg: Segment, buf: Buffer, off: number, caplen: numb
     if (total === 0) total = wirelen - linkLen;
     if (ihl < 20 || total < ihl) return Decoded.Malformed;
     seg.v6 = false;
-    seg.src0 = buf.readUInt32BE(ip + 12);
-    seg.dst0 = buf.readUInt32BE(ip + 16);
+    seg.src0 = u32be(buf, ip + 12);
+    seg.dst0 = u32be(buf, ip + 16);
     seg.src1 = seg.src2 = seg.src3 = seg.dst1 = seg.dst2 = seg.dst3 = 0;
     tcp = ip + ihl;
     ipEnd = ip + total;
@@ -208,14 +209,14 @@ export function decodeFrame(seg: Segment, buf: Buffer, off: number, caplen: numb
       } else return Decoded.NotTcp;
     }
     seg.v6 = true;
-    seg.src0 = buf.readUInt32BE(ip + 8);
-    seg.src1 = buf.readUInt32BE(ip + 12);
-    seg.src2 = buf.readUInt32BE(ip + 16);
-    seg.src3 = buf.readUInt32BE(ip + 20);
-    seg.dst0 = buf.readUInt32BE(ip + 24);
-    seg.dst1 = buf.readUInt32BE(ip + 28);
-    seg.dst2 = buf.readUInt32BE(ip + 32);
-    seg.dst3 = buf.readUInt32BE(ip + 36);
+    seg.src0 = u32be(buf, ip + 8);
+    seg.src1 = u32be(buf, ip + 12);
+    seg.src2 = u32be(buf, ip + 16);
+    seg.src3 = u32be(buf, ip + 20);
+    seg.dst0 = u32be(buf, ip + 24);
+    seg.dst1 = u32be(buf, ip + 28);
+    seg.dst2 = u32be(buf, ip + 32);
+    seg.dst3 = u32be(buf, ip + 36);
   } else {
     return Decoded.NotTcp;
   }
@@ -226,8 +227,8 @@ export function decodeFrame(seg: Segment, buf: Buffer, off: number, caplen: numb
   seg.buf = buf;
   seg.sport = (buf[tcp] << 8) | buf[tcp + 1];
   seg.dport = (buf[tcp + 2] << 8) | buf[tcp + 3];
-  seg.seq = buf.readUInt32BE(tcp + 4);
-  seg.ack = buf.readUInt32BE(tcp + 8);
+  seg.seq = u32be(buf, tcp + 4);
+  seg.ack = u32be(buf, tcp + 8);
   seg.flags = buf[tcp + 13];
   seg.payloadLen = payloadLen;
   const payloadOff = tcp + hlen;
@@ -282,7 +283,7 @@ function parseMptcp(seg: Segment, buf: Buffer, o: number, len: number): void {
       seg.joinLen = len;
       seg.joinBackup = (buf[o + 2] & 1) === 1;
       seg.joinAddrId = len >= 4 ? buf[o + 3] : 0;
-      seg.joinToken = len === 12 ? buf.readUInt32BE(o + 4) : 0;
+      seg.joinToken = len === 12 ? u32be(buf, o + 4) : 0;
       return;
     }
     case 2: {
@@ -293,29 +294,29 @@ function parseMptcp(seg: Segment, buf: Buffer, o: number, len: number): void {
       if (flags & DSS_DATA_ACK) {
         if (flags & DSS_DATA_ACK8) {
           if (q + 8 > end) return;
-          seg.dataAckHi = buf.readUInt32BE(q);
-          seg.dataAckLo = buf.readUInt32BE(q + 4);
+          seg.dataAckHi = u32be(buf, q);
+          seg.dataAckLo = u32be(buf, q + 4);
           q += 8;
         } else {
           if (q + 4 > end) return;
           seg.dataAckHi = 0;
-          seg.dataAckLo = buf.readUInt32BE(q);
+          seg.dataAckLo = u32be(buf, q);
           q += 4;
         }
       }
       if (flags & DSS_MAPPING) {
         if (flags & DSS_DSN8) {
           if (q + 14 > end) return;
-          seg.dsnHi = buf.readUInt32BE(q);
-          seg.dsnLo = buf.readUInt32BE(q + 4);
+          seg.dsnHi = u32be(buf, q);
+          seg.dsnLo = u32be(buf, q + 4);
           q += 8;
         } else {
           if (q + 10 > end) return;
           seg.dsnHi = 0;
-          seg.dsnLo = buf.readUInt32BE(q);
+          seg.dsnLo = u32be(buf, q);
           q += 4;
         }
-        seg.ssn = buf.readUInt32BE(q);
+        seg.ssn = u32be(buf, q);
         seg.dll = (buf[q + 4] << 8) | buf[q + 5];
       }
       seg.dssFlags = flags;

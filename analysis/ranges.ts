@@ -64,6 +64,26 @@ export class RangeSet {
     // first range that ends after a (ranges near the end are the usual case: search backwards)
     let i = starts.length;
     while (i > this.lo && ends[i - 1] > a) i--;
+    if (i === starts.length || starts[i] >= b) {
+      // no overlap (several subflows filling their own parts of the DSN space): extend or insert in place
+      const joinsPrev = i > this.lo && ends[i - 1] === a && owners[i - 1] === owner;
+      const joinsNext = i < starts.length && starts[i] === b && owners[i] === owner;
+      if (joinsPrev && joinsNext) {
+        ends[i - 1] = ends[i];
+        starts.splice(i, 1);
+        ends.splice(i, 1);
+        owners.splice(i, 1);
+      } else if (joinsPrev) ends[i - 1] = b;
+      else if (joinsNext) starts[i] = a;
+      else {
+        starts.splice(i, 0, a);
+        ends.splice(i, 0, b);
+        owners.splice(i, 0, owner);
+        if (this.size > MAX_RANGES) this.collapse();
+      }
+      if (b > this.maxEnd) this.maxEnd = b;
+      return this.other;
+    }
     // ranges [i, j) overlap or touch [a, b)
     let j = i;
     while (j < starts.length && starts[j] < b) j++;

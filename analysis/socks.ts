@@ -32,7 +32,8 @@ export function parseProxyRequest(up: Uint8Array, upLen: number, down: Uint8Arra
   if (upLen === 0) return 'more';
   const first = up[0];
   if (first === 5) return parseSocks5(up, upLen, down, downLen);
-  if (first === 4) return parseSocks4(up, upLen);
+  // SOCKS4 (command 1 or 2) and the ShadowSocks IPv6 form both start with 4
+  if (first === 4 && (upLen < 2 || up[1] === 1 || up[1] === 2)) return parseSocks4(up, upLen);
   if (first === 0x43) return parseConnect(up, upLen, down, downLen);
   return parseShadowsocks(up, upLen);
 }
@@ -138,9 +139,10 @@ function parseSocks4(u: Uint8Array, len: number): ParseResult {
 }
 
 function parseShadowsocks(u: Uint8Array, len: number): ParseResult {
-  // the low nibble is the address type; 0x10 marks the one-time-authentication variant
-  const atyp = u[0] & 0x0f;
-  if (atyp !== 1 && atyp !== 3 && atyp !== 4) return 'none';
+  // the address type, with 0x10 set in the one-time-authentication variant
+  const first = u[0];
+  if (first !== 1 && first !== 3 && first !== 4 && first !== 0x11 && first !== 0x13 && first !== 0x14) return 'none';
+  const atyp = first & 0x0f;
   const addr = parseAddress(u, len, 1, atyp);
   if (addr === 'more' || addr === 'none') return addr;
   if (addr.port === 0) return 'none';

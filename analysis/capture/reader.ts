@@ -1,3 +1,4 @@
+import { u16be, u16le, u32be, u32le } from '../bytes.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CaptureError } from './errors.js';
 import { isSupportedLinkType, linkTypeName, SUPPORTED_LINK_TYPES } from './linktypes.js';
@@ -118,8 +119,8 @@ export function readCapture(file: string, sink: FrameSink, options: ReaderOption
       throw new CaptureError(file, 0, `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
     if (win.end < 4) throw new CaptureError(file, 0, `not a pcap or pcapng capture: only ${win.end} bytes`);
-    const magicLE = win.buf.readUInt32LE(0);
-    const magicBE = win.buf.readUInt32BE(0);
+    const magicLE = u32le(win.buf, 0);
+    const magicBE = u32be(win.buf, 0);
     if (magicLE === PCAPNG_SHB) return readPcapng(file, win, sink, options);
     for (const [magic, le] of [
       [magicLE, true],
@@ -137,7 +138,7 @@ export function readCapture(file: string, sink: FrameSink, options: ReaderOption
 
 function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOptions, le: boolean, tick: number, recordHeader: number): ReadResult {
   if (win.end < 24) throw new CaptureError(file, win.end, `pcap file header cut off: ${win.end} of 24 bytes`);
-  const u32 = le ? (b: Buffer, o: number) => b.readUInt32LE(o) : (b: Buffer, o: number) => b.readUInt32BE(o);
+  const u32 = le ? (b: Buffer, o: number) => u32le(b, o) : (b: Buffer, o: number) => u32be(b, o);
   const snaplen = u32(win.buf, 16);
   // the upper bits of the link-type field may hold an FCS length (pcap-linktype(7))
   const linkField = u32(win.buf, 20);
@@ -174,8 +175,8 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
       }
     }
     let buf = win.buf;
-    const caplen = le ? buf.readUInt32LE(p + 8) : buf.readUInt32BE(p + 8);
-    const wirelen = le ? buf.readUInt32LE(p + 12) : buf.readUInt32BE(p + 12);
+    const caplen = le ? u32le(buf, p + 8) : u32be(buf, p + 8);
+    const wirelen = le ? u32le(buf, p + 12) : u32be(buf, p + 12);
     if (caplen > maxCaplen || wirelen > MAX_WIRELEN || (caplen > wirelen && wirelen !== 0)) {
       p = resync(p);
       if (p < 0) break;
@@ -189,8 +190,8 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
       }
       buf = win.buf;
     }
-    const sec = le ? buf.readUInt32LE(p) : buf.readUInt32BE(p);
-    const frac = le ? buf.readUInt32LE(p + 4) : buf.readUInt32BE(p + 4);
+    const sec = le ? u32le(buf, p) : u32be(buf, p);
+    const frac = le ? u32le(buf, p + 4) : u32be(buf, p + 4);
     if (frac >= tickMax) {
       p = resync(p);
       if (p < 0) break;
@@ -264,8 +265,8 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
   let nextProgress = 0;
   let sawSection = false;
 
-  const u32 = (o: number) => (le ? win.buf.readUInt32LE(o) : win.buf.readUInt32BE(o));
-  const u16 = (o: number) => (le ? win.buf.readUInt16LE(o) : win.buf.readUInt16BE(o));
+  const u32 = (o: number) => (le ? u32le(win.buf, o) : u32be(win.buf, o));
+  const u16 = (o: number) => (le ? u16le(win.buf, o) : u16be(win.buf, o));
 
   for (;;) {
     if (result.records >= maxRecords) break;
@@ -277,10 +278,10 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
       }
     }
     const at = win.base + p;
-    const type = win.buf.readUInt32LE(p);
+    const type = u32le(win.buf, p);
     if (type === PCAPNG_SHB) {
       p = win.fill(p, 12);
-      const bom = win.buf.readUInt32LE(p + 8);
+      const bom = u32le(win.buf, p + 8);
       if (bom === PCAPNG_BOM) le = true;
       else if (bom === 0x4d3c2b1a) le = false;
       else if (!sawSection) throw new CaptureError(file, at + 8, `pcapng section header: unknown byte-order magic 0x${bom.toString(16)}`);

@@ -45,25 +45,29 @@ export const DEFAULTS = {
 } as const;
 
 class PacketSink implements FrameSink {
+  ts = 0;
   readonly seg = new Segment();
+  read = 0;
+  tcp = 0;
+  notTcp = 0;
+  truncated = 0;
+  malformed = 0;
 
-  constructor(
-    private readonly tracker: Tracker,
-    private readonly summary: SummaryBuilder,
-  ) {}
+  constructor(private readonly tracker: Tracker) {
+    this.seg.ts = 0.5;
+  }
 
-  frame(buf: Buffer, offset: number, caplen: number, wirelen: number, ts: number, linktype: number): void {
-    const packets = this.summary.packets;
-    packets.read++;
+  frame(buf: Buffer, offset: number, caplen: number, wirelen: number, linktype: number): void {
+    this.read++;
     const seg = this.seg;
     const r = decodeFrame(seg, buf, offset, caplen, wirelen, linktype);
     if (r === Decoded.Tcp) {
-      packets.tcp++;
-      seg.ts = ts;
+      this.tcp++;
+      seg.ts = this.ts;
       this.tracker.segment(seg);
-    } else if (r === Decoded.NotTcp) packets.notTcp++;
-    else if (r === Decoded.Truncated) packets.truncated++;
-    else packets.malformed++;
+    } else if (r === Decoded.NotTcp) this.notTcp++;
+    else if (r === Decoded.Truncated) this.truncated++;
+    else this.malformed++;
   }
 }
 
@@ -75,7 +79,7 @@ export function analyzeFiles(files: readonly string[], output: AnalysisOutput, o
   const summary = new SummaryBuilder();
 
   // every file is checked (readable, a capture, supported link type) before any output
-  const nullSink: FrameSink = { frame() {} };
+  const nullSink: FrameSink = { ts: 0, frame() {} };
   const probes = files.map((file, order) => {
     const probe = readCapture(file, nullSink, { maxRecords: 1, chunkSize: 1 << 16 });
     return { file, order, firstTs: probe.firstTs, size: statSync(file).size };
@@ -93,7 +97,7 @@ export function analyzeFiles(files: readonly string[], output: AnalysisOutput, o
       summary.addConnection(connection);
     },
   });
-  const sink = new PacketSink(tracker, summary);
+  const sink = new PacketSink(tracker);
 
   const showProgress = options.progress ?? (Boolean(process.stderr.isTTY) || totalBytes > 256 * 1024 * 1024);
   const bar: Progress = makeProgress({ label: 'analyze', total: totalBytes, unit: 'B', enabled: showProgress });
@@ -131,7 +135,8 @@ export function analyzeFiles(files: readonly string[], output: AnalysisOutput, o
     summary.addFile(result, tracker.trace);
   }
   tracker.finishAll();
-  bar.finish(`${summary.packets.read} packets`);
+  Object.assign(summary.packets, { read: sink.read, tcp: sink.tcp, notTcp: sink.notTcp, truncated: sink.truncated, malformed: sink.malformed });
+  bar.finish(`${sink.read} packets`);
 
   const result = summary.build({
     corruptRecords: corrupt,

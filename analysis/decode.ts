@@ -56,7 +56,8 @@ export type Decoded = (typeof Decoded)[keyof typeof Decoded];
 
 export class Segment {
   buf: Buffer = Buffer.alloc(0);
-  ts = 0;
+  /** epoch seconds (a double from the start, so that the field keeps a double representation) */
+  ts = 0.5;
   v6 = false;
   src0 = 0;
   src1 = 0;

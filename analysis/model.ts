@@ -9,6 +9,12 @@ import type { ProxyRequest } from './socks.js';
 export const UP = 0;
 export const DOWN = 1;
 
+/**
+ * The time of the packet being processed. Kept in a typed array rather than passed as an
+ * argument: a double passed to a function that is not inlined is boxed, once per call and packet.
+ */
+export const clock = new Float64Array(1);
+
 const MAPPINGS = 16;
 const RTT_QUEUE = 512;
 
@@ -95,8 +101,8 @@ export class Dir {
     return NaN;
   }
 
-  /** A segment ending at `end` was sent at `ts` (first transmission). */
-  sentAt(end: number, ts: number): void {
+  /** A segment ending at `end` was sent now (first transmission). */
+  sentAt(end: number): void {
     if (this.inflightLen === this.inflightCap) {
       if (this.inflightCap < RTT_QUEUE) this.growInflight();
       else {
@@ -107,7 +113,7 @@ export class Dir {
     const q = this.inflight;
     const i = 2 * ((this.inflightHead + this.inflightLen) % this.inflightCap);
     q[i] = end;
-    q[i + 1] = ts;
+    q[i + 1] = clock[0];
     this.inflightLen++;
   }
 
@@ -134,8 +140,8 @@ export class Dir {
     }
   }
 
-  /** The receiver acknowledged up to `ack` at `ts`: an RTT sample if a segment ends exactly there. */
-  ackedAt(ack: number, ts: number): void {
+  /** The receiver acknowledged up to `ack` now: an RTT sample if a segment ends exactly there. */
+  ackedAt(ack: number): void {
     const q = this.inflight;
     while (this.inflightLen > 0) {
       const i = 2 * this.inflightHead;
@@ -144,7 +150,7 @@ export class Dir {
       this.inflightHead = (this.inflightHead + 1) % this.inflightCap;
       this.inflightLen--;
       if (end === ack) {
-        const ms = (ts - q[i + 1]) * 1000;
+        const ms = (clock[0] - q[i + 1]) * 1000;
         if (ms >= 0) {
           this.rttSamples++;
           this.rttSum += ms;
@@ -271,6 +277,8 @@ export class Conn {
   keyClient: Buffer | null = null;
   keyServer: Buffer | null = null;
   tokens: number[] = [];
+  /** the token of the client's key, once known (a join with it was opened by the server) */
+  tokenClient = -1;
   /** the token of a join whose connection was not (yet) known */
   orphanToken = -1;
   placementTries = 0;
@@ -295,9 +303,9 @@ export class Conn {
   removeAddr = 0;
 
   /** first bytes of each direction on the initial subflow, for the SOCKS request */
-  upPrefix: Buffer | null = Buffer.alloc(PREFIX_UP);
+  upPrefix: Buffer | null = null;
   upFilled = 0;
-  downPrefix: Buffer | null = Buffer.alloc(PREFIX_DOWN);
+  downPrefix: Buffer | null = null;
   downFilled = 0;
   /** 0: still reading, 1: found, 2: no proxy request */
   proxyState = 0;

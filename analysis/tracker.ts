@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DOWN, UP, Conn, Subflow, type Dir } from './model.js';
+import { DOWN, PREFIX_DOWN, PREFIX_UP, UP, Conn, Subflow, clock, type Dir } from './model.js';
 import { parseProxyRequest } from './socks.js';
 import {
   DSS_DATA_ACK,
@@ -56,6 +56,8 @@ export class Tracker {
   private nextUid = 0;
   private nextSweep = -Infinity;
   private fromClient = false;
+  /** the subflow of the previous packet */
+  private last: Subflow | null = null;
   trace = 0;
   subflowCount = 0;
 
@@ -63,6 +65,7 @@ export class Tracker {
 
   segment(seg: Segment): void {
     const ts = seg.ts;
+    clock[0] = ts;
     if (ts >= this.nextSweep) this.sweep(ts);
     const flags = seg.flags;
     let sf = this.lookup(seg);
@@ -109,14 +112,14 @@ export class Tracker {
     }
 
     const len = seg.payloadLen;
-    if (len > 0) this.onData(sf, conn, d, seg, fromClient, rel, len, ts);
+    if (len > 0) this.onData(sf, conn, d, seg, fromClient, rel, len);
 
     if (ackFlag && o.hasBase) {
       const ack = o.peekRel(seg.ack);
       if (ack > o.acked) {
         o.acked = ack;
         o.sent.acknowledge(ack);
-        o.ackedAt(ack, ts);
+        o.ackedAt(ack);
       }
       if (!sf.established && !syn && !rst) {
         // the third ACK, or (handshake not captured) traffic from both sides
@@ -138,6 +141,7 @@ export class Tracker {
   finishAll(): void {
     for (const conn of this.open) if (!conn.done) this.finish(conn);
     this.open = [];
+    this.last = null;
     this.table.clear();
     this.tokens.clear();
     this.orphans.clear();
@@ -150,18 +154,35 @@ export class Tracker {
   // ---- subflow table -------------------------------------------------------------------------
 
   private lookup(seg: Segment): Subflow | null {
+    // consecutive packets often belong to the same subflow: try it before hashing
+    const last = this.last;
+    if (last !== null && last.v6 === seg.v6) {
+      if (last.cport === seg.sport && last.sport === seg.dport && last.c0 === seg.src0 && last.s0 === seg.dst0) {
+        if (!seg.v6 || (last.c1 === seg.src1 && last.c2 === seg.src2 && last.c3 === seg.src3 && last.s1 === seg.dst1 && last.s2 === seg.dst2 && last.s3 === seg.dst3)) {
+          this.fromClient = true;
+          return last;
+        }
+      } else if (last.cport === seg.dport && last.sport === seg.sport && last.c0 === seg.dst0 && last.s0 === seg.src0) {
+        if (!seg.v6 || (last.c1 === seg.dst1 && last.c2 === seg.dst2 && last.c3 === seg.dst3 && last.s1 === seg.src1 && last.s2 === seg.src2 && last.s3 === seg.src3)) {
+          this.fromClient = false;
+          return last;
+        }
+      }
+    }
     const key = flowKey(seg);
     let sf = this.table.get(key) ?? null;
     while (sf !== null) {
       if (sf.cport === seg.sport && sf.sport === seg.dport && sf.c0 === seg.src0 && sf.s0 === seg.dst0 && sf.v6 === seg.v6) {
         if (!seg.v6 || (sf.c1 === seg.src1 && sf.c2 === seg.src2 && sf.c3 === seg.src3 && sf.s1 === seg.dst1 && sf.s2 === seg.dst2 && sf.s3 === seg.dst3)) {
           this.fromClient = true;
+          this.last = sf;
           return sf;
         }
       }
       if (sf.cport === seg.dport && sf.sport === seg.sport && sf.c0 === seg.dst0 && sf.s0 === seg.src0 && sf.v6 === seg.v6) {
         if (!seg.v6 || (sf.c1 === seg.dst1 && sf.c2 === seg.dst2 && sf.c3 === seg.dst3 && sf.s1 === seg.src1 && sf.s2 === seg.src2 && sf.s3 === seg.src3)) {
           this.fromClient = false;
+          this.last = sf;
           return sf;
         }
       }
@@ -173,6 +194,7 @@ export class Tracker {
   private unlink(sf: Subflow): void {
     if (!sf.inTable) return;
     sf.inTable = false;
+    if (this.last === sf) this.last = null;
     let head = this.table.get(sf.key) ?? null;
     if (head === sf) {
       if (sf.next) this.table.set(sf.key, sf.next);
@@ -203,6 +225,7 @@ export class Tracker {
       : new Subflow(this.nextUid++, key, seg.v6, seg.dst0, seg.dst1, seg.dst2, seg.dst3, seg.dport, seg.src0, seg.src1, seg.src2, seg.src3, seg.sport, seg.ts);
     sf.next = this.table.get(key) ?? null;
     this.table.set(key, sf);
+    this.last = sf;
     this.fromClient = srcIsClient;
     this.subflowCount++;
 
@@ -211,7 +234,7 @@ export class Tracker {
       if (conn !== undefined && !conn.done) {
         this.attach(sf, conn);
         // a join towards the client (the server opened it): keep "client" on the phone's side
-        if (conn.keyClient !== null && tokenOf(conn.keyClient, conn.version) === seg.joinToken) {
+        if (conn.tokenClient === seg.joinToken && conn.keyClient !== null) {
           sf.flip();
           this.fromClient = !this.fromClient;
         }
@@ -259,7 +282,7 @@ export class Tracker {
       d.base = seg.seq;
       d.hasBase = true;
       d.lastRel = 0;
-      d.sentAt(1, seg.ts);
+      d.sentAt(1);
     } else {
       // a retransmitted SYN: no RTT sample from it (Karn)
       d.retransmittedFrom(0);
@@ -377,6 +400,7 @@ export class Tracker {
     conn.idsnLo[dir] = hash.readUInt32BE(hash.length - 4);
     conn.idsnKnown[dir] = true;
     const token = hash.readUInt32BE(0);
+    if (client) conn.tokenClient = token;
     const existing = this.tokens.get(token);
     if (existing !== undefined && existing !== conn && !existing.done) {
       // the same connection seen from a subflow without its handshake: keep the older one
@@ -446,7 +470,8 @@ export class Tracker {
 
   // ---- data ------------------------------------------------------------------------------------
 
-  private onData(sf: Subflow, conn: Conn, d: Dir, seg: Segment, fromClient: boolean, rel: number, len: number, ts: number): void {
+  private onData(sf: Subflow, conn: Conn, d: Dir, seg: Segment, fromClient: boolean, rel: number, len: number): void {
+    const ts = seg.ts;
     const end = rel + len;
     d.bytes += len;
     d.dataPackets++;
@@ -455,7 +480,7 @@ export class Tracker {
     d.retransmitted += seen;
     if (seen === 0) {
       sf.lastNewData = ts;
-      d.sentAt(end, ts);
+      d.sentAt(end);
     } else {
       d.retransmittedFrom(rel);
     }
@@ -481,6 +506,10 @@ export class Tracker {
 
   /** Collects the first bytes of each direction of the initial subflow until the proxy request is known. */
   private readProxyRequest(conn: Conn, seg: Segment, fromClient: boolean, rel: number): void {
+    if (conn.upPrefix === null) {
+      conn.upPrefix = Buffer.allocUnsafe(PREFIX_UP);
+      conn.downPrefix = Buffer.allocUnsafe(PREFIX_DOWN);
+    }
     const prefix = fromClient ? conn.upPrefix : conn.downPrefix;
     if (prefix === null) return;
     const filled = fromClient ? conn.upFilled : conn.downFilled;
@@ -537,14 +566,6 @@ function isClosed(conn: Conn): boolean {
   if (conn.fastClose) return true;
   for (const sf of conn.subflows) if (!sf.closed) return false;
   return true;
-}
-
-/** The token of a key: the first 32 bits of its SHA-1 (v0) or SHA-256 (v1) hash. */
-export function tokenOf(key: Buffer, version: number): number {
-  return createHash(version >= 1 ? 'sha256' : 'sha1')
-    .update(key)
-    .digest()
-    .readUInt32BE(0);
 }
 
 /** Without a handshake: the server port is the one below the ephemeral range, else the lower one. */

@@ -14,7 +14,9 @@ import { isSupportedLinkType, linkTypeName, SUPPORTED_LINK_TYPES } from './linkt
  * link type, an unreadable file) throws a CaptureError naming the file and the offset.
  */
 export interface FrameSink {
-  frame(buf: Buffer, offset: number, caplen: number, wirelen: number, ts: number, linktype: number): void;
+  /** the record's timestamp (epoch seconds), set before each frame() call (a field, not an argument, so that it is not boxed per packet) */
+  ts: number;
+  frame(buf: Buffer, offset: number, caplen: number, wirelen: number, linktype: number): void;
 }
 
 export interface CorruptRecord {
@@ -154,6 +156,10 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
 
   let p = 24;
   let lastSec = -1;
+  // per-record bookkeeping in locals (a double stored in a field that may hold null is boxed)
+  let records = 0;
+  let firstTs = NaN;
+  let lastTs = NaN;
   let nextProgress = 0;
   const plausible = (q: number): boolean => {
     const b = win.buf;
@@ -166,7 +172,7 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
   };
 
   for (;;) {
-    if (result.records >= maxRecords) break;
+    if (records >= maxRecords) break;
     if (win.end - p < recordHeader) {
       p = win.fill(p, recordHeader);
       if (win.end - p < recordHeader) {
@@ -199,11 +205,12 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
     }
     const ts = sec + frac * tick;
     lastSec = sec;
-    if (result.firstTs === null) result.firstTs = ts;
-    result.lastTs = ts;
-    result.records++;
+    if (records === 0) firstTs = ts;
+    lastTs = ts;
+    records++;
     const cap = fcsBytes && caplen === wirelen && caplen >= fcsBytes ? caplen - fcsBytes : caplen;
-    sink.frame(buf, p + recordHeader, cap, wirelen, ts, linktype);
+    sink.ts = ts;
+    sink.frame(buf, p + recordHeader, cap, wirelen, linktype);
     p += recordHeader + caplen;
     if (options.onProgress && win.base + p >= nextProgress) {
       options.onProgress(win.base + p);
@@ -211,6 +218,11 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
     }
   }
   options.onProgress?.(win.base + p);
+  result.records = records;
+  if (records > 0) {
+    result.firstTs = firstTs;
+    result.lastTs = lastTs;
+  }
   return result;
 
   /** Skips a corrupt record: the next offset where this record header and the next are plausible. */
@@ -264,12 +276,15 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
   let p = 0;
   let nextProgress = 0;
   let sawSection = false;
+  let records = 0;
+  let firstTs = NaN;
+  let lastTs = NaN;
 
   const u32 = (o: number) => (le ? u32le(win.buf, o) : u32be(win.buf, o));
   const u16 = (o: number) => (le ? u16le(win.buf, o) : u16be(win.buf, o));
 
   for (;;) {
-    if (result.records >= maxRecords) break;
+    if (records >= maxRecords) break;
     if (win.end - p < 12) {
       p = win.fill(p, 12);
       if (win.end - p < 12) {
@@ -327,10 +342,11 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
         continue;
       }
       const ts = timestamp(iface, u32(p + 12), u32(p + 16));
-      if (result.firstTs === null) result.firstTs = ts;
-      result.lastTs = ts;
-      result.records++;
-      sink.frame(buf, p + 28, caplen, wirelen, ts, iface.linktype);
+      if (records === 0) firstTs = ts;
+      lastTs = ts;
+      records++;
+      sink.ts = ts;
+      sink.frame(buf, p + 28, caplen, wirelen, iface.linktype);
     } else if (blockType === 3) {
       // simple packet block: no timestamp, first interface
       const iface = ifaces[0];
@@ -341,8 +357,10 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
       }
       const wirelen = u32(p + 8);
       const caplen = Math.min(wirelen, len - 16, iface.snaplen || Infinity);
-      result.records++;
-      sink.frame(buf, p + 12, caplen, wirelen, result.lastTs ?? 0, iface.linktype);
+      if (records === 0) firstTs = lastTs = 0;
+      records++;
+      sink.ts = lastTs;
+      sink.frame(buf, p + 12, caplen, wirelen, iface.linktype);
     } else if (blockType === 1) {
       const linktype = u16(p + 8);
       if (!isSupportedLinkType(linktype)) {
@@ -358,6 +376,11 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
     }
   }
   options.onProgress?.(win.base + p);
+  result.records = records;
+  if (records > 0) {
+    result.firstTs = firstTs;
+    result.lastTs = lastTs;
+  }
   return result;
 
   function parseInterface(q: number, len: number, linktype: number, r16: (o: number) => number, r32: (o: number) => number): Interface {

@@ -45,6 +45,7 @@ export function registerAnalyze(program: Command): void {
     .action((files: string[], opts: AnalyzeCliOptions) => {
       const logger = log('analyze');
       const started = process.hrtime.bigint();
+      const cpuBefore = process.cpuUsage();
       const output = new DirectoryOutput(opts.out);
       const summary = analyzeFiles(files, output, {
         wifi: parseCidrList(opts.wifi),
@@ -58,6 +59,8 @@ export function registerAnalyze(program: Command): void {
         logger,
       });
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuSecs = (cpu.user + cpu.system) / 1e6;
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
         return;
@@ -65,7 +68,7 @@ export function registerAnalyze(program: Command): void {
       const c = summary.connections;
       const damaged = summary.corruptRecords > 0 ? `, ${summary.corruptRecords} corrupt records skipped` : '';
       process.stdout.write(
-        `${summary.packets.read} packets in ${secs.toFixed(2)} s: ${c.total} connections (${c.mptcp} MPTCP, ${c.tcp} TCP), ${summary.subflows} subflows${damaged} -> ${opts.out}\n`,
+        `${summary.packets.read} packets in ${secs.toFixed(2)} s (${cpuSecs.toFixed(2)} s CPU): ${c.total} connections (${c.mptcp} MPTCP, ${c.tcp} TCP), ${summary.subflows} subflows${damaged} -> ${opts.out}\n`,
       );
     });
 }

@@ -14,9 +14,10 @@ function tmpFile(name: string, bytes: Buffer): string {
 }
 
 class Collect implements FrameSink {
+  ts = 0;
   frames: { ts: number; caplen: number; wirelen: number; linktype: number; first: number }[] = [];
-  frame(buf: Buffer, offset: number, caplen: number, wirelen: number, ts: number, linktype: number): void {
-    this.frames.push({ ts, caplen, wirelen, linktype, first: buf[offset] });
+  frame(buf: Buffer, offset: number, caplen: number, wirelen: number, linktype: number): void {
+    this.frames.push({ ts: this.ts, caplen, wirelen, linktype, first: buf[offset] });
   }
 }
 

@@ -98,7 +98,9 @@ export class Tracker {
     const rel = d.rel(seg.seq) + (syn ? 1 : 0);
 
     if (seg.mp !== 0) {
-      this.onMptcp(sf, conn, d, seg, fromClient, rel, syn, ackFlag);
+      // almost every MPTCP packet carries a DSS option alone
+      if (seg.mp === MP_DSS) this.onDss(sf, conn, d, seg, fromClient, rel);
+      else this.onMptcp(sf, conn, d, seg, fromClient, rel, syn, ackFlag);
       if (sf.conn !== conn || this.fromClient !== fromClient) {
         // the subflow turned out to belong to another connection, or to face the other way
         conn = sf.conn;
@@ -501,7 +503,7 @@ export class Tracker {
     conn.blocks[fromClient ? UP : DOWN].add(sf.uid);
     conn.lastData = ts;
     if (!fromClient) conn.lastDownData = ts;
-    if (conn.proxyState !== 2 && sf.index === 0 && d.synSeen) this.readProxyRequest(conn, seg, fromClient, rel);
+    if (conn.proxyState !== 2 && rel <= (fromClient ? PREFIX_UP : PREFIX_DOWN) && sf.index === 0 && d.synSeen) this.readProxyRequest(conn, seg, fromClient, rel);
   }
 
   /** Collects the first bytes of each direction of the initial subflow until the proxy request is known. */

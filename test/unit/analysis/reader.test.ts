@@ -188,6 +188,22 @@ describe('link layers', () => {
     }
   });
 
+  it('decodes BSD loopback (NULL, host byte order) and OpenBSD loopback (network byte order) frames', () => {
+    const v4 = tcpPacket({ src: '198.18.1.2:40000', dst: '198.18.0.1:80', seq: 1, flags: 'S' });
+    const v6 = tcpPacket({ src: '[2001:db8::2]:40000', dst: '[2001:db8::1]:80', seq: 1, flags: 'S' });
+    const le = (family: number) => Buffer.from([family, 0, 0, 0]);
+    const be = (family: number) => Buffer.from([0, 0, 0, family]);
+    for (const [linktype, head] of [
+      [0, le],
+      [108, be],
+    ] as const) {
+      const out = new MemoryOutput();
+      const file = tmpFile('lo.pcap', pcapFile([{ ts: 1, data: Buffer.concat([head(2), v4]) }, { ts: 2, data: Buffer.concat([head(30), v6]) }], { linktype }));
+      analyzeFiles([file], out, { progress: false });
+      expect(out.subflows.map((s) => s.client)).toEqual(['198.18.1.2:40000', '[2001:db8::2]:40000']);
+    }
+  });
+
   it('takes payload lengths from the IP header when the capture is truncated, and counts headers cut off', () => {
     const recs: CaptureRecord[] = [];
     const c = new Conversation(recs, '198.18.1.2:40000', '198.18.0.1:1080', undefined, 'ethernet');

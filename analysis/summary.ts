@@ -22,18 +22,11 @@ export interface Summary {
   proxyLog: { entries: number; matched: number } | null;
 }
 
-export interface FileSummary {
-  file: string;
+export type FileSummary = Omit<ReadResult, 'firstTs' | 'lastTs'> & {
   trace: number;
-  format: 'pcap' | 'pcapng';
-  size: number;
-  records: number;
-  corruptRecords: number;
-  cutOff: boolean;
-  linkTypes: number[];
   start: number | null;
   end: number | null;
-}
+};
 
 type SubflowCountClass = '1' | '2' | '3' | '4' | '5' | '>5';
 const COUNT_CLASSES: SubflowCountClass[] = ['1', '2', '3', '4', '5', '>5'];
@@ -61,18 +54,8 @@ export class SummaryBuilder {
   private end = -Infinity;
 
   addFile(result: ReadResult, trace: number): void {
-    this.files.push({
-      file: result.file,
-      trace,
-      format: result.format,
-      size: result.size,
-      records: result.records,
-      corruptRecords: result.corruptRecords,
-      cutOff: result.cutOff,
-      linkTypes: result.linkTypes,
-      start: result.firstTs === null ? null : roundTime(result.firstTs),
-      end: result.lastTs === null ? null : roundTime(result.lastTs),
-    });
+    const { firstTs, lastTs, ...rest } = result;
+    this.files.push({ ...rest, trace, start: firstTs === null ? null : roundTime(firstTs), end: lastTs === null ? null : roundTime(lastTs) });
     if (result.firstTs !== null) this.start = Math.min(this.start, result.firstTs);
     if (result.lastTs !== null) this.end = Math.max(this.end, result.lastTs);
   }

@@ -212,18 +212,10 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
     sink.ts = ts;
     sink.frame(buf, p + recordHeader, cap, wirelen, linktype);
     p += recordHeader + caplen;
-    if (options.onProgress && win.base + p >= nextProgress) {
-      options.onProgress(win.base + p);
-      nextProgress = win.base + p + 16 * 1024 * 1024;
-    }
+    if (options.onProgress && win.base + p >= nextProgress) nextProgress = progressAt(options.onProgress, win.base + p);
   }
   options.onProgress?.(win.base + p);
-  result.records = records;
-  if (records > 0) {
-    result.firstTs = firstTs;
-    result.lastTs = lastTs;
-  }
-  return result;
+  return finished(result, records, firstTs, lastTs);
 
   /** Skips a corrupt record: the next offset where this record header and the next are plausible. */
   function resync(at: number): number {
@@ -370,18 +362,10 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
       if (!result.linkTypes.includes(linktype)) result.linkTypes.push(linktype);
     }
     p += len;
-    if (options.onProgress && win.base + p >= nextProgress) {
-      options.onProgress(win.base + p);
-      nextProgress = win.base + p + 16 * 1024 * 1024;
-    }
+    if (options.onProgress && win.base + p >= nextProgress) nextProgress = progressAt(options.onProgress, win.base + p);
   }
   options.onProgress?.(win.base + p);
-  result.records = records;
-  if (records > 0) {
-    result.firstTs = firstTs;
-    result.lastTs = lastTs;
-  }
-  return result;
+  return finished(result, records, firstTs, lastTs);
 
   function parseInterface(q: number, len: number, linktype: number, r16: (o: number) => number, r32: (o: number) => number): Interface {
     const iface: Interface = { linktype, tick: 1e-6, hiTick: 4294967296e-6, offset: 0, snaplen: r32(q + 12) };
@@ -441,6 +425,22 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
     options.onCorrupt?.({ file, offset: badOffset, reason, resumedAt: win.base + q });
     return q;
   }
+}
+
+const PROGRESS_EVERY = 16 * 1024 * 1024;
+
+function progressAt(report: (offset: number) => void, offset: number): number {
+  report(offset);
+  return offset + PROGRESS_EVERY;
+}
+
+function finished(result: ReadResult, records: number, firstTs: number, lastTs: number): ReadResult {
+  result.records = records;
+  if (records > 0) {
+    result.firstTs = firstTs;
+    result.lastTs = lastTs;
+  }
+  return result;
 }
 
 function newResult(file: string, format: 'pcap' | 'pcapng', size: number, linkTypes: number[]): ReadResult {

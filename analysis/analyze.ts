@@ -8,6 +8,7 @@ import { Decoded, Segment, decodeFrame } from './decode.js';
 import type { Conn } from './model.js';
 import type { AnalysisOutput } from './output.js';
 import { ProxyLog } from './proxy-log.js';
+import { DEFAULTS } from './defaults.js';
 import { buildRecords, type ReportContext } from './records.js';
 import { SummaryBuilder, type Summary } from './summary.js';
 import { Tracker } from './tracker.js';
@@ -38,11 +39,7 @@ export interface AnalyzeOptions {
   logger?: Logger;
 }
 
-export const DEFAULTS = {
-  proxyLogTolerance: 2,
-  graceSeconds: 120,
-  idleSeconds: 7200,
-} as const;
+export { DEFAULTS };
 
 class PacketSink implements FrameSink {
   ts = 0;

@@ -95,7 +95,8 @@ export class Tracker {
       d.hasBase = true;
       d.lastRel = 1;
     }
-    const rel = d.rel(seg.seq) + (syn ? 1 : 0);
+    // a RST may carry any sequence number: it must not move the reference for unwrapping
+    const rel = (rst ? d.peekRel(seg.seq) : d.rel(seg.seq)) + (syn ? 1 : 0);
 
     if (seg.mp !== 0) {
       // almost every MPTCP packet carries a DSS option alone

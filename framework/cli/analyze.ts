@@ -1,8 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { log } from '../../common/log.js';
-import { parseCidrList } from '../../analysis/address.js';
-import { analyzeFiles, DEFAULTS } from '../../analysis/analyze.js';
-import { DirectoryOutput } from '../../analysis/output.js';
+// the analyzer itself is loaded only when the command runs
+import { DEFAULTS } from '../../analysis/defaults.js';
 
 interface AnalyzeCliOptions {
   out: string;
@@ -42,7 +41,12 @@ export function registerAnalyze(program: Command): void {
       'after',
       '\nExamples:\n  mplab analyze proxy.pcap --out out/ --wifi 198.18.1.0/24 --cellular 198.18.2.0/24\n  mplab analyze part1.pcap part2.pcap --out out/ --proxy-log proxy.log\n\nSee README.md "Analyzer" for every output field.',
     )
-    .action((files: string[], opts: AnalyzeCliOptions) => {
+    .action(async (files: string[], opts: AnalyzeCliOptions) => {
+      const [{ analyzeFiles }, { DirectoryOutput }, { parseCidrList }] = await Promise.all([
+        import('../../analysis/analyze.js'),
+        import('../../analysis/output.js'),
+        import('../../analysis/address.js'),
+      ]);
       const logger = log('analyze');
       const started = process.hrtime.bigint();
       const cpuBefore = process.cpuUsage();

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,7 +77,10 @@ describe.skipIf(skipUnless({ root: true, commands: ['tshark', 'tcpdump', 'mptcpi
     analyzeFiles([proxyCapture], out, { progress: false, wifi: [WIFI.cidr], cellular: [CELL.cidr], proxyLog });
   }, 170_000);
 
-  afterAll(removeOwnTestNamespaces);
+  afterAll(async () => {
+    await removeOwnTestNamespaces();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   const byClient = (local: string | null): ConnectionRecord => {
     const c = out.connections.find((x) => x.client === local);

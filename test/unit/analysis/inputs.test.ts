@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../support/tmp.js';
 import { describe, expect, it } from 'vitest';
 import { analyzeFiles } from '../../../analysis/analyze.js';
 import { MemoryOutput } from '../../../analysis/output.js';
@@ -11,7 +11,7 @@ import { analyzeRecords, writeCapture } from './run.js';
 const T = 1_763_000_000;
 
 function proxyLogFile(lines: object[]): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'mplab-proxylog-')), 'proxy.log');
+  const file = join(tempDir(), 'proxy.log');
   writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   return file;
 }

@@ -1,6 +1,6 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../support/tmp.js';
 import { describe, expect, it } from 'vitest';
 import { analyzeFiles } from '../../../analysis/analyze.js';
 import { readCapture, type CorruptRecord, type FrameSink } from '../../../analysis/capture/reader.js';
@@ -8,7 +8,7 @@ import { MemoryOutput } from '../../../analysis/output.js';
 import { Conversation, LINKTYPE, frame, pcapFile, pcapngFile, tcpPacket, type CaptureRecord, type Link } from '../../support/pcap-writer.js';
 
 function tmpFile(name: string, bytes: Buffer): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'mplab-reader-')), name);
+  const file = join(tempDir(), name);
   writeFileSync(file, bytes);
   return file;
 }
@@ -137,7 +137,7 @@ describe('bad input', () => {
 
   it('rejects a missing file, a directory and an unreadable file', () => {
     expect(() => readCapture('/nonexistent/x.pcap', new Collect())).toThrow('/nonexistent/x.pcap: cannot open: ENOENT');
-    const dir = mkdtempSync(join(tmpdir(), 'mplab-reader-'));
+    const dir = tempDir();
     expect(() => readCapture(dir, new Collect())).toThrow(`${dir}: is a directory, not a capture file`);
     if (process.getuid?.() !== 0) {
       const file = tmpFile('locked.pcap', pcapFile(records(1), { linktype: 1 }));

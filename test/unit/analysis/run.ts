@@ -1,13 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../support/tmp.js';
 import { analyzeFiles, type AnalyzeOptions } from '../../../analysis/analyze.js';
 import { MemoryOutput } from '../../../analysis/output.js';
 import { LINKTYPE, pcapFile, type CaptureRecord, type Link } from '../../support/pcap-writer.js';
 
 /** Writes `records` as a pcap file in a fresh temporary directory and returns its path. */
 export function writeCapture(records: CaptureRecord[], link: Link = 'raw', name = 'trace.pcap', snaplen?: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mplab-analysis-'));
+  const dir = tempDir();
   const file = join(dir, name);
   writeFileSync(file, pcapFile(records, { linktype: LINKTYPE[link], snaplen }));
   return file;

@@ -1,15 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
-/** A fresh directory under one temporary directory per test process, removed when the process exits. */
+/** Fresh directories under one temporary directory per test file, removed after its tests. */
 let root: string | undefined;
 
 export function tempDir(prefix = 'mplab-test-'): string {
-  if (!root) {
-    const dir = mkdtempSync(join(tmpdir(), prefix));
-    root = dir;
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
+  if (!root) root = mkdtempSync(join(tmpdir(), prefix));
   return mkdtempSync(join(root, 'd-'));
 }
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+  root = undefined;
+});

@@ -15,7 +15,7 @@ export const DOWN = 1;
  */
 export const clock = new Float64Array(1);
 
-const MAPPINGS = 16;
+const MAPPINGS = 8;
 const RTT_QUEUE = 512;
 
 /** What the sender of one subflow direction did. */
@@ -44,14 +44,18 @@ export class Dir {
   /** subflow sequence number (as sent in DSS) + ssnDelta = our relative sequence number */
   ssnDelta = 0;
   ssnKnown = false;
-  /** recent DSS mappings, a ring of [relative seq start, relative DSN start, length] */
-  readonly maps = new Float64Array(3 * MAPPINGS);
+  /**
+   * recent DSS mappings, a ring of [relative seq start, relative DSN start, length]; plain arrays
+   * allocated on first use (a small typed array costs far more memory, and tens of thousands of
+   * connections may be open at once)
+   */
+  private maps: number[] | null = null;
   mapCount = 0;
   mapHead = 0;
 
   /** data segments in flight: a ring of [relative end, send time], for RTT samples; grows up to RTT_QUEUE */
-  private inflight = new Float64Array(2 * 8);
-  private inflightCap = 8;
+  private inflight: number[] = [];
+  private inflightCap = 0;
   inflightHead = 0;
   inflightLen = 0;
   rttSamples = 0;
@@ -75,6 +79,7 @@ export class Dir {
   }
 
   pushMapping(seqStart: number, dsnStart: number, length: number): void {
+    if (this.maps === null) this.maps = new Array<number>(3 * MAPPINGS).fill(0.5);
     const m = this.maps;
     if (this.mapCount > 0) {
       const last = 3 * ((this.mapHead + MAPPINGS - 1) % MAPPINGS);
@@ -91,6 +96,7 @@ export class Dir {
   /** The relative DSN of relative sequence number `rel`, or NaN when no recent mapping covers it. */
   dsnOf(rel: number): number {
     const m = this.maps;
+    if (m === null) return NaN;
     let h = this.mapHead;
     for (let k = 0; k < this.mapCount; k++) {
       h = h === 0 ? MAPPINGS - 1 : h - 1;
@@ -118,8 +124,8 @@ export class Dir {
   }
 
   private growInflight(): void {
-    const cap = this.inflightCap * 2;
-    const q = new Float64Array(2 * cap);
+    const cap = Math.max(8, this.inflightCap * 2);
+    const q = new Array<number>(2 * cap).fill(0.5);
     for (let k = 0; k < this.inflightLen; k++) {
       const i = 2 * ((this.inflightHead + k) % this.inflightCap);
       q[2 * k] = this.inflight[i];
@@ -228,37 +234,81 @@ export class Subflow {
 export class Blocks {
   private lastUid = -1;
   private current = 0;
-  private sizes = new Uint32Array(8);
-  private count = 0;
+  private readonly sizes: number[] = [];
 
   add(uid: number): void {
     if (uid === this.lastUid) {
       this.current++;
       return;
     }
-    if (this.current > 0) this.push(this.current);
+    if (this.current > 0) this.sizes.push(this.current);
     this.lastUid = uid;
     this.current = 1;
   }
 
-  private push(n: number): void {
-    if (this.count === this.sizes.length) {
-      const bigger = new Uint32Array(this.sizes.length * 2);
-      bigger.set(this.sizes);
-      this.sizes = bigger;
-    }
-    this.sizes[this.count++] = n;
-  }
-
   toArray(): number[] {
-    const out = Array.from(this.sizes.subarray(0, this.count));
-    if (this.current > 0) out.push(this.current);
-    return out;
+    return this.current > 0 ? [...this.sizes, this.current] : [...this.sizes];
   }
 }
 
 export const PREFIX_UP = 512;
 export const PREFIX_DOWN = 64;
+
+/** The data level (DSNs) of one direction of an MPTCP connection. */
+export class DataDir {
+  /** IDSN from the sender's key, once known */
+  idsnHi = 0;
+  idsnLo = 0;
+  idsnKnown = false;
+  /** the raw DSN relative DSNs count from, and the last relative DSN (reference for 32-bit DSNs) */
+  baseHi = 0;
+  baseLo = 0;
+  baseSet = false;
+  last = 0;
+  /** highest Data ACK received for this direction's data */
+  acked = -Infinity;
+  /** a Data ACK waiting to be applied to `sent`, and when it was seen */
+  ackDelayed = -Infinity;
+  ackDelayTime = -Infinity;
+  /** DSN ranges sent, with the subflow that sent them */
+  readonly sent = new RangeSet();
+  readonly blocks = new Blocks();
+  dataFin = false;
+
+  /** Relative DSN of a raw (64-bit or 32-bit) one; the first one seen sets the base when the key is unknown. */
+  rel(hi: number, lo: number, wide: boolean): number {
+    if (!this.baseSet) {
+      if (this.idsnKnown) {
+        this.baseHi = this.idsnHi;
+        this.baseLo = this.idsnLo;
+      } else {
+        // count from one before the first DSN seen, as if it were the first byte
+        this.baseHi = lo === 0 ? (hi - 1) >>> 0 : hi;
+        this.baseLo = (lo - 1) >>> 0;
+      }
+      this.baseSet = true;
+      this.last = 0;
+    }
+    const rel = this.peek(hi, lo, wide);
+    this.last = rel;
+    return rel;
+  }
+
+  peek(hi: number, lo: number, wide: boolean): number {
+    if (wide) {
+      let l = lo - this.baseLo;
+      let h = hi - this.baseHi;
+      if (l < 0) {
+        l += 4294967296;
+        h -= 1;
+      }
+      return (h | 0) * 4294967296 + l;
+    }
+    const last = this.last;
+    const r32 = (lo - this.baseLo) >>> 0;
+    return last + (((r32 - (last >>> 0)) | 0));
+  }
+}
 
 export class Conn {
   mptcp = false;
@@ -273,9 +323,9 @@ export class Conn {
   lastDownData = -1;
   done = false;
 
-  /** keys (8 bytes each) of the client and the server, once seen */
-  keyClient: Buffer | null = null;
-  keyServer: Buffer | null = null;
+  /** the keys of the client and the server have been seen (and hashed) */
+  keyClient = false;
+  keyServer = false;
   tokens: number[] = [];
   /** the token of the client's key, once known (a join with it was opened by the server) */
   tokenClient = -1;
@@ -283,21 +333,8 @@ export class Conn {
   orphanToken = -1;
   placementTries = 0;
 
-  /** per direction: IDSN from the sender's key, the base relative DSNs count from, the last DSN */
-  readonly idsnHi = [0, 0];
-  readonly idsnLo = [0, 0];
-  readonly idsnKnown = [false, false];
-  readonly dsnBaseHi = [0, 0];
-  readonly dsnBaseLo = [0, 0];
-  readonly dsnBaseSet = [false, false];
-  readonly dsnLast = [0, 0];
-  readonly dataAcked = [-Infinity, -Infinity];
-  /** a Data ACK waiting to be applied to `dsn`, and when it was seen */
-  readonly ackDelayed = [-Infinity, -Infinity];
-  readonly ackDelayTime = [-Infinity, -Infinity];
-  readonly dsn = [new RangeSet(), new RangeSet()];
-  readonly blocks = [new Blocks(), new Blocks()];
-  readonly dataFin = [false, false];
+  /** data-level state per direction (0 = up, 1 = down) */
+  readonly data = [new DataDir(), new DataDir()];
   fastClose = false;
   addAddr = 0;
   removeAddr = 0;
@@ -307,7 +344,7 @@ export class Conn {
   upFilled = 0;
   downPrefix: Buffer | null = null;
   downFilled = 0;
-  /** 0: still reading, 1: found, 2: no proxy request */
+  /** 0: still reading, 1: request found, reply still being read, 2: done (`proxyRequest` is the request, or null) */
   proxyState = 0;
   proxyRequest: ProxyRequest | null = null;
 
@@ -321,41 +358,7 @@ export class Conn {
     this.lastActivity = ts;
   }
 
-  /** Relative DSN of a raw (64-bit or 32-bit) one in direction `dir`; the first one seen sets the base when the key is unknown. */
-  relDsn(dir: number, hi: number, lo: number, wide: boolean): number {
-    if (!this.dsnBaseSet[dir]) {
-      if (this.idsnKnown[dir]) {
-        this.dsnBaseHi[dir] = this.idsnHi[dir];
-        this.dsnBaseLo[dir] = this.idsnLo[dir];
-      } else {
-        // count from one before the first DSN seen, as if it were the first byte
-        this.dsnBaseHi[dir] = lo === 0 ? (hi - 1) >>> 0 : hi;
-        this.dsnBaseLo[dir] = (lo - 1) >>> 0;
-      }
-      this.dsnBaseSet[dir] = true;
-      this.dsnLast[dir] = 0;
-    }
-    const rel = this.peekDsn(dir, hi, lo, wide);
-    this.dsnLast[dir] = rel;
-    return rel;
-  }
-
-  peekDsn(dir: number, hi: number, lo: number, wide: boolean): number {
-    const last = this.dsnLast[dir];
-    if (wide) {
-      let l = lo - this.dsnBaseLo[dir];
-      let h = hi - this.dsnBaseHi[dir];
-      if (l < 0) {
-        l += 4294967296;
-        h -= 1;
-      }
-      return (h | 0) * 4294967296 + l;
-    }
-    const r32 = (lo - this.dsnBaseLo[dir]) >>> 0;
-    return last + (((r32 - (last >>> 0)) | 0));
-  }
-
   get keysKnown(): boolean {
-    return this.keyClient !== null && this.keyServer !== null;
+    return this.keyClient && this.keyServer;
   }
 }

@@ -5,14 +5,14 @@
  * Memory stays bounded however long the trace: everything below `horizon` counts as sent (it is
  * moved there when the receiver acknowledges it, or when too many holes pile up), and adjacent
  * ranges of the same owner are merged, so an in-order transfer is one range whatever its length.
+ * The ranges live in one flat array of [start, end, owner] triples, created on first use: tens of
+ * thousands of connections may be open at once, most with a single range per set.
  */
 const MAX_RANGES = 4096;
 
 export class RangeSet {
-  /** sorted, disjoint, non-adjacent ranges [starts[i], ends[i]) for i in [lo, starts.length) */
-  private starts: number[] = [];
-  private ends: number[] = [];
-  private owners: number[] = [];
+  /** sorted, disjoint ranges as triples [start, end, owner] from index `lo` on */
+  private r: number[] | null = null;
   private lo = 0;
   /** every byte below this counts as sent; its sender is unknown */
   horizon = -Infinity;
@@ -24,7 +24,7 @@ export class RangeSet {
   same = 0;
 
   get size(): number {
-    return this.starts.length - this.lo;
+    return this.r === null ? 0 : (this.r.length - this.lo) / 3;
   }
 
   /**
@@ -36,14 +36,14 @@ export class RangeSet {
     this.same = 0;
     if (b <= a) return 0;
     if (a >= this.maxEnd && a >= this.horizon) {
-      const n = this.starts.length;
-      if (n > this.lo && this.ends[n - 1] === a && this.owners[n - 1] === owner) {
-        this.ends[n - 1] = b;
+      let r = this.r;
+      if (r === null) r = this.r = [];
+      const n = r.length;
+      if (n > this.lo && r[n - 2] === a && r[n - 1] === owner) {
+        r[n - 2] = b;
       } else {
-        this.starts.push(a);
-        this.ends.push(b);
-        this.owners.push(owner);
-        if (n + 1 - this.lo > MAX_RANGES) this.collapse();
+        r.push(a, b, owner);
+        if (this.size > MAX_RANGES) this.collapse();
       }
       this.maxEnd = b;
       return 0;
@@ -58,68 +58,60 @@ export class RangeSet {
       a = h;
       if (a >= b) return this.other;
     }
-    const starts = this.starts;
-    const ends = this.ends;
-    const owners = this.owners;
+    if (this.r === null) this.r = [];
+    const r = this.r;
+    const lo = this.lo;
     // first range that ends after a (ranges near the end are the usual case: search backwards)
-    let i = starts.length;
-    while (i > this.lo && ends[i - 1] > a) i--;
-    if (i === starts.length || starts[i] >= b) {
+    let i = r.length;
+    while (i > lo && r[i - 2] > a) i -= 3;
+    if (i === r.length || r[i] >= b) {
       // no overlap (several subflows filling their own parts of the DSN space): extend or insert in place
-      const joinsPrev = i > this.lo && ends[i - 1] === a && owners[i - 1] === owner;
-      const joinsNext = i < starts.length && starts[i] === b && owners[i] === owner;
+      const joinsPrev = i > lo && r[i - 2] === a && r[i - 1] === owner;
+      const joinsNext = i < r.length && r[i] === b && r[i + 2] === owner;
       if (joinsPrev && joinsNext) {
-        ends[i - 1] = ends[i];
-        starts.splice(i, 1);
-        ends.splice(i, 1);
-        owners.splice(i, 1);
-      } else if (joinsPrev) ends[i - 1] = b;
-      else if (joinsNext) starts[i] = a;
+        r[i - 2] = r[i + 1];
+        r.splice(i, 3);
+      } else if (joinsPrev) r[i - 2] = b;
+      else if (joinsNext) r[i] = a;
       else {
-        starts.splice(i, 0, a);
-        ends.splice(i, 0, b);
-        owners.splice(i, 0, owner);
+        r.splice(i, 0, a, b, owner);
         if (this.size > MAX_RANGES) this.collapse();
       }
       if (b > this.maxEnd) this.maxEnd = b;
       return this.other;
     }
-    // ranges [i, j) overlap or touch [a, b)
+    // ranges from i to j overlap or touch [a, b): rebuild that stretch
     let j = i;
-    while (j < starts.length && starts[j] < b) j++;
-    const ns: number[] = [];
-    const ne: number[] = [];
-    const no: number[] = [];
+    while (j < r.length && r[j] < b) j += 3;
+    const out: number[] = [];
     let cursor = a;
-    for (let k = i; k < j; k++) {
-      const s = starts[k];
-      const e = ends[k];
-      if (s > cursor) pushMerged(ns, ne, no, cursor, s, owner);
+    for (let k = i; k < j; k += 3) {
+      const s = r[k];
+      const e = r[k + 1];
+      if (s > cursor) pushMerged(out, cursor, s, owner);
       const overlap = Math.min(e, b) - Math.max(s, a);
       if (overlap > 0) {
-        if (owners[k] === owner) this.same += overlap;
+        if (r[k + 2] === owner) this.same += overlap;
         else this.other += overlap;
       }
-      pushMerged(ns, ne, no, s, e, owners[k]);
+      pushMerged(out, s, e, r[k + 2]);
       cursor = Math.max(cursor, e);
     }
-    if (cursor < b) pushMerged(ns, ne, no, cursor, b, owner);
+    if (cursor < b) pushMerged(out, cursor, b, owner);
     // merge with the neighbours when they touch with the same owner
     let from = i;
     let to = j;
-    if (from > this.lo && ends[from - 1] === ns[0] && owners[from - 1] === no[0]) {
-      ns[0] = starts[from - 1];
-      from--;
+    if (from > lo && r[from - 2] === out[0] && r[from - 1] === out[2]) {
+      out[0] = r[from - 3];
+      from -= 3;
     }
-    const last = ns.length - 1;
-    if (to < starts.length && starts[to] === ne[last] && owners[to] === no[last]) {
-      ne[last] = ends[to];
-      to++;
+    const last = out.length - 3;
+    if (to < r.length && r[to] === out[last + 1] && r[to + 2] === out[last + 2]) {
+      out[last + 1] = r[to + 1];
+      to += 3;
     }
-    starts.splice(from, to - from, ...ns);
-    ends.splice(from, to - from, ...ne);
-    owners.splice(from, to - from, ...no);
-    this.maxEnd = Math.max(this.maxEnd, ends[ends.length - 1]);
+    r.splice(from, to - from, ...out);
+    this.maxEnd = Math.max(this.maxEnd, r[r.length - 2]);
     if (this.size > MAX_RANGES) this.collapse();
     return this.other + this.same;
   }
@@ -127,37 +119,31 @@ export class RangeSet {
   /** Everything below `point` has been acknowledged: forget who sent it, keep that it was sent. */
   acknowledge(point: number): void {
     if (point <= this.horizon) return;
-    const starts = this.starts;
-    const ends = this.ends;
-    let lo = this.lo;
-    while (lo < starts.length && ends[lo] <= point) lo++;
-    if (lo < starts.length && starts[lo] < point) starts[lo] = point;
-    this.lo = lo;
+    const r = this.r;
+    if (r !== null) {
+      let lo = this.lo;
+      while (lo < r.length && r[lo + 1] <= point) lo += 3;
+      if (lo < r.length && r[lo] < point) r[lo] = point;
+      this.lo = lo;
+      if (lo > 3072 && lo * 2 > r.length) {
+        r.splice(0, lo);
+        this.lo = 0;
+      }
+    }
     this.horizon = point;
     if (point > this.maxEnd) this.maxEnd = point;
-    if (lo > 1024 && lo * 2 > starts.length) this.compact();
   }
 
   private collapse(): void {
-    const keep = MAX_RANGES / 2;
-    const cut = this.starts.length - keep;
-    this.acknowledge(this.ends[cut - 1]);
-  }
-
-  private compact(): void {
-    this.starts.splice(0, this.lo);
-    this.ends.splice(0, this.lo);
-    this.owners.splice(0, this.lo);
-    this.lo = 0;
+    const r = this.r!;
+    // keep the newest half of the ranges
+    const cut = r.length - (MAX_RANGES / 2) * 3;
+    this.acknowledge(r[cut - 2]);
   }
 }
 
-function pushMerged(ns: number[], ne: number[], no: number[], s: number, e: number, owner: number): void {
-  const n = ns.length;
-  if (n > 0 && ne[n - 1] === s && no[n - 1] === owner) ne[n - 1] = e;
-  else {
-    ns.push(s);
-    ne.push(e);
-    no.push(owner);
-  }
+function pushMerged(out: number[], s: number, e: number, owner: number): void {
+  const n = out.length;
+  if (n > 0 && out[n - 2] === s && out[n - 1] === owner) out[n - 2] = e;
+  else out.push(s, e, owner);
 }

@@ -237,7 +237,7 @@ export class Tracker {
       if (conn !== undefined && !conn.done) {
         this.attach(sf, conn);
         // a join towards the client (the server opened it): keep "client" on the phone's side
-        if (conn.tokenClient === seg.joinToken && conn.keyClient !== null) {
+        if (conn.keyClient && conn.tokenClient === seg.joinToken) {
           sf.flip();
           this.fromClient = !this.fromClient;
         }
@@ -316,14 +316,15 @@ export class Tracker {
         if (seg.mpcDll > 0 && seg.payloadLen > 0 && !conn.done) {
           // v1: the first data rides on MP_CAPABLE, at relative subflow sequence 1 and DSN IDSN + 1
           const dir = fromClient ? UP : DOWN;
-          if (conn.idsnKnown[dir]) {
-            const lo = (conn.idsnLo[dir] + 1) >>> 0;
-            const hi = lo === 0 ? (conn.idsnHi[dir] + 1) >>> 0 : conn.idsnHi[dir];
+          const data = sf.conn.data[dir];
+          if (data.idsnKnown) {
+            const lo = (data.idsnLo + 1) >>> 0;
+            const hi = lo === 0 ? (data.idsnHi + 1) >>> 0 : data.idsnHi;
             if (!d.ssnKnown) {
               d.ssnDelta = d.synSeen ? 0 : rel - 1;
               d.ssnKnown = true;
             }
-            d.pushMapping(1 + d.ssnDelta, sf.conn.relDsn(dir, hi, lo, true), seg.mpcDll);
+            d.pushMapping(1 + d.ssnDelta, data.rel(hi, lo, true), seg.mpcDll);
           }
         }
       }
@@ -360,16 +361,17 @@ export class Tracker {
     const dir = fromClient ? UP : DOWN;
     if (flags & DSS_DATA_ACK) {
       const other = 1 - dir;
-      const acked = conn.relDsn(other, seg.dataAckHi, seg.dataAckLo, (flags & DSS_DATA_ACK8) !== 0);
-      if (acked > conn.dataAcked[other]) {
-        conn.dataAcked[other] = acked;
+      const data = conn.data[other];
+      const acked = data.rel(seg.dataAckHi, seg.dataAckLo, (flags & DSS_DATA_ACK8) !== 0);
+      if (acked > data.acked) {
+        data.acked = acked;
         // forget who sent acknowledged data only a while later: until the sender has seen this
         // Data ACK it may still send that data again, on the same subflow or another
         const ts = seg.ts;
-        if (ts - conn.ackDelayTime[other] >= DATA_ACK_DELAY) {
-          if (conn.ackDelayed[other] > -Infinity) conn.dsn[other].acknowledge(conn.ackDelayed[other]);
-          conn.ackDelayed[other] = acked;
-          conn.ackDelayTime[other] = ts;
+        if (ts - data.ackDelayTime >= DATA_ACK_DELAY) {
+          if (data.ackDelayed > -Infinity) data.sent.acknowledge(data.ackDelayed);
+          data.ackDelayed = acked;
+          data.ackDelayTime = ts;
         }
       }
     }
@@ -383,33 +385,35 @@ export class Tracker {
         }
         const guess = seg.ssn + d.ssnDelta;
         const start = rel + ((((guess >>> 0) - (rel >>> 0)) | 0));
-        d.pushMapping(start, conn.relDsn(dir, seg.dsnHi, seg.dsnLo, (flags & DSS_DSN8) !== 0), seg.dll);
+        d.pushMapping(start, conn.data[dir].rel(seg.dsnHi, seg.dsnLo, (flags & DSS_DSN8) !== 0), seg.dll);
       }
-      if (flags & DSS_DATA_FIN) conn.dataFin[dir] = true;
+      if (flags & DSS_DATA_FIN) conn.data[dir].dataFin = true;
     }
   }
 
   private learnKey(conn: Conn, client: boolean, buf: Buffer, off: number): void {
-    if (conn.done || (client ? conn.keyClient : conn.keyServer) !== null) return;
-    const key = Buffer.from(buf.subarray(off, off + 8));
-    if (client) conn.keyClient = key;
-    else conn.keyServer = key;
+    if (conn.done || (client ? conn.keyClient : conn.keyServer)) return;
+    if (client) conn.keyClient = true;
+    else conn.keyServer = true;
     const version = conn.version < 0 ? 0 : conn.version;
     const hash = createHash(version >= 1 ? 'sha256' : 'sha1')
-      .update(key)
+      .update(buf.subarray(off, off + 8))
       .digest();
     const dir = client ? UP : DOWN;
-    conn.idsnHi[dir] = hash.readUInt32BE(hash.length - 8);
-    conn.idsnLo[dir] = hash.readUInt32BE(hash.length - 4);
-    conn.idsnKnown[dir] = true;
+    const data = conn.data[dir];
+    data.idsnHi = hash.readUInt32BE(hash.length - 8);
+    data.idsnLo = hash.readUInt32BE(hash.length - 4);
+    data.idsnKnown = true;
     const token = hash.readUInt32BE(0);
     if (client) conn.tokenClient = token;
     const existing = this.tokens.get(token);
-    if (existing !== undefined && existing !== conn && !existing.done) {
+    if (existing !== undefined && existing !== conn && !existing.done && !conn.subflows[0]?.up.synSeen) {
       // the same connection seen from a subflow without its handshake: keep the older one
       this.merge(conn, existing);
       return;
     }
+    // (a connection with its own handshake takes the token over: tokens are reused once a
+    // connection is gone, and the one before may still be waiting out its grace period here)
     this.tokens.set(token, conn);
     conn.tokens.push(token);
     const orphan = this.orphans.get(token);
@@ -452,8 +456,8 @@ export class Tracker {
       for (const fromClient of [this.fromClient, !this.fromClient]) {
         const dir = fromClient ? UP : DOWN;
         let near = false;
-        if (hasMap && cand.dsnBaseSet[dir]) near = this.isNear(cand, dir, seg.dsnHi, seg.dsnLo, (flags & DSS_DSN8) !== 0);
-        if (!near && hasAck && cand.dsnBaseSet[1 - dir]) near = this.isNear(cand, 1 - dir, seg.dataAckHi, seg.dataAckLo, (flags & DSS_DATA_ACK8) !== 0);
+        if (hasMap && cand.data[dir].baseSet) near = this.isNear(cand, dir, seg.dsnHi, seg.dsnLo, (flags & DSS_DSN8) !== 0);
+        if (!near && hasAck && cand.data[1 - dir].baseSet) near = this.isNear(cand, 1 - dir, seg.dataAckHi, seg.dataAckLo, (flags & DSS_DATA_ACK8) !== 0);
         if (!near) continue;
         if (fromClient !== this.fromClient) {
           sf.flip();
@@ -467,8 +471,8 @@ export class Tracker {
   }
 
   private isNear(conn: Conn, dir: number, hi: number, lo: number, wide: boolean): boolean {
-    const rel = conn.peekDsn(dir, hi, lo, wide);
-    return Math.abs(rel - conn.dsnLast[dir]) < (wide ? PLACE_WINDOW_64 : PLACE_WINDOW_32);
+    const data = conn.data[dir];
+    return Math.abs(data.peek(hi, lo, wide) - data.last) < (wide ? PLACE_WINDOW_64 : PLACE_WINDOW_32);
   }
 
   // ---- data ------------------------------------------------------------------------------------
@@ -492,7 +496,7 @@ export class Tracker {
       const dsn = conn.mptcp && !conn.fallback && d.mapCount > 0 ? d.dsnOf(rel) : NaN;
       if (dsn === dsn) {
         // the fresh bytes are the segment's tail when part of it had been sent before
-        const set = conn.dsn[dir];
+        const set = conn.data[dir].sent;
         set.add(dsn + seen, dsn + len, sf.uid);
         d.reinjected += set.other;
         d.retransmitted += set.same;
@@ -501,7 +505,7 @@ export class Tracker {
         d.unique += fresh;
       }
     }
-    conn.blocks[fromClient ? UP : DOWN].add(sf.uid);
+    conn.data[fromClient ? UP : DOWN].blocks.add(sf.uid);
     conn.lastData = ts;
     if (!fromClient) conn.lastDownData = ts;
     if (conn.proxyState !== 2 && rel <= (fromClient ? PREFIX_UP : PREFIX_DOWN) && sf.index === 0 && d.synSeen) this.readProxyRequest(conn, seg, fromClient, rel);
@@ -524,15 +528,20 @@ export class Tracker {
     if (fromClient) conn.upFilled = start + to;
     else conn.downFilled = start + to;
     const result = parseProxyRequest(conn.upPrefix!, conn.upFilled, conn.downPrefix!, conn.downFilled);
-    if (result === 'none' || (result === 'more' && conn.upFilled >= conn.upPrefix!.length)) {
+    if (result === 'none' || (result === 'more' && conn.upFilled >= PREFIX_UP)) {
       conn.proxyState = 2;
       conn.proxyRequest = null;
       conn.upPrefix = null;
       conn.downPrefix = null;
     } else if (result !== 'more') {
-      // the proxy's reply may still add to it (its length)
       conn.proxyRequest = result;
       conn.proxyState = 1;
+      // done once the proxy's reply (whose length may depend on its content) has been read
+      if (result.downBytes === 0 || conn.downFilled >= Math.min(PREFIX_DOWN, Math.max(result.downBytes, 32))) {
+        conn.proxyState = 2;
+        conn.upPrefix = null;
+        conn.downPrefix = null;
+      }
     }
   }
 

@@ -32,6 +32,38 @@ describe('RangeSet', () => {
     expect(s.size).toBe(2);
   });
 
+  it('agrees with a byte-by-byte reference on random adds and acknowledgments', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    for (let round = 0; round < 50; round++) {
+      const set = new RangeSet();
+      const owner: (number | undefined)[] = new Array(2000);
+      let horizon = 0;
+      for (let op = 0; op < 200; op++) {
+        if (rnd(10) === 0) {
+          horizon = Math.max(horizon, rnd(2000));
+          set.acknowledge(horizon);
+          continue;
+        }
+        const a = rnd(1900);
+        const b = a + 1 + rnd(100);
+        const who = rnd(3);
+        let same = 0;
+        let other = 0;
+        for (let x = a; x < b; x++) {
+          if (x < horizon) other++;
+          else if (owner[x] === who) same++;
+          else if (owner[x] !== undefined) other++;
+          else owner[x] = who;
+        }
+        // bytes below the horizon are no longer tracked by owner
+        for (let x = 0; x < horizon; x++) owner[x] = -1;
+        expect(set.add(a, b, who)).toBe(same + other);
+        expect([set.same, set.other]).toEqual([same, other]);
+      }
+    }
+  });
+
   it('counts acknowledged data as sent before by someone, and stays bounded', () => {
     const r = new RangeSet();
     r.add(0, 100, 1);

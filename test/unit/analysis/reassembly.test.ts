@@ -122,6 +122,24 @@ describe('grouping subflows into MPTCP connections', () => {
     expect(out.connections.map((c) => c.bytes.up)).toEqual([10, 20]);
   });
 
+  it('gives a reused token to the new connection that has its own handshake', () => {
+    // the same keys (so the same tokens) for two connections a few seconds apart: the first is
+    // closed but still within its grace period when the second one's join arrives
+    const a = new MptcpScenario(1, 9);
+    const a0 = a.open(T, '198.18.1.2:40000');
+    a.send(a0, 'down', T + 0.5, 100);
+    a0.fin('up', T + 1).fin('down', T + 1.01);
+    const b = new MptcpScenario(1, 9);
+    const b0 = b.open(T + 5, '198.18.1.2:40100');
+    b.join(T + 5.1, '198.18.2.2:40101');
+    b.send(b0, 'down', T + 5.5, 200);
+    const out = analyzeRecords([...a.records, ...b.records].sort((x, y) => x.ts - y.ts));
+    expect(out.connections.map((c) => [c.client, c.subflows, c.bytes.down])).toEqual([
+      ['198.18.1.2:40000', 1, 100],
+      ['198.18.1.2:40100', 2, 200],
+    ]);
+  });
+
   it('formats IPv6 endpoints and groups IPv6 subflows', () => {
     const m = new MptcpScenario(1, 3, '[2001:db8::1]:1080');
     const s0 = m.open(T, '[2001:db8:1::2]:40000');

@@ -1,16 +1,28 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeFiles } from '../../../analysis/analyze.js';
 import { MemoryOutput } from '../../../analysis/output.js';
 import { skipUnless } from '../../support/prereq.js';
+import { tempDir } from '../../support/tmp.js';
 import { compareWithTshark, tsharkStreams } from '../../support/tshark-compare.js';
 
 /**
  * The real MPTCP v0 captures of /work/shared/pcaps/mptcp-v0 (out-of-tree Linux kernel, 32-bit
- * DSNs, Linux cooked v1 in pcapng and PPP in pcap), compared with tshark's MPTCP dissector.
+ * DSNs, Linux cooked v1 in pcapng and PPP in pcap; copies cut to 256-byte snapshots in
+ * test/fixtures/mptcp-v0), compared with tshark's MPTCP dissector.
  */
-const PCAPS = process.env.MPLAB_PCAPS ?? '/work/shared/pcaps/mptcp-v0';
-const file = (name: string) => join(PCAPS, name);
+const FIXTURES = fileURLToPath(new URL('../../fixtures/mptcp-v0/', import.meta.url));
+let dir: string;
+beforeAll(() => {
+  dir = tempDir();
+  for (const name of ['client_2.pcap', 'server_2.pcap', 'iperf-mptcp-0-0.pcap']) {
+    writeFileSync(join(dir, name), gunzipSync(readFileSync(join(FIXTURES, `${name}.gz`))));
+  }
+});
+const file = (name: string) => join(dir, name);
 
 describe.skipIf(skipUnless({ commands: ['tshark'] }))('mplab analyze vs tshark on the MPTCP v0 sample captures', () => {
   it('iperf-mptcp-0-0.pcap: 1 connection, 4 subflows (2 never complete their handshake)', async () => {

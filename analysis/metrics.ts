@@ -46,25 +46,6 @@ export function rttStats(samples: number, sum: number, sumSq: number, min: numbe
   return { avgMs: round3(avg), minMs: round3(min), maxMs: round3(max), stdMs: round3(Math.sqrt(variance)), samples };
 }
 
-/** Subtraces of Table 2.5. */
-export function subtraces(conn: { subflows: readonly { established: boolean; used: boolean }[]; handover: boolean }): { t1: boolean; t2: boolean; t3: boolean } {
-  let established = 0;
-  let used = 0;
-  for (const s of conn.subflows) {
-    if (s.established) established++;
-    if (s.used) used++;
-  }
-  return { t1: established >= 2, t2: used >= 2, t3: conn.handover };
-}
-
-/** The size classes of Fig 2.27's curves. */
-export function sizeClass(bytes: number): '<10KB' | '10-100KB' | '100KB-1MB' | '>1MB' {
-  if (bytes < 10_000) return '<10KB';
-  if (bytes < 100_000) return '10-100KB';
-  if (bytes < 1_000_000) return '100KB-1MB';
-  return '>1MB';
-}
-
 export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }

@@ -68,7 +68,7 @@ describe('grouping subflows into MPTCP connections', () => {
     m.send(s0, 'down', T + 1, 10);
     m.send(s1, 'down', T + 1.1, 10);
     // the initial subflow's SYN and SYN/ACK were not captured; its third ACK comes after the join's SYN
-    const records = m.records.filter((r, i) => i !== 0 && i !== 1).sort((a, b) => a.ts - b.ts);
+    const records = m.records.filter((_, i) => i !== 0 && i !== 1).sort((a, b) => a.ts - b.ts);
     const out = analyzeRecords(records);
     expect(out.connections).toHaveLength(1);
     expect(out.connections[0].subflows).toBe(2);
@@ -84,7 +84,7 @@ describe('grouping subflows into MPTCP connections', () => {
     m.send(s1, 'down', T + 1.3, 1000);
     m.send(s0, 'down', T + 1.4, 1000);
     // drop the join's three handshake packets
-    const records = m.records.filter((r, i) => i < 3 || i >= 6);
+    const records = m.records.filter((_, i) => i < 3 || i >= 6);
     const out = analyzeRecords(records);
     expect(out.connections).toHaveLength(1);
     expect(out.connections[0]).toMatchObject({ subflows: 2, bytes: { down: 4000 }, uniqueBytes: { down: 4000 } });

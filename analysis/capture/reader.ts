@@ -155,7 +155,9 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
   const tickMax = tick === 1e-9 ? 1e9 : 1e6;
 
   let p = 24;
-  let lastSec = -1;
+  // the last good record's seconds, for resynchronising; in a typed array because a double
+  // assigned to a variable that a closure captures is boxed, once per record
+  const lastSec = new Float64Array([-1]);
   // per-record bookkeeping in locals (a double stored in a field that may hold null is boxed)
   let records = 0;
   let firstTs = NaN;
@@ -168,7 +170,7 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
     const cap = u32(b, q + 8);
     const wire = u32(b, q + 12);
     if (frac >= tickMax || cap > maxCaplen || wire > MAX_WIRELEN || (cap > wire && wire !== 0)) return false;
-    return lastSec < 0 || Math.abs(sec - lastSec) < 7 * 86400;
+    return lastSec[0] < 0 || Math.abs(sec - lastSec[0]) < 7 * 86400;
   };
 
   for (;;) {
@@ -204,7 +206,7 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
       continue;
     }
     const ts = sec + frac * tick;
-    lastSec = sec;
+    lastSec[0] = sec;
     if (records === 0) firstTs = ts;
     lastTs = ts;
     records++;

@@ -1,5 +1,78 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { log } from '../../common/log.js';
+// the analyzer itself is loaded only when the command runs
+import { DEFAULTS } from '../../analysis/defaults.js';
+
+interface AnalyzeCliOptions {
+  out: string;
+  wifi?: string;
+  cellular?: string;
+  proxyLog?: string;
+  proxyLogTolerance: number;
+  grace: number;
+  idleTimeout: number;
+  strict?: boolean;
+  progress?: boolean;
+  json?: boolean;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds >= 0');
+  return n;
+}
 
 export function registerAnalyze(program: Command): void {
-  program.command('analyze').description('turn pcap/pcapng traces into MPTCP connections, subflows and metrics (not yet built)');
+  program
+    .command('analyze')
+    .description('turn pcap/pcapng traces into MPTCP connections, subflows and metrics')
+    .argument('<pcap...>', 'capture files (pcap or pcapng); parts of one capture continue each other, overlapping files are separate traces')
+    .requiredOption('-o, --out <dir>', 'output directory: connections.jsonl, subflows.jsonl, summary.json')
+    .option('--wifi <cidr,...>', 'phone-side addresses of WiFi subflows')
+    .option('--cellular <cidr,...>', 'phone-side addresses of cellular subflows')
+    .option('--proxy-log <file>', 'the proxy connection log (JSON lines) to join on client ip:port and start time')
+    .option('--proxy-log-tolerance <seconds>', 'largest gap between a connection\'s first packet and its log entry\'s start', seconds, DEFAULTS.proxyLogTolerance)
+    .option('--grace <seconds>', 'trace time a closed connection waits for late packets before it is written', seconds, DEFAULTS.graceSeconds)
+    .option('--idle-timeout <seconds>', 'trace time without packets after which an open connection is written', seconds, DEFAULTS.idleSeconds)
+    .option('--strict', 'stop at the first corrupt record instead of skipping it')
+    .option('--no-progress', 'no progress line on stderr')
+    .option('--json', 'print summary.json on stdout instead of a one-line summary')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  mplab analyze proxy.pcap --out out/ --wifi 198.18.1.0/24 --cellular 198.18.2.0/24\n  mplab analyze part1.pcap part2.pcap --out out/ --proxy-log proxy.log\n\nSee README.md "Analyzer" for every output field.',
+    )
+    .action(async (files: string[], opts: AnalyzeCliOptions) => {
+      const [{ analyzeFiles }, { DirectoryOutput }, { parseCidrList }] = await Promise.all([
+        import('../../analysis/analyze.js'),
+        import('../../analysis/output.js'),
+        import('../../analysis/address.js'),
+      ]);
+      const logger = log('analyze');
+      const started = process.hrtime.bigint();
+      const cpuBefore = process.cpuUsage();
+      const output = new DirectoryOutput(opts.out);
+      const summary = analyzeFiles(files, output, {
+        wifi: parseCidrList(opts.wifi),
+        cellular: parseCidrList(opts.cellular),
+        proxyLog: opts.proxyLog,
+        proxyLogTolerance: opts.proxyLogTolerance,
+        graceSeconds: opts.grace,
+        idleSeconds: opts.idleTimeout,
+        strict: opts.strict,
+        progress: opts.progress === false ? false : undefined,
+        logger,
+      });
+      const secs = Number(process.hrtime.bigint() - started) / 1e9;
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuSecs = (cpu.user + cpu.system) / 1e6;
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        return;
+      }
+      const c = summary.connections;
+      const damaged = summary.corruptRecords > 0 ? `, ${summary.corruptRecords} corrupt records skipped` : '';
+      process.stdout.write(
+        `${summary.packets.read} packets in ${secs.toFixed(2)} s (${cpuSecs.toFixed(2)} s CPU): ${c.total} connections (${c.mptcp} MPTCP, ${c.tcp} TCP), ${summary.subflows} subflows${damaged} -> ${opts.out}\n`,
+      );
+    });
 }

@@ -1,0 +1,364 @@
+import { RangeSet } from './ranges.js';
+import type { ProxyRequest } from './socks.js';
+
+/**
+ * The state the tracker keeps per subflow direction, subflow and connection: flat numeric fields
+ * in a fixed shape, updated in place for every packet. Directions are indexed 0 = up (client to
+ * server, i.e. phone to proxy) and 1 = down.
+ */
+export const UP = 0;
+export const DOWN = 1;
+
+/**
+ * The time of the packet being processed. Kept in a typed array rather than passed as an
+ * argument: a double passed to a function that is not inlined is boxed, once per call and packet.
+ */
+export const clock = new Float64Array(1);
+
+const MAPPINGS = 8;
+const RTT_QUEUE = 512;
+
+/** What the sender of one subflow direction did. */
+export class Dir {
+  /** raw sequence number that relative sequence numbers count from (the ISN when the SYN was seen) */
+  base = 0;
+  hasBase = false;
+  synSeen = false;
+  synTime = -1;
+  /** last relative sequence number, the reference for unwrapping 32-bit sequence numbers */
+  lastRel = 0;
+  /** sequence ranges sent (retransmission detection) */
+  readonly sent = new RangeSet();
+  /** highest relative acknowledgment received for this direction's data */
+  acked = -Infinity;
+
+  packets = 0;
+  dataPackets = 0;
+  bytes = 0;
+  retransmitted = 0;
+  reinjected = 0;
+  unique = 0;
+  fin = false;
+  rst = false;
+
+  /** subflow sequence number (as sent in DSS) + ssnDelta = our relative sequence number */
+  ssnDelta = 0;
+  ssnKnown = false;
+  /**
+   * recent DSS mappings, a ring of [relative seq start, relative DSN start, length]; plain arrays
+   * allocated on first use (a small typed array costs far more memory, and tens of thousands of
+   * connections may be open at once)
+   */
+  private maps: number[] | null = null;
+  mapCount = 0;
+  mapHead = 0;
+
+  /** data segments in flight: a ring of [relative end, send time], for RTT samples; grows up to RTT_QUEUE */
+  private inflight: number[] = [];
+  private inflightCap = 0;
+  inflightHead = 0;
+  inflightLen = 0;
+  rttSamples = 0;
+  rttSum = 0;
+  rttSumSq = 0;
+  rttMin = Infinity;
+  rttMax = 0;
+
+  /** Relative sequence number of a raw one, unwrapped around the last one seen. */
+  rel(raw: number): number {
+    const r32 = (raw - this.base) >>> 0;
+    const rel = this.lastRel + (((r32 - (this.lastRel >>> 0)) | 0));
+    this.lastRel = rel;
+    return rel;
+  }
+
+  /** Like rel() without moving the reference (for acknowledgment numbers). */
+  peekRel(raw: number): number {
+    const r32 = (raw - this.base) >>> 0;
+    return this.lastRel + (((r32 - (this.lastRel >>> 0)) | 0));
+  }
+
+  pushMapping(seqStart: number, dsnStart: number, length: number): void {
+    if (this.maps === null) this.maps = new Array<number>(3 * MAPPINGS).fill(0.5);
+    const m = this.maps;
+    if (this.mapCount > 0) {
+      const last = 3 * ((this.mapHead + MAPPINGS - 1) % MAPPINGS);
+      if (m[last] === seqStart && m[last + 1] === dsnStart && m[last + 2] === length) return;
+    }
+    const i = 3 * this.mapHead;
+    m[i] = seqStart;
+    m[i + 1] = dsnStart;
+    m[i + 2] = length;
+    this.mapHead = (this.mapHead + 1) % MAPPINGS;
+    if (this.mapCount < MAPPINGS) this.mapCount++;
+  }
+
+  /** The relative DSN of relative sequence number `rel`, or NaN when no recent mapping covers it. */
+  dsnOf(rel: number): number {
+    const m = this.maps;
+    if (m === null) return NaN;
+    let h = this.mapHead;
+    for (let k = 0; k < this.mapCount; k++) {
+      h = h === 0 ? MAPPINGS - 1 : h - 1;
+      const i = 3 * h;
+      const start = m[i];
+      if (rel >= start && rel < start + m[i + 2]) return m[i + 1] + (rel - start);
+    }
+    return NaN;
+  }
+
+  /** A segment ending at `end` was sent now (first transmission). */
+  sentAt(end: number): void {
+    if (this.inflightLen === this.inflightCap) {
+      if (this.inflightCap < RTT_QUEUE) this.growInflight();
+      else {
+        this.inflightHead = (this.inflightHead + 1) % this.inflightCap;
+        this.inflightLen--;
+      }
+    }
+    const q = this.inflight;
+    const i = 2 * ((this.inflightHead + this.inflightLen) % this.inflightCap);
+    q[i] = end;
+    q[i + 1] = clock[0];
+    this.inflightLen++;
+  }
+
+  private growInflight(): void {
+    const cap = Math.max(8, this.inflightCap * 2);
+    const q = new Array<number>(2 * cap).fill(0.5);
+    for (let k = 0; k < this.inflightLen; k++) {
+      const i = 2 * ((this.inflightHead + k) % this.inflightCap);
+      q[2 * k] = this.inflight[i];
+      q[2 * k + 1] = this.inflight[i + 1];
+    }
+    this.inflight = q;
+    this.inflightCap = cap;
+    this.inflightHead = 0;
+  }
+
+  /** Karn's rule: segments at or after `rel` were retransmitted, their ACKs give no sample. */
+  retransmittedFrom(rel: number): void {
+    const q = this.inflight;
+    while (this.inflightLen > 0) {
+      const i = 2 * ((this.inflightHead + this.inflightLen - 1) % this.inflightCap);
+      if (q[i] <= rel) break;
+      this.inflightLen--;
+    }
+  }
+
+  /** The receiver acknowledged up to `ack` now: an RTT sample if a segment ends exactly there. */
+  ackedAt(ack: number): void {
+    const q = this.inflight;
+    while (this.inflightLen > 0) {
+      const i = 2 * this.inflightHead;
+      const end = q[i];
+      if (end > ack) break;
+      this.inflightHead = (this.inflightHead + 1) % this.inflightCap;
+      this.inflightLen--;
+      if (end === ack) {
+        const ms = (clock[0] - q[i + 1]) * 1000;
+        if (ms >= 0) {
+          this.rttSamples++;
+          this.rttSum += ms;
+          this.rttSumSq += ms * ms;
+          if (ms < this.rttMin) this.rttMin = ms;
+          if (ms > this.rttMax) this.rttMax = ms;
+        }
+        break;
+      }
+    }
+  }
+}
+
+export class Subflow {
+  next: Subflow | null = null;
+  conn!: Conn;
+  index = 0;
+  up = new Dir();
+  down = new Dir();
+  firstTime: number;
+  lastTime: number;
+  /** time of the client's first SYN, of the first SYN/ACK, of the handshake's completion */
+  synTime = -1;
+  synAckTime = -1;
+  establishedTime = -1;
+  established = false;
+  mpCapable = false;
+  join = false;
+  joinToken = 0;
+  addrId = -1;
+  backup = false;
+  rst = false;
+  /** LA: last non-RST ACK sent by the client (phone); LP: last data segment that was not a retransmission */
+  lastClientAck = -1;
+  lastNewData = -1;
+  inTable = true;
+
+  constructor(
+    readonly uid: number,
+    readonly key: number,
+    public v6: boolean,
+    public c0: number,
+    public c1: number,
+    public c2: number,
+    public c3: number,
+    public cport: number,
+    public s0: number,
+    public s1: number,
+    public s2: number,
+    public s3: number,
+    public sport: number,
+    ts: number,
+  ) {
+    this.firstTime = ts;
+    this.lastTime = ts;
+  }
+
+  /** Swaps client and server (the orientation of a subflow seen without its SYN was a guess). */
+  flip(): void {
+    [this.c0, this.s0] = [this.s0, this.c0];
+    [this.c1, this.s1] = [this.s1, this.c1];
+    [this.c2, this.s2] = [this.s2, this.c2];
+    [this.c3, this.s3] = [this.s3, this.c3];
+    [this.cport, this.sport] = [this.sport, this.cport];
+    [this.up, this.down] = [this.down, this.up];
+  }
+
+  /** nothing more to expect: reset, FIN both ways, or a handshake that never completed */
+  get closed(): boolean {
+    return this.rst || (this.up.fin && this.down.fin) || !this.established;
+  }
+}
+
+/** Packets per subflow block, in sending order, for one direction of a connection. */
+export class Blocks {
+  private lastUid = -1;
+  private current = 0;
+  private readonly sizes: number[] = [];
+
+  add(uid: number): void {
+    if (uid === this.lastUid) {
+      this.current++;
+      return;
+    }
+    if (this.current > 0) this.sizes.push(this.current);
+    this.lastUid = uid;
+    this.current = 1;
+  }
+
+  toArray(): number[] {
+    return this.current > 0 ? [...this.sizes, this.current] : [...this.sizes];
+  }
+}
+
+export const PREFIX_UP = 512;
+export const PREFIX_DOWN = 64;
+
+/** The data level (DSNs) of one direction of an MPTCP connection. */
+export class DataDir {
+  /** IDSN from the sender's key, once known */
+  idsnHi = 0;
+  idsnLo = 0;
+  idsnKnown = false;
+  /** the raw DSN relative DSNs count from, and the last relative DSN (reference for 32-bit DSNs) */
+  baseHi = 0;
+  baseLo = 0;
+  baseSet = false;
+  last = 0;
+  /** highest Data ACK received for this direction's data */
+  acked = -Infinity;
+  /** a Data ACK waiting to be applied to `sent`, and when it was seen */
+  ackDelayed = -Infinity;
+  ackDelayTime = -Infinity;
+  /** DSN ranges sent, with the subflow that sent them */
+  readonly sent = new RangeSet();
+  readonly blocks = new Blocks();
+  dataFin = false;
+
+  /** Relative DSN of a raw (64-bit or 32-bit) one; the first one seen sets the base when the key is unknown. */
+  rel(hi: number, lo: number, wide: boolean): number {
+    if (!this.baseSet) {
+      if (this.idsnKnown) {
+        this.baseHi = this.idsnHi;
+        this.baseLo = this.idsnLo;
+      } else {
+        // count from one before the first DSN seen, as if it were the first byte
+        this.baseHi = lo === 0 ? (hi - 1) >>> 0 : hi;
+        this.baseLo = (lo - 1) >>> 0;
+      }
+      this.baseSet = true;
+      this.last = 0;
+    }
+    const rel = this.peek(hi, lo, wide);
+    this.last = rel;
+    return rel;
+  }
+
+  peek(hi: number, lo: number, wide: boolean): number {
+    if (wide) {
+      let l = lo - this.baseLo;
+      let h = hi - this.baseHi;
+      if (l < 0) {
+        l += 4294967296;
+        h -= 1;
+      }
+      return (h | 0) * 4294967296 + l;
+    }
+    const last = this.last;
+    const r32 = (lo - this.baseLo) >>> 0;
+    return last + (((r32 - (last >>> 0)) | 0));
+  }
+}
+
+export class Conn {
+  mptcp = false;
+  version = -1;
+  fallback = false;
+  subflows: Subflow[] = [];
+  start: number;
+  end: number;
+  firstSyn = -1;
+  lastActivity: number;
+  lastData = -1;
+  lastDownData = -1;
+  done = false;
+
+  /** the keys of the client and the server have been seen (and hashed) */
+  keyClient = false;
+  keyServer = false;
+  tokens: number[] = [];
+  /** the token of the client's key, once known (a join with it was opened by the server) */
+  tokenClient = -1;
+  /** the token of a join whose connection was not (yet) known */
+  orphanToken = -1;
+  placementTries = 0;
+
+  /** data-level state per direction (0 = up, 1 = down) */
+  readonly data = [new DataDir(), new DataDir()];
+  fastClose = false;
+  addAddr = 0;
+  removeAddr = 0;
+
+  /** first bytes of each direction on the initial subflow, for the SOCKS request */
+  upPrefix: Buffer | null = null;
+  upFilled = 0;
+  downPrefix: Buffer | null = null;
+  downFilled = 0;
+  /** 0: still reading, 1: request found, reply still being read, 2: done (`proxyRequest` is the request, or null) */
+  proxyState = 0;
+  proxyRequest: ProxyRequest | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly trace: number,
+    ts: number,
+  ) {
+    this.start = ts;
+    this.end = ts;
+    this.lastActivity = ts;
+  }
+
+  get keysKnown(): boolean {
+    return this.keyClient && this.keyServer;
+  }
+}

@@ -1,0 +1,230 @@
+import { formatEndpoint, formatIp, type InterfaceClassifier } from './address.js';
+import { hasHandover, roundTime, rttStats, type RttStats } from './metrics.js';
+import { DOWN, UP, type Conn, type Subflow } from './model.js';
+import type { ProxyLog, ProxyLogEntry } from './proxy-log.js';
+import { parseProxyRequest, type ProxyProtocol, type ProxyTarget } from './socks.js';
+
+/** The records written to connections.jsonl and subflows.jsonl (README "Analyzer" lists every field). */
+export interface UpDown<T> {
+  up: T;
+  down: T;
+}
+
+export type Iface = 'wifi' | 'cellular' | null;
+
+export interface ConnectionRecord {
+  id: number;
+  trace: number;
+  kind: 'mptcp' | 'tcp';
+  version: 0 | 1 | null;
+  fallback: boolean;
+  client: string;
+  server: string;
+  start: number;
+  end: number;
+  duration: number;
+  subflows: number;
+  bytes: UpDown<number>;
+  uniqueBytes: UpDown<number>;
+  retransmittedBytes: UpDown<number>;
+  reinjectedBytes: UpDown<number>;
+  blocks: UpDown<number[]>;
+  handover: boolean;
+  established: boolean;
+  failed: boolean;
+  empty: boolean;
+  target: ProxyTarget | null;
+  proxyProtocol: ProxyProtocol | null;
+  cellularShare: UpDown<number | null> | null;
+  subtraces: { t1: boolean; t2: boolean; t3: boolean };
+  synSeen: boolean;
+  dataFin: UpDown<boolean>;
+  fastClose: boolean;
+  addAddr: number;
+  removeAddr: number;
+  proxy: ProxyJoin | null;
+}
+
+export interface ProxyJoin {
+  id: number;
+  event: string;
+  target: ProxyTarget | null;
+  remote: string | null;
+  start: number;
+  end: number | null;
+  bytes: UpDown<number> | null;
+  close: string | null;
+  mptcp: { subflows: number; fallback: boolean } | null;
+}
+
+export interface SubflowRecord {
+  connection: number;
+  trace: number;
+  index: number;
+  client: string;
+  server: string;
+  iface: Iface;
+  start: number;
+  end: number;
+  joinDelay: number | null;
+  synSeen: boolean;
+  established: boolean;
+  join: boolean;
+  addrId: number | null;
+  backup: boolean;
+  packets: UpDown<number>;
+  dataPackets: UpDown<number>;
+  bytes: UpDown<number>;
+  uniqueBytes: UpDown<number>;
+  retransmittedBytes: UpDown<number>;
+  reinjectedBytes: UpDown<number>;
+  rtt: RttStats;
+  rttUp: RttStats;
+  used: boolean;
+  unusedReason: 'backup' | 'not-established' | 'late' | 'higher-rtt' | 'other' | null;
+  fin: UpDown<boolean>;
+  rst: boolean;
+}
+
+export interface ReportContext {
+  classifier: InterfaceClassifier;
+  proxyLog: ProxyLog | null;
+}
+
+export function buildRecords(conn: Conn, ctx: ReportContext): { connection: ConnectionRecord; subflows: SubflowRecord[] } {
+  const first = conn.subflows[0];
+  const sum = (pick: (sf: Subflow, dir: 0 | 1) => number): UpDown<number> => {
+    let up = 0;
+    let down = 0;
+    for (const sf of conn.subflows) {
+      up += pick(sf, UP);
+      down += pick(sf, DOWN);
+    }
+    return { up, down };
+  };
+  const dirOf = (sf: Subflow, dir: 0 | 1) => (dir === UP ? sf.up : sf.down);
+  const bytes = sum((sf, d) => dirOf(sf, d).bytes);
+  const uniqueBytes = sum((sf, d) => dirOf(sf, d).unique);
+  const used = (sf: Subflow) => sf.up.bytes > 0 || sf.down.bytes > 0;
+
+  const ifaces = conn.subflows.map((sf) => (ctx.classifier.known ? ctx.classifier.classify(formatIp(sf.v6, sf.c0, sf.c1, sf.c2, sf.c3), sf.v6) : null));
+  const client = formatEndpoint(first.v6, first.c0, first.c1, first.c2, first.c3, first.cport);
+
+  // the proxy request: parsed once more now that the proxy's reply may have been read too
+  let request = conn.proxyRequest;
+  if (request && conn.upPrefix && conn.downPrefix) {
+    const again = parseProxyRequest(conn.upPrefix, conn.upFilled, conn.downPrefix, conn.downFilled);
+    if (typeof again === 'object') request = again;
+  }
+  const logEntry = ctx.proxyLog ? ctx.proxyLog.match(client, conn.start) : null;
+
+  const established = first.established;
+  const failed = first.synTime >= 0 && !established;
+  const handover = hasHandover(
+    conn.subflows.map((sf) => ({ used: used(sf), lastClientAck: sf.lastClientAck, lastNewData: sf.lastNewData, clientFin: sf.up.fin })),
+  );
+  const empty = established && !failed && uniqueBytes.up <= (request?.upBytes ?? 0) && uniqueBytes.down <= (request?.downBytes ?? 0);
+
+  // RTT of the used subflows, for telling why an additional subflow stayed unused
+  let bestUsedRtt = Infinity;
+  for (const sf of conn.subflows) if (used(sf) && sf.down.rttSamples > 0) bestUsedRtt = Math.min(bestUsedRtt, sf.down.rttSum / sf.down.rttSamples);
+
+  const subflows: SubflowRecord[] = conn.subflows.map((sf, i) => {
+    const isUsed = used(sf);
+    let unusedReason: SubflowRecord['unusedReason'] = null;
+    if (!isUsed && sf.index > 0) {
+      if (sf.backup) unusedReason = 'backup';
+      else if (!sf.established) unusedReason = 'not-established';
+      else if (conn.lastDownData >= 0 && sf.establishedTime > conn.lastDownData) unusedReason = 'late';
+      else if (sf.down.rttSamples > 0 && sf.down.rttSum / sf.down.rttSamples > bestUsedRtt) unusedReason = 'higher-rtt';
+      else unusedReason = 'other';
+    }
+    return {
+      connection: conn.id,
+      trace: conn.trace,
+      index: sf.index,
+      client: formatEndpoint(sf.v6, sf.c0, sf.c1, sf.c2, sf.c3, sf.cport),
+      server: formatEndpoint(sf.v6, sf.s0, sf.s1, sf.s2, sf.s3, sf.sport),
+      iface: ifaces[i],
+      start: roundTime(sf.firstTime),
+      end: roundTime(sf.lastTime),
+      joinDelay: sf.index > 0 && sf.synTime >= 0 && conn.firstSyn >= 0 ? roundTime(sf.synTime - conn.firstSyn) : null,
+      synSeen: sf.up.synSeen || sf.down.synSeen,
+      established: sf.established,
+      join: sf.join,
+      addrId: sf.addrId >= 0 ? sf.addrId : null,
+      backup: sf.backup,
+      packets: { up: sf.up.packets, down: sf.down.packets },
+      dataPackets: { up: sf.up.dataPackets, down: sf.down.dataPackets },
+      bytes: { up: sf.up.bytes, down: sf.down.bytes },
+      uniqueBytes: { up: sf.up.unique, down: sf.down.unique },
+      retransmittedBytes: { up: sf.up.retransmitted, down: sf.down.retransmitted },
+      reinjectedBytes: { up: sf.up.reinjected, down: sf.down.reinjected },
+      rtt: rttStats(sf.down.rttSamples, sf.down.rttSum, sf.down.rttSumSq, sf.down.rttMin, sf.down.rttMax),
+      rttUp: rttStats(sf.up.rttSamples, sf.up.rttSum, sf.up.rttSumSq, sf.up.rttMin, sf.up.rttMax),
+      used: isUsed,
+      unusedReason,
+      fin: { up: sf.up.fin, down: sf.down.fin },
+      rst: sf.rst,
+    };
+  });
+
+  const connection: ConnectionRecord = {
+    id: conn.id,
+    trace: conn.trace,
+    kind: conn.mptcp ? 'mptcp' : 'tcp',
+    version: conn.version === 0 || conn.version === 1 ? conn.version : null,
+    fallback: conn.mptcp && conn.fallback,
+    client,
+    server: formatEndpoint(first.v6, first.s0, first.s1, first.s2, first.s3, first.sport),
+    start: roundTime(conn.start),
+    end: roundTime(conn.end),
+    duration: roundTime(conn.end - conn.start),
+    subflows: conn.subflows.length,
+    bytes,
+    uniqueBytes,
+    retransmittedBytes: sum((sf, d) => dirOf(sf, d).retransmitted),
+    reinjectedBytes: sum((sf, d) => dirOf(sf, d).reinjected),
+    blocks: { up: conn.data[UP].blocks.toArray(), down: conn.data[DOWN].blocks.toArray() },
+    handover,
+    established,
+    failed,
+    empty,
+    target: request?.target ?? logEntry?.target ?? null,
+    proxyProtocol: request?.protocol ?? null,
+    cellularShare: ctx.classifier.known ? cellularShare(conn.subflows, ifaces) : null,
+    subtraces: {
+      t1: subflows.filter((s) => s.established).length >= 2,
+      t2: subflows.filter((s) => s.used).length >= 2,
+      t3: handover,
+    },
+    synSeen: first.synTime >= 0,
+    dataFin: { up: conn.data[UP].dataFin, down: conn.data[DOWN].dataFin },
+    fastClose: conn.fastClose,
+    addAddr: conn.addAddr,
+    removeAddr: conn.removeAddr,
+    proxy: logEntry ? proxyJoin(logEntry) : null,
+  };
+  return { connection, subflows };
+}
+
+/** Share of each direction's payload bytes sent on cellular subflows; null where a data-carrying subflow's interface is unknown. */
+function cellularShare(subflows: readonly Subflow[], ifaces: readonly Iface[]): UpDown<number | null> {
+  const share = (pick: (sf: Subflow) => number): number | null => {
+    let total = 0;
+    let cellular = 0;
+    for (let i = 0; i < subflows.length; i++) {
+      const n = pick(subflows[i]);
+      if (n === 0) continue;
+      if (ifaces[i] === null) return null;
+      total += n;
+      if (ifaces[i] === 'cellular') cellular += n;
+    }
+    return total === 0 ? null : Math.round((cellular / total) * 1e6) / 1e6;
+  };
+  return { up: share((sf) => sf.up.bytes), down: share((sf) => sf.down.bytes) };
+}
+
+function proxyJoin(e: ProxyLogEntry): ProxyJoin {
+  return { id: e.id, event: e.event, target: e.target, remote: e.remote, start: e.start, end: e.end, bytes: e.bytes, close: e.close, mptcp: e.mptcp };
+}

@@ -1,0 +1,124 @@
+import type { ReadResult } from './capture/reader.js';
+import { roundTime } from './metrics.js';
+import type { ConnectionRecord, UpDown } from './records.js';
+
+/** summary.json: totals over every connection written, and what was read. */
+export interface Summary {
+  files: FileSummary[];
+  traces: { trace: number; files: string[] }[];
+  packets: { read: number; tcp: number; notTcp: number; truncated: number; malformed: number };
+  corruptRecords: number;
+  cutOffRecords: number;
+  timeSpan: { start: number; end: number; seconds: number } | null;
+  connections: { total: number; mptcp: number; tcp: number; fallback: number; established: number; failed: number; empty: number; handover: number };
+  subflows: number;
+  subtraces: Record<'T0' | 'T1' | 'T2' | 'T3', { connections: number; bytes: UpDown<number> }>;
+  subflowsPerConnection: { counts: Record<SubflowCountClass, number>; shares: Record<SubflowCountClass, number> };
+  destinationPorts: { port: number | null; connections: number; share: number; bytes: UpDown<number> }[];
+  bytes: UpDown<number>;
+  uniqueBytes: UpDown<number>;
+  retransmittedBytes: UpDown<number>;
+  reinjectedBytes: UpDown<number>;
+  proxyLog: { entries: number; matched: number } | null;
+}
+
+export type FileSummary = Omit<ReadResult, 'firstTs' | 'lastTs'> & {
+  trace: number;
+  start: number | null;
+  end: number | null;
+};
+
+type SubflowCountClass = '1' | '2' | '3' | '4' | '5' | '>5';
+const COUNT_CLASSES: SubflowCountClass[] = ['1', '2', '3', '4', '5', '>5'];
+
+export class SummaryBuilder {
+  readonly packets = { read: 0, tcp: 0, notTcp: 0, truncated: 0, malformed: 0 };
+  private readonly files: FileSummary[] = [];
+  private readonly connections = { total: 0, mptcp: 0, tcp: 0, fallback: 0, established: 0, failed: 0, empty: 0, handover: 0 };
+  private subflows = 0;
+  private readonly subtraces = {
+    T0: { connections: 0, bytes: { up: 0, down: 0 } },
+    T1: { connections: 0, bytes: { up: 0, down: 0 } },
+    T2: { connections: 0, bytes: { up: 0, down: 0 } },
+    T3: { connections: 0, bytes: { up: 0, down: 0 } },
+  };
+  private readonly counts: Record<SubflowCountClass, number> = { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0, '>5': 0 };
+  private readonly ports = new Map<number | null, { connections: number; bytes: UpDown<number> }>();
+  private readonly totals = {
+    bytes: { up: 0, down: 0 },
+    uniqueBytes: { up: 0, down: 0 },
+    retransmittedBytes: { up: 0, down: 0 },
+    reinjectedBytes: { up: 0, down: 0 },
+  };
+  private start = Infinity;
+  private end = -Infinity;
+
+  addFile(result: ReadResult, trace: number): void {
+    const { firstTs, lastTs, ...rest } = result;
+    this.files.push({ ...rest, trace, start: firstTs === null ? null : roundTime(firstTs), end: lastTs === null ? null : roundTime(lastTs) });
+    if (result.firstTs !== null) this.start = Math.min(this.start, result.firstTs);
+    if (result.lastTs !== null) this.end = Math.max(this.end, result.lastTs);
+  }
+
+  addConnection(c: ConnectionRecord): void {
+    const n = this.connections;
+    n.total++;
+    if (c.kind === 'mptcp') n.mptcp++;
+    else n.tcp++;
+    if (c.fallback) n.fallback++;
+    if (c.established) n.established++;
+    if (c.failed) n.failed++;
+    if (c.empty) n.empty++;
+    if (c.handover) n.handover++;
+    this.subflows += c.subflows;
+    addTo(this.subtraces.T0, c.bytes);
+    if (c.subtraces.t1) addTo(this.subtraces.T1, c.bytes);
+    if (c.subtraces.t2) addTo(this.subtraces.T2, c.bytes);
+    if (c.subtraces.t3) addTo(this.subtraces.T3, c.bytes);
+    this.counts[c.subflows > 5 ? '>5' : (String(c.subflows) as SubflowCountClass)]++;
+    const port = c.target?.port ?? null;
+    let p = this.ports.get(port);
+    if (!p) this.ports.set(port, (p = { connections: 0, bytes: { up: 0, down: 0 } }));
+    p.connections++;
+    p.bytes.up += c.bytes.up;
+    p.bytes.down += c.bytes.down;
+    for (const key of ['bytes', 'uniqueBytes', 'retransmittedBytes', 'reinjectedBytes'] as const) {
+      this.totals[key].up += c[key].up;
+      this.totals[key].down += c[key].down;
+    }
+  }
+
+  build(extra: { corruptRecords: number; cutOffRecords: number; traces: { trace: number; files: string[] }[]; proxyLog: Summary['proxyLog'] }): Summary {
+    const total = this.connections.total;
+    const shares = {} as Record<SubflowCountClass, number>;
+    for (const k of COUNT_CLASSES) shares[k] = total === 0 ? 0 : round6(this.counts[k] / total);
+    const ports = [...this.ports.entries()]
+      .map(([port, v]) => ({ port, connections: v.connections, share: total === 0 ? 0 : round6(v.connections / total), bytes: v.bytes }))
+      .sort((a, b) => b.connections - a.connections || (a.port ?? 1e6) - (b.port ?? 1e6));
+    return {
+      files: this.files,
+      traces: extra.traces,
+      packets: this.packets,
+      corruptRecords: extra.corruptRecords,
+      cutOffRecords: extra.cutOffRecords,
+      timeSpan: this.start <= this.end ? { start: roundTime(this.start), end: roundTime(this.end), seconds: roundTime(this.end - this.start) } : null,
+      connections: this.connections,
+      subflows: this.subflows,
+      subtraces: this.subtraces,
+      subflowsPerConnection: { counts: this.counts, shares },
+      destinationPorts: ports,
+      ...this.totals,
+      proxyLog: extra.proxyLog,
+    };
+  }
+}
+
+function addTo(t: { connections: number; bytes: UpDown<number> }, bytes: UpDown<number>): void {
+  t.connections++;
+  t.bytes.up += bytes.up;
+  t.bytes.down += bytes.down;
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

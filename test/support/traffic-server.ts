@@ -1,0 +1,129 @@
+/**
+ * A small SOCKS-speaking traffic server for the analyzer's lab tests and benchmark, run inside a
+ * network namespace: `node --import tsx test/support/traffic-server.ts <host> <port> [proxy-log]`.
+ * It listens on an MPTCP socket (plain TCP clients fall back), reads a SOCKS5 greeting and request
+ * (or the ShadowSocks address form), answers like a SOCKS5 proxy, then serves one command line:
+ * "D <n>\n" sends n bytes and closes, "U <n>\n" reads n bytes and closes. Each connection is logged
+ * in the proxy connection-log format (client ip:port, target, start), so that --proxy-log can be
+ * tested on real captures. Prints "listening" once ready.
+ */
+import { appendFileSync } from 'node:fs';
+import net from 'node:net';
+import { formatIPv6 } from '../../analysis/address.js';
+import { listenMptcp, mptcpInfo } from '../../common/mptcp.js';
+
+const [host = '0.0.0.0', portText = '1080', logFile] = process.argv.slice(2);
+let nextId = 1;
+const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
+
+function endpoint(address: string | undefined, port: number | undefined): string {
+  const a = (address ?? '').replace(/^::ffff:/, '');
+  return a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`;
+}
+
+/** Parses the proxy request at the start of `b`; returns its target and length, or null if incomplete. */
+function request(b: Buffer): { host: string; port: number; length: number; socks5: boolean } | 'bad' | null {
+  let p = 0;
+  let socks5 = false;
+  if (b[0] === 5) {
+    socks5 = true;
+    if (b.length < 2 || b.length < 2 + b[1]) return null;
+    p = 2 + b[1];
+    if (b.length < p + 4) return null;
+    if (b[p] !== 5) return 'bad';
+    p += 3;
+  }
+  const atyp = b[p];
+  const addrAt = p + 1;
+  let end: number;
+  let hostName: string;
+  if (atyp === 1) {
+    end = addrAt + 4;
+    if (b.length < end + 2) return null;
+    hostName = [...b.subarray(addrAt, end)].join('.');
+  } else if (atyp === 3) {
+    if (b.length < addrAt + 1) return null;
+    end = addrAt + 1 + b[addrAt];
+    if (b.length < end + 2) return null;
+    hostName = b.subarray(addrAt + 1, end).toString('latin1');
+  } else if (atyp === 4) {
+    end = addrAt + 16;
+    if (b.length < end + 2) return null;
+    hostName = formatIPv6(b.readUInt32BE(addrAt), b.readUInt32BE(addrAt + 4), b.readUInt32BE(addrAt + 8), b.readUInt32BE(addrAt + 12));
+  } else return 'bad';
+  return { host: hostName, port: b.readUInt16BE(end), length: end + 2, socks5 };
+}
+
+const server = net.createServer((socket) => {
+  const start = Date.now() / 1000;
+  const client = endpoint(socket.remoteAddress, socket.remotePort);
+  const id = nextId++;
+  let buf = Buffer.alloc(0);
+  let state: 'greeting' | 'command' | 'upload' | 'done' = 'greeting';
+  let toRead = 0;
+  let target: { host: string; port: number } | null = null;
+  let up = 0;
+  let down = 0;
+  const mptcp = mptcpInfo(socket);
+  const log = (close: string) => {
+    if (!logFile) return;
+    const line = { event: 'connection', id, client, listen: `${host}:${portText}`, target, remote: null, start, end: Date.now() / 1000, bytes: { up, down }, close, mptcp: mptcp ? { subflows: mptcp.subflows + 1, fallback: mptcp.fallback } : null };
+    appendFileSync(logFile, `${JSON.stringify(line)}\n`);
+  };
+  socket.on('error', () => {});
+  socket.on('close', () => log(state === 'greeting' ? 'socks-error' : 'client-end'));
+  socket.on('data', (data: Buffer) => {
+    buf = Buffer.concat([buf, data]);
+    if (state === 'greeting') {
+      const r = request(buf);
+      if (r === null) return;
+      if (r === 'bad') {
+        socket.destroy();
+        return;
+      }
+      target = { host: r.host, port: r.port };
+      if (r.socks5) socket.write(Buffer.from([5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+      buf = buf.subarray(r.length);
+      state = 'command';
+    }
+    if (state === 'command') {
+      const nl = buf.indexOf(0x0a);
+      if (nl < 0) return;
+      const [cmd, n] = buf.subarray(0, nl).toString().split(' ');
+      buf = buf.subarray(nl + 1);
+      const size = Number(n);
+      if (cmd === 'D') {
+        state = 'done';
+        let left = size;
+        const pump = (): void => {
+          while (left > 0) {
+            const k = Math.min(left, CHUNK.length);
+            left -= k;
+            down += k;
+            if (!socket.write(CHUNK.subarray(0, k))) {
+              socket.once('drain', pump);
+              return;
+            }
+          }
+          socket.end();
+        };
+        pump();
+      } else if (cmd === 'U') {
+        state = 'upload';
+        toRead = size;
+      } else socket.destroy();
+    }
+    if (state === 'upload') {
+      up += buf.length;
+      toRead -= buf.length;
+      buf = Buffer.alloc(0);
+      if (toRead <= 0) {
+        state = 'done';
+        socket.end();
+      }
+    }
+  });
+});
+
+await listenMptcp(server, host, Number(portText));
+process.stdout.write('listening\n');

@@ -2,13 +2,13 @@
  * `npm run demo` (as root): the whole pipeline once on the virtual lab.
  *   1. lab up with one phone (MPTCP on WiFi and cellular, the SOCKS proxy, the origin)
  *   2. capture at the proxy (tcpdump on its phone-facing interface)
- *   3. traffic through the proxy over MPTCP: a bulk download with WiFi cut mid-transfer, a 20 MB
- *      upload, a burst of short web-like fetches
+ *   3. traffic through the proxy over MPTCP: a burst of short web-like fetches, a 20 MB upload,
+ *      a bulk download with WiFi lost mid-transfer (a handover to cellular)
  *   4. mplab analyze on the capture, joined with the proxy's connection log
  *   5. a short summary, where the files are, lab down
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -55,7 +55,8 @@ async function main(): Promise<void> {
   const lab = await labUp({ name: LAB, phones: 1, mode: 'mptcp', defaultRoute: 'wifi', proxyLog, adbPortBase: 0 });
   try {
     const phone = lab.phones[0];
-    if (phone.adb) {
+    if (!phone.adb) throw new Error('the phone has no adb daemon');
+    {
       const model = await execa('adb', ['-s', phone.adb, 'shell', 'getprop ro.product.model; getprop ro.build.version.release'], { reject: false });
       say(`      ${phone.name}: adb ${phone.adb} (${model.stdout.split('\n').join(', Android ')}), wlan0 ${phone.wifi.ip}, rmnet0 ${phone.cellular.ip}`);
     }
@@ -65,24 +66,30 @@ async function main(): Promise<void> {
 
     say(`[3/5] traffic through the proxy over MPTCP`);
     let started = Date.now();
-    const download = phoneCurl(lab, ['-o', '/dev/null', '-w', '%{size_download}', `http://origin/bytes/${DOWNLOAD_MB * 1_000_000}`]);
-    await sleep(1500);
-    await labLink(LAB, phone.name, 'wifi', { outage: true });
-    const cutAt = (Date.now() - started) / 1000;
-    const downloaded = await download;
-    await labLink(LAB, phone.name, 'wifi', { outage: false });
-    say(`      bulk download: ${(Number(String(downloaded.stdout)) / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)} s, WiFi cut at ${cutAt.toFixed(1)} s`);
+    const urls = Array.from({ length: PAGE_OBJECTS }, (_, i) => [`http://origin/object/demo/${i}?size=${4000 + 500 * i}`, '-o', '/dev/null']).flat();
+    await phoneCurl(lab, ['--parallel', '--parallel-max', '6', ...urls]);
+    say(`      web: ${PAGE_OBJECTS} objects over 6 parallel connections in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     const uploadFile = join(runDir, 'upload.bin');
     writeFileSync(uploadFile, randomBytes(UPLOAD_MB * 1_000_000));
     started = Date.now();
     const uploaded = await phoneCurl(lab, ['--data-binary', `@${uploadFile}`, '-H', 'Content-Type: application/octet-stream', 'http://origin/upload']);
+    rmSync(uploadFile);
     say(`      upload: ${String(uploaded.stdout).trim()} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
+    // Last, the phone walks away from the access point during a download: the WiFi link goes
+    // silent, a second later Android gives up on WiFi (svc wifi disable, through adb), and the
+    // transfer finishes over cellular. WiFi stays off until the capture has stopped, as it would
+    // for a phone that left; otherwise the WiFi subflow's pending FIN would reach the proxy later.
     started = Date.now();
-    const urls = Array.from({ length: PAGE_OBJECTS }, (_, i) => [`http://origin/object/demo/${i}?size=${4000 + 500 * i}`, '-o', '/dev/null']).flat();
-    await phoneCurl(lab, ['--parallel', '--parallel-max', '6', ...urls]);
-    say(`      web: ${PAGE_OBJECTS} objects over 6 parallel connections in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const download = phoneCurl(lab, ['-o', '/dev/null', '-w', '%{size_download}', `http://origin/bytes/${DOWNLOAD_MB * 1_000_000}`]);
+    await sleep(1500);
+    await labLink(LAB, phone.name, 'wifi', { outage: true });
+    const cutAt = (Date.now() - started) / 1000;
+    await sleep(1000);
+    await execa('adb', ['-s', phone.adb, 'shell', 'svc wifi disable'], { timeout: 30_000 });
+    const downloaded = await download;
+    say(`      bulk download: ${(Number(String(downloaded.stdout)) / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)} s, WiFi lost at ${cutAt.toFixed(1)} s (svc wifi disable 1 s later)`);
 
     await sleep(500); // the last FINs and ACKs
     const stats = await capture.stop();

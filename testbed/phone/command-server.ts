@@ -5,7 +5,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from '../../common/log.js';
 import { COMMANDS } from './commands/index.js';
 import type { CommandContext } from './commands/context.js';
-import { PacketDecoder, PacketId, encodePacket } from './packets.js';
+import { encodeShellPacket, ShellPacketDecoder } from '../../common/shell-packets.js';
+import { PacketId } from './packets.js';
 import { ROOT_SOCKET, SHELL_SOCKET, SHELL_UID } from './paths.js';
 import type { PhoneSandbox } from './sandbox.js';
 import { shellEnvironment } from './sandbox.js';
@@ -74,7 +75,7 @@ export class CommandServer {
 
   private accept(socket: net.Socket, uid: number): void {
     this.connections.add(socket);
-    const decoder = new PacketDecoder();
+    const decoder = new ShellPacketDecoder();
     const abort = new AbortController();
     let stdin: PassThrough | undefined;
     let started = false;
@@ -82,7 +83,7 @@ export class CommandServer {
     let finished = false;
 
     const send = (id: number, data?: Buffer | string) => {
-      if (!socket.destroyed) socket.write(encodePacket(id, data));
+      if (!socket.destroyed) socket.write(encodeShellPacket(id, data));
     };
     socket.on('error', () => undefined);
     socket.on('close', () => {

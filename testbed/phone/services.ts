@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Logger } from '../../common/log.js';
-import { PacketDecoder, PacketId, encodePacket, exitStatus } from './packets.js';
+import { encodeShellPacket, ShellPacketDecoder } from '../../common/shell-packets.js';
+import { PacketId, exitStatus } from './packets.js';
 import { NODE, PHONE_LIB, SHELL_UID } from './paths.js';
 import { shellEnvironment, type PhoneSandbox } from './sandbox.js';
 import type { AdbStream } from './transport.js';
@@ -130,7 +131,7 @@ async function runShell(host: ServiceHost, stream: AdbStream, request: ShellRequ
   });
 
   if (request.protocol === 'shell') {
-    const decoder = new PacketDecoder();
+    const decoder = new ShellPacketDecoder();
     stream.on('data', (chunk: Buffer) => {
       let packets;
       try {
@@ -144,10 +145,10 @@ async function runShell(host: ServiceHost, stream: AdbStream, request: ShellRequ
         else if (packet.id === PacketId.closeStdin) child.stdin!.end();
       }
     });
-    forward(child.stdout!, stream, (d) => encodePacket(PacketId.stdout, d));
-    forward(child.stderr!, stream, (d) => encodePacket(PacketId.stderr, d));
+    forward(child.stdout!, stream, (d) => encodeShellPacket(PacketId.stdout, d));
+    forward(child.stderr!, stream, (d) => encodeShellPacket(PacketId.stderr, d));
     const status = await done;
-    if (!stream.destroyed) stream.end(encodePacket(PacketId.exit, Buffer.from([status])));
+    if (!stream.destroyed) stream.end(encodeShellPacket(PacketId.exit, Buffer.from([status])));
   } else {
     stream.on('data', (chunk: Buffer) => child.stdin!.write(chunk));
     stream.on('end', () => child.stdin!.end());

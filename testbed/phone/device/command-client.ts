@@ -10,13 +10,14 @@
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { PacketDecoder, PacketId, encodePacket } from '../packets.js';
+import { encodeShellPacket, ShellPacketDecoder } from '../../../common/shell-packets.js';
+import { PacketId } from '../packets.js';
 import { ROOT_SOCKET, SHELL_SOCKET } from '../paths.js';
 
 const [name, ...args] = process.argv.slice(2);
 const socketPath = process.getuid?.() === 0 ? ROOT_SOCKET : SHELL_SOCKET;
 const socket = net.connect(socketPath);
-const decoder = new PacketDecoder();
+const decoder = new ShellPacketDecoder();
 let exited = false;
 
 function finish(code: number): void {
@@ -27,7 +28,7 @@ function finish(code: number): void {
 }
 
 socket.on('connect', () => {
-  socket.write(encodePacket(PacketId.request, JSON.stringify({ argv: [name, ...args], cwd: process.cwd() })));
+  socket.write(encodeShellPacket(PacketId.request, JSON.stringify({ argv: [name, ...args], cwd: process.cwd() })));
 });
 
 socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -71,13 +72,13 @@ socket.on('data', (chunk: Buffer) => {
 
 function forwardStdin(): void {
   process.stdin.on('data', (data: Buffer) => {
-    if (!socket.write(encodePacket(PacketId.stdin, data))) {
+    if (!socket.write(encodeShellPacket(PacketId.stdin, data))) {
       process.stdin.pause();
       socket.once('drain', () => process.stdin.resume());
     }
   });
-  process.stdin.on('end', () => socket.write(encodePacket(PacketId.closeStdin)));
-  process.stdin.on('error', () => socket.write(encodePacket(PacketId.closeStdin)));
+  process.stdin.on('end', () => socket.write(encodeShellPacket(PacketId.closeStdin)));
+  process.stdin.on('error', () => socket.write(encodeShellPacket(PacketId.closeStdin)));
 }
 
 async function writeFile(data: Buffer): Promise<void> {
@@ -91,5 +92,5 @@ async function writeFile(data: Buffer): Promise<void> {
     const e = error as NodeJS.ErrnoException;
     result = { error: e.code ?? e.message };
   }
-  socket.write(encodePacket(PacketId.writeFileResult, JSON.stringify(result)));
+  socket.write(encodeShellPacket(PacketId.writeFileResult, JSON.stringify(result)));
 }

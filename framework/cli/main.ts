@@ -3,6 +3,7 @@ import { UserError, errorMessage } from '../../common/errors.js';
 import { rootLogger, setLogLevel } from '../../common/log.js';
 import { registerAnalyze } from './analyze.js';
 import { registerCapture } from './capture.js';
+import { registerDemo } from './demo.js';
 import { registerDevices } from './devices.js';
 import { registerLab } from './lab.js';
 import { registerProxy } from './proxy.js';
@@ -25,6 +26,7 @@ registerLab(program);
 registerProxy(program);
 registerCapture(program);
 registerDevices(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,5 @@
 /**
- * `npm run demo` (as root): the whole pipeline once on the virtual lab.
+ * `mplab demo` (`npm run demo`, as root): the whole pipeline once on the virtual lab.
  *   1. lab up with one phone (MPTCP on WiFi and cellular, the SOCKS proxy, the origin)
  *   2. capture at the proxy (tcpdump on its phone-facing interface)
  *   3. traffic through the proxy over MPTCP: a burst of short web-like fetches, a 20 MB upload,
@@ -12,21 +12,31 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { setLogLevel } from '../common/log.js';
-import { startCapture } from '../proxy/capture.js';
+import { UserError } from '../common/errors.js';
+import { missingPrereqs } from '../common/prereq.js';
+import { startCapture, type CaptureStats } from '../proxy/capture.js';
 import { labDown, labLink, labUp, type LabStatus } from '../testbed/lab/lab.js';
 import { REPO_ROOT } from '../testbed/lab/paths.js';
 import { inNetns } from '../testbed/netns.js';
-import { missingPrereqs } from '../common/prereq.js';
 
-const LAB = 'mplabdemo';
 const CLI = join(REPO_ROOT, 'bin', 'mplab.js');
 const DOWNLOAD_MB = 40;
 const UPLOAD_MB = 20;
 const PAGE_OBJECTS = 30;
 
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
+export interface DemoOptions {
+  /** the lab's name (default mplabdemo, so that a lab of the user's own is left alone) */
+  lab?: string;
+  /** the run folder (default runs/demo-<time>/ in the checkout) */
+  out?: string;
+  /** where progress lines go */
+  say: (line: string) => void;
+}
+
+export interface DemoResult {
+  runDir: string;
+  analysisDir: string;
+  capture: CaptureStats;
 }
 
 function stamp(): string {
@@ -39,13 +49,13 @@ function phoneCurl(lab: LabStatus, args: string[]) {
   return inNetns(phone.netns, 'mptcpize', ['run', 'curl', '--silent', '--show-error', '--fail', '--socks5-hostname', lab.proxy.socks, ...args], { timeout: 180_000 });
 }
 
-async function main(): Promise<void> {
-  // the demo prints its own progress; logs only for what goes wrong unless asked for
-  if (!process.env.MPLAB_LOG_LEVEL) setLogLevel('warn');
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { say } = options;
+  const LAB = options.lab ?? 'mplabdemo';
   const missing = missingPrereqs({ root: true, commands: ['ip', 'tcpdump', 'mptcpize', 'curl', 'adb'] });
-  if (missing.length > 0) throw new Error(`the demo needs: ${missing.join(', ')} (run scripts/setup.sh as root first)`);
+  if (missing.length > 0) throw new UserError(`the demo needs: ${missing.join(', ')} (run scripts/setup.sh as root first)`);
 
-  const runDir = resolve(REPO_ROOT, 'runs', `demo-${stamp()}`);
+  const runDir = resolve(options.out ?? join(REPO_ROOT, 'runs', `demo-${stamp()}`));
   mkdirSync(runDir, { recursive: true });
   const proxyLog = join(runDir, 'proxy-connections.jsonl');
   const pcap = join(runDir, 'proxy.pcap');
@@ -103,6 +113,7 @@ async function main(): Promise<void> {
     say('[5/5] summary');
     for (const line of summarize(analysisDir)) say(`      ${line}`);
     say(`files: ${relative(process.cwd(), runDir) || '.'}/ (proxy.pcap, proxy-connections.jsonl, analysis/{connections,subflows}.jsonl, analysis/summary.json)`);
+    return { runDir, analysisDir, capture: stats };
   } finally {
     await labDown(LAB);
     say('lab down');
@@ -144,8 +155,3 @@ function summarize(dir: string): string[] {
     `reinjected: ${mb(reinjected)}; handovers: ${connections.filter((c) => c.handover).length}`,
   ];
 }
-
-main().catch((err: unknown) => {
-  process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});

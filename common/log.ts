@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger, type LoggerOptions } from 'pino';
-import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -31,6 +31,8 @@ function createRootLogger(): Logger {
   };
   const format = process.env.MPLAB_LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json');
   if (format === 'pretty') {
+    // loaded only for terminals: it costs tens of milliseconds at every start
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
     return pino(options, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, ignore: 'pid,hostname' }));
   }
   return pino(options, pino.destination({ fd: 2, sync: true }));

@@ -1,12 +1,22 @@
 import { Command, CommanderError } from 'commander';
 import { UserError, errorMessage } from '../../common/errors.js';
 import { rootLogger, setLogLevel } from '../../common/log.js';
-import { registerAnalyze } from './analyze.js';
-import { registerCapture } from './capture.js';
-import { registerDemo } from './demo.js';
-import { registerDevices } from './devices.js';
-import { registerLab } from './lab.js';
-import { registerProxy } from './proxy.js';
+
+type Register = (program: Command) => void;
+
+/**
+ * Each top-level command's module, loaded only when that command runs (or for the overall help):
+ * `mplab analyze` need not load the lab, adb and proxy code first.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  analyze: async () => (await import('./analyze.js')).registerAnalyze,
+  lab: async () => (await import('./lab.js')).registerLab,
+  proxy: async () => (await import('./proxy.js')).registerProxy,
+  capture: async () => (await import('./capture.js')).registerCapture,
+  devices: async () => (await import('./devices.js')).registerDevices,
+  device: async () => (await import('./devices.js')).registerDevices,
+  demo: async () => (await import('./demo.js')).registerDemo,
+};
 
 const program = new Command('mplab')
   .description('Multipath TCP experiments on Android phones')
@@ -21,12 +31,14 @@ const program = new Command('mplab')
     else if (opts.quiet) setLogLevel('warn');
   });
 
-registerAnalyze(program);
-registerLab(program);
-registerProxy(program);
-registerCapture(program);
-registerDevices(program);
-registerDemo(program);
+const wanted = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
+const loaders = wanted !== undefined && wanted in COMMANDS ? [COMMANDS[wanted]] : [...new Set(Object.values(COMMANDS))];
+const registered = new Set<Register>();
+for (const register of await Promise.all(loaders.map((load) => load()))) {
+  if (registered.has(register)) continue; // devices.ts registers both `devices` and `device`
+  registered.add(register);
+  register(program);
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,4 @@
 import { statSync } from 'node:fs';
-import type { Logger } from '../common/log.js';
 import { progress as makeProgress, type Progress } from '../common/progress.js';
 import { InterfaceClassifier } from './address.js';
 import { CaptureError } from './capture/errors.js';
@@ -36,7 +35,13 @@ export interface AnalyzeOptions {
   strict?: boolean;
   /** progress on stderr (default: on a terminal, or for inputs over 256 MB) */
   progress?: boolean;
-  logger?: Logger;
+  logger?: AnalyzeLogger;
+}
+
+/** What the analysis logs through (a pino logger fits). */
+export interface AnalyzeLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
 }
 
 export { DEFAULTS };

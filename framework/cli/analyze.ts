@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { log } from '../../common/log.js';
+import { log, type Logger } from '../../common/log.js';
 // the analyzer itself is loaded only when the command runs
 import { DEFAULTS } from '../../analysis/defaults.js';
 
@@ -47,7 +47,12 @@ export function registerAnalyze(program: Command): void {
         import('../../analysis/output.js'),
         import('../../analysis/address.js'),
       ]);
-      const logger = log('analyze');
+      // created on the first message: a sound capture logs nothing, and pino costs 20 ms to load
+      let real: Logger | undefined;
+      const logger = {
+        info: (obj: object, msg: string) => (real ??= log('analyze')).info(obj, msg),
+        warn: (obj: object, msg: string) => (real ??= log('analyze')).warn(obj, msg),
+      };
       const started = process.hrtime.bigint();
       const cpuBefore = process.cpuUsage();
       const output = new DirectoryOutput(opts.out);

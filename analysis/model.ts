@@ -176,8 +176,11 @@ export class Subflow {
   index = 0;
   up = new Dir();
   down = new Dir();
-  firstTime: number;
-  lastTime: number;
+  // `declare`: no field definition that starts the field as undefined. A field that once held
+  // undefined holds every double written to it as a new heap object (one per packet); defined by
+  // the constructor's first double, it stores doubles in place.
+  declare firstTime: number;
+  declare lastTime: number;
   /** time of the client's first SYN, of the first SYN/ACK, of the handshake's completion */
   synTime = -1;
   synAckTime = -1;
@@ -315,10 +318,11 @@ export class Conn {
   version = -1;
   fallback = false;
   subflows: Subflow[] = [];
-  start: number;
-  end: number;
+  // `declare` for the times written per packet: see Subflow.firstTime
+  declare start: number;
+  declare end: number;
   firstSyn = -1;
-  lastActivity: number;
+  declare lastActivity: number;
   lastData = -1;
   lastDownData = -1;
   done = false;

@@ -155,13 +155,10 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
   const tickMax = tick === 1e-9 ? 1e9 : 1e6;
 
   let p = 24;
-  // the last good record's seconds, for resynchronising; in a typed array because a double
-  // assigned to a variable that a closure captures is boxed, once per record
+  // the last good record's seconds, for resynchronising
   const lastSec = new Float64Array([-1]);
-  // per-record bookkeeping in locals (a double stored in a field that may hold null is boxed)
+  const times = recordTimes();
   let records = 0;
-  let firstTs = NaN;
-  let lastTs = NaN;
   let nextProgress = 0;
   const plausible = (q: number): boolean => {
     const b = win.buf;
@@ -207,8 +204,8 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
     }
     const ts = sec + frac * tick;
     lastSec[0] = sec;
-    if (records === 0) firstTs = ts;
-    lastTs = ts;
+    if (records === 0) times[0] = ts;
+    times[1] = ts;
     records++;
     const cap = fcsBytes && caplen === wirelen && caplen >= fcsBytes ? caplen - fcsBytes : caplen;
     sink.ts = ts;
@@ -217,7 +214,7 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
     if (options.onProgress && win.base + p >= nextProgress) nextProgress = progressAt(options.onProgress, win.base + p);
   }
   options.onProgress?.(win.base + p);
-  return finished(result, records, firstTs, lastTs);
+  return finished(result, records, times);
 
   /** Skips a corrupt record: the next offset where this record header and the next are plausible. */
   function resync(at: number): number {
@@ -271,8 +268,7 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
   let nextProgress = 0;
   let sawSection = false;
   let records = 0;
-  let firstTs = NaN;
-  let lastTs = NaN;
+  const times = recordTimes();
 
   const u32 = (o: number) => (le ? u32le(win.buf, o) : u32be(win.buf, o));
   const u16 = (o: number) => (le ? u16le(win.buf, o) : u16be(win.buf, o));
@@ -336,8 +332,8 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
         continue;
       }
       const ts = timestamp(iface, u32(p + 12), u32(p + 16));
-      if (records === 0) firstTs = ts;
-      lastTs = ts;
+      if (records === 0) times[0] = ts;
+      times[1] = ts;
       records++;
       sink.ts = ts;
       sink.frame(buf, p + 28, caplen, wirelen, iface.linktype);
@@ -351,9 +347,9 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
       }
       const wirelen = u32(p + 8);
       const caplen = Math.min(wirelen, len - 16, iface.snaplen || Infinity);
-      if (records === 0) firstTs = lastTs = 0;
+      if (records === 0) times[0] = times[1] = 0;
       records++;
-      sink.ts = lastTs;
+      sink.ts = times[1];
       sink.frame(buf, p + 12, caplen, wirelen, iface.linktype);
     } else if (blockType === 1) {
       const linktype = u16(p + 8);
@@ -367,7 +363,7 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
     if (options.onProgress && win.base + p >= nextProgress) nextProgress = progressAt(options.onProgress, win.base + p);
   }
   options.onProgress?.(win.base + p);
-  return finished(result, records, firstTs, lastTs);
+  return finished(result, records, times);
 
   function parseInterface(q: number, len: number, linktype: number, r16: (o: number) => number, r32: (o: number) => number): Interface {
     const iface: Interface = { linktype, tick: 1e-6, hiTick: 4294967296e-6, offset: 0, snaplen: r32(q + 12) };
@@ -436,11 +432,20 @@ function progressAt(report: (offset: number) => void, offset: number): number {
   return offset + PROGRESS_EVERY;
 }
 
-function finished(result: ReadResult, records: number, firstTs: number, lastTs: number): ReadResult {
+/**
+ * The first and last record's timestamps, [first, last]. In a typed array, not local variables: a
+ * double local that also flows into a call after the loop is kept boxed by the optimizing
+ * compiler, and every assignment in the loop then allocates (a heap number per record).
+ */
+function recordTimes(): Float64Array {
+  return new Float64Array(2);
+}
+
+function finished(result: ReadResult, records: number, times: Float64Array): ReadResult {
   result.records = records;
   if (records > 0) {
-    result.firstTs = firstTs;
-    result.lastTs = lastTs;
+    result.firstTs = times[0];
+    result.lastTs = times[1];
   }
   return result;
 }

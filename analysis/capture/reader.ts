@@ -65,6 +65,8 @@ const PCAPNG_BOM = 0x1a2b3c4d;
 /** A window on the file: bytes [base, base + end) of the file are in buf[0, end). */
 class Window {
   buf: Buffer;
+  /** a DataView on `buf`, for 32-bit reads in either byte order */
+  view: DataView;
   base = 0;
   end = 0;
   eof = false;
@@ -75,6 +77,7 @@ class Window {
     chunk: number,
   ) {
     this.buf = Buffer.allocUnsafe(chunk);
+    this.view = viewOf(this.buf);
   }
 
   /**
@@ -87,6 +90,7 @@ class Window {
       const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
       this.buf.copy(bigger, 0, p, this.end);
       this.buf = bigger;
+      this.view = viewOf(bigger);
     } else if (p > 0) {
       this.buf.copy(this.buf, 0, p, this.end);
     }
@@ -102,6 +106,10 @@ class Window {
     }
     return 0;
   }
+}
+
+function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 export function readCapture(file: string, sink: FrameSink, options: ReaderOptions = {}): ReadResult {
@@ -179,9 +187,9 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
         break;
       }
     }
-    let buf = win.buf;
-    const caplen = le ? u32le(buf, p + 8) : u32be(buf, p + 8);
-    const wirelen = le ? u32le(buf, p + 12) : u32be(buf, p + 12);
+    let view = win.view;
+    const caplen = view.getUint32(p + 8, le);
+    const wirelen = view.getUint32(p + 12, le);
     if (caplen > maxCaplen || wirelen > MAX_WIRELEN || (caplen > wirelen && wirelen !== 0)) {
       p = resync(p);
       if (p < 0) break;
@@ -193,10 +201,10 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
         result.cutOff = true;
         break;
       }
-      buf = win.buf;
+      view = win.view;
     }
-    const sec = le ? u32le(buf, p) : u32be(buf, p);
-    const frac = le ? u32le(buf, p + 4) : u32be(buf, p + 4);
+    const sec = view.getUint32(p, le);
+    const frac = view.getUint32(p + 4, le);
     if (frac >= tickMax) {
       p = resync(p);
       if (p < 0) break;
@@ -209,7 +217,7 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
     records++;
     const cap = fcsBytes && caplen === wirelen && caplen >= fcsBytes ? caplen - fcsBytes : caplen;
     sink.ts = ts;
-    sink.frame(buf, p + recordHeader, cap, wirelen, linktype);
+    sink.frame(win.buf, p + recordHeader, cap, wirelen, linktype);
     p += recordHeader + caplen;
     if (options.onProgress && win.base + p >= nextProgress) nextProgress = progressAt(options.onProgress, win.base + p);
   }

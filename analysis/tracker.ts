@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { DOWN, PREFIX_DOWN, PREFIX_UP, UP, Conn, Subflow, clock, type Dir } from './model.js';
 import { parseProxyRequest } from './socks.js';
 import {
@@ -396,9 +396,7 @@ export class Tracker {
     if (client) conn.keyClient = true;
     else conn.keyServer = true;
     const version = conn.version < 0 ? 0 : conn.version;
-    const hash = createHash(version >= 1 ? 'sha256' : 'sha1')
-      .update(buf.subarray(off, off + 8))
-      .digest();
+    const hash = digest(version >= 1 ? 'sha256' : 'sha1', buf.subarray(off, off + 8), 'buffer');
     const dir = client ? UP : DOWN;
     const data = conn.data[dir];
     data.idsnHi = hash.readUInt32BE(hash.length - 8);

@@ -160,70 +160,39 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
   }
   const maxCaplen = Math.max(MAX_CAPLEN, snaplen > MAX_CAPLEN && snaplen <= MAX_WIRELEN ? snaplen : 0);
   const result = newResult(file, 'pcap', win.size, [linktype]);
-  const maxRecords = options.maxRecords ?? Infinity;
-  const tickMax = tick === 1e-9 ? 1e9 : 1e6;
 
-  let p = 24;
+  const records = new PcapRecords(sink, le, tick, recordHeader, linktype, fcsBytes, maxCaplen, options.maxRecords ?? Infinity);
   // the last good record's seconds, for resynchronising
-  const lastSec = new Float64Array([-1]);
-  const times = recordTimes();
-  let records = 0;
-  let nextProgress = 0;
+  const lastSec = records.times.subarray(2);
   const plausible = (q: number): boolean => {
     const b = win.buf;
     const sec = u32(b, q);
-    const frac = u32(b, q + 4);
-    const cap = u32(b, q + 8);
-    const wire = u32(b, q + 12);
-    if (frac >= tickMax || cap > maxCaplen || wire > MAX_WIRELEN || (cap > wire && wire !== 0)) return false;
+    if (u32(b, q + 4) >= records.tickMax || !records.plausibleLengths(u32(b, q + 8), u32(b, q + 12))) return false;
     return lastSec[0] < 0 || Math.abs(sec - lastSec[0]) < 7 * 86400;
   };
 
+  let p = 24;
+  let nextProgress = 0;
   for (;;) {
-    if (records >= maxRecords) break;
-    if (win.end - p < recordHeader) {
-      p = win.fill(p, recordHeader);
-      if (win.end - p < recordHeader) {
-        if (win.end - p > 0) result.cutOff = true;
-        break;
-      }
-    }
-    let view = win.view;
-    const caplen = view.getUint32(p + 8, le);
-    const wirelen = view.getUint32(p + 12, le);
-    if (caplen > maxCaplen || wirelen > MAX_WIRELEN || (caplen > wirelen && wirelen !== 0)) {
+    p = records.scan(win.buf, win.view, p, win.end);
+    if (records.count >= records.maxRecords) break;
+    const need = records.stoppedAt(win.view, p, win.end);
+    if (need < 0) {
       p = resync(p);
       if (p < 0) break;
       continue;
     }
-    if (win.end - p < recordHeader + caplen) {
-      p = win.fill(p, recordHeader + caplen);
-      if (win.end - p < recordHeader + caplen) {
-        result.cutOff = true;
-        break;
-      }
-      view = win.view;
+    // the record at p is not whole in the buffer
+    p = win.fill(p, need);
+    if (win.end - p < need) {
+      // a header cut short counts only when some of it is there; a record cut short always
+      if (need > recordHeader || win.end - p > 0) result.cutOff = true;
+      break;
     }
-    const sec = view.getUint32(p, le);
-    const frac = view.getUint32(p + 4, le);
-    if (frac >= tickMax) {
-      p = resync(p);
-      if (p < 0) break;
-      continue;
-    }
-    const ts = sec + frac * tick;
-    lastSec[0] = sec;
-    if (records === 0) times[0] = ts;
-    times[1] = ts;
-    records++;
-    const cap = fcsBytes && caplen === wirelen && caplen >= fcsBytes ? caplen - fcsBytes : caplen;
-    sink.ts = ts;
-    sink.frame(win.buf, p + recordHeader, cap, wirelen, linktype);
-    p += recordHeader + caplen;
     if (options.onProgress && win.base + p >= nextProgress) nextProgress = progressAt(options.onProgress, win.base + p);
   }
   options.onProgress?.(win.base + p);
-  return finished(result, records, times);
+  return finished(result, records.count, records.times);
 
   /** Skips a corrupt record: the next offset where this record header and the next are plausible. */
   function resync(at: number): number {
@@ -255,6 +224,77 @@ function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOpt
     }
     options.onCorrupt?.({ file, offset: badOffset, reason: 'corrupt pcap record header', resumedAt: win.base + q });
     return q;
+  }
+}
+
+/**
+ * The inner loop of reading a pcap file: hands every whole record in the buffer to the sink and
+ * stops at the first one that is not whole or not plausible. It is a loop of its own, apart from
+ * the refilling, progress and resynchronising around it, so that the optimizing compiler compiles
+ * it once. Code first reached after a loop was optimized throws the optimized code back to the
+ * interpreter (it has no type feedback yet), and the loop then runs slowly until it is compiled
+ * again: so every way out of this loop is a bare `break` (the state it leaves is written inside
+ * the loop), and why it stopped is worked out afterwards by stoppedAt().
+ */
+class PcapRecords {
+  count = 0;
+  /** [first timestamp, last timestamp, last record's seconds (-1 before the first)]: see recordTimes() */
+  readonly times = new Float64Array([0, 0, -1]);
+  readonly tickMax: number;
+
+  constructor(
+    private readonly sink: FrameSink,
+    private readonly le: boolean,
+    private readonly tick: number,
+    private readonly recordHeader: number,
+    private readonly linktype: number,
+    private readonly fcsBytes: number,
+    private readonly maxCaplen: number,
+    readonly maxRecords: number,
+  ) {
+    this.tickMax = tick === 1e-9 ? 1e9 : 1e6;
+  }
+
+  plausibleLengths(caplen: number, wirelen: number): boolean {
+    return caplen <= this.maxCaplen && wirelen <= MAX_WIRELEN && (caplen <= wirelen || wirelen === 0);
+  }
+
+  /** Hands the records from p on to the sink; returns the position of the first one it did not. */
+  scan(buf: Buffer, view: DataView, p: number, end: number): number {
+    const { sink, le, tick, recordHeader, linktype, fcsBytes, tickMax, maxRecords, times } = this;
+    while (this.count < maxRecords && end - p >= recordHeader) {
+      const caplen = view.getUint32(p + 8, le);
+      const wirelen = view.getUint32(p + 12, le);
+      if (!this.plausibleLengths(caplen, wirelen)) break;
+      const size = recordHeader + caplen;
+      if (end - p < size) break;
+      const sec = view.getUint32(p, le);
+      const frac = view.getUint32(p + 4, le);
+      if (frac >= tickMax) break;
+      const ts = sec + frac * tick;
+      times[2] = sec;
+      if (this.count === 0) times[0] = ts;
+      times[1] = ts;
+      this.count++;
+      const cap = fcsBytes && caplen === wirelen && caplen >= fcsBytes ? caplen - fcsBytes : caplen;
+      sink.ts = ts;
+      sink.frame(buf, p + recordHeader, cap, wirelen, linktype);
+      p += size;
+    }
+    return p;
+  }
+
+  /**
+   * Why scan() stopped at p (below maxRecords): the number of bytes the record there needs when it
+   * is not whole in buf[p, end), or -1 when its header is implausible.
+   */
+  stoppedAt(view: DataView, p: number, end: number): number {
+    const { le, recordHeader } = this;
+    if (end - p < recordHeader) return recordHeader;
+    if (!this.plausibleLengths(view.getUint32(p + 8, le), view.getUint32(p + 12, le))) return -1;
+    const size = recordHeader + view.getUint32(p + 8, le);
+    if (end - p < size) return size;
+    return -1; // whole, so its fraction of a second was out of range
   }
 }
 

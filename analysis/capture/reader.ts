@@ -310,20 +310,20 @@ interface Interface {
 
 function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderOptions): ReadResult {
   const result = newResult(file, 'pcapng', win.size, []);
-  const maxRecords = options.maxRecords ?? Infinity;
+  const packets = new EnhancedPackets(sink, options.maxRecords ?? Infinity);
   let le = true;
   let ifaces: Interface[] = [];
   let p = 0;
   let nextProgress = 0;
   let sawSection = false;
-  let records = 0;
-  const times = recordTimes();
 
   const u32 = (o: number) => (le ? u32le(win.buf, o) : u32be(win.buf, o));
   const u16 = (o: number) => (le ? u16le(win.buf, o) : u16be(win.buf, o));
 
   for (;;) {
-    if (records >= maxRecords) break;
+    // runs of enhanced packet blocks, then one block of any kind here
+    if (sawSection) p = packets.scan(win.buf, win.view, p, win.end, le, ifaces);
+    if (packets.count >= packets.maxRecords) break;
     if (win.end - p < 12) {
       p = win.fill(p, 12);
       if (win.end - p < 12) {
@@ -380,12 +380,7 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
         if (p < 0) break;
         continue;
       }
-      const ts = timestamp(iface, u32(p + 12), u32(p + 16));
-      if (records === 0) times[0] = ts;
-      times[1] = ts;
-      records++;
-      sink.ts = ts;
-      sink.frame(buf, p + 28, caplen, wirelen, iface.linktype);
+      packets.deliver(buf, p, iface, u32(p + 12), u32(p + 16), caplen, wirelen);
     } else if (blockType === 3) {
       // simple packet block: no timestamp, first interface
       const iface = ifaces[0];
@@ -396,8 +391,9 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
       }
       const wirelen = u32(p + 8);
       const caplen = Math.min(wirelen, len - 16, iface.snaplen || Infinity);
-      if (records === 0) times[0] = times[1] = 0;
-      records++;
+      const times = packets.times;
+      if (packets.count === 0) times[0] = times[1] = 0;
+      packets.count++;
       sink.ts = times[1];
       sink.frame(buf, p + 12, caplen, wirelen, iface.linktype);
     } else if (blockType === 1) {
@@ -412,7 +408,7 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
     if (options.onProgress && win.base + p >= nextProgress) nextProgress = progressAt(options.onProgress, win.base + p);
   }
   options.onProgress?.(win.base + p);
-  return finished(result, records, times);
+  return finished(result, packets.count, packets.times);
 
   function parseInterface(q: number, len: number, linktype: number, r16: (o: number) => number, r32: (o: number) => number): Interface {
     const iface: Interface = { linktype, tick: 1e-6, hiTick: 4294967296e-6, offset: 0, snaplen: r32(q + 12) };
@@ -434,10 +430,6 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
       o += 4 + ((olen + 3) & ~3);
     }
     return iface;
-  }
-
-  function timestamp(iface: Interface, hi: number, lo: number): number {
-    return iface.offset + hi * iface.hiTick + lo * iface.tick;
   }
 
   /** Skips a corrupt block: the next offset holding an enhanced packet block whose lengths agree. */
@@ -471,6 +463,47 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
     }
     options.onCorrupt?.({ file, offset: badOffset, reason, resumedAt: win.base + q });
     return q;
+  }
+}
+
+/**
+ * The inner loop of reading a pcapng file: hands every enhanced packet block that is whole and
+ * sound to the sink, and stops (a bare break, as in PcapRecords) at the first block of another
+ * kind, cut by the end of the buffer or in any way unusual; readPcapng() deals with that one.
+ */
+class EnhancedPackets {
+  count = 0;
+  /** [first timestamp, last timestamp]: see recordTimes() */
+  readonly times = recordTimes();
+
+  constructor(
+    private readonly sink: FrameSink,
+    readonly maxRecords: number,
+  ) {}
+
+  scan(buf: Buffer, view: DataView, p: number, end: number, le: boolean, ifaces: Interface[]): number {
+    while (this.count < this.maxRecords && end - p >= 32) {
+      if (view.getUint32(p, le) !== 6) break;
+      const len = view.getUint32(p + 4, le);
+      if (len < 32 || len % 4 !== 0 || len > MAX_BLOCK || end - p < len || view.getUint32(p + len - 4, le) !== len) break;
+      const iface = ifaces[view.getUint32(p + 8, le)];
+      const caplen = view.getUint32(p + 20, le);
+      if (iface === undefined || caplen > len - 28) break;
+      this.deliver(buf, p, iface, view.getUint32(p + 12, le), view.getUint32(p + 16, le), caplen, view.getUint32(p + 24, le));
+      p += len;
+    }
+    return p;
+  }
+
+  /** The packet of the (enhanced) packet block at p, with its timestamp's high and low words. */
+  deliver(buf: Buffer, p: number, iface: Interface, hi: number, lo: number, caplen: number, wirelen: number): void {
+    const ts = iface.offset + hi * iface.hiTick + lo * iface.tick;
+    const times = this.times;
+    if (this.count === 0) times[0] = ts;
+    times[1] = ts;
+    this.count++;
+    this.sink.ts = ts;
+    this.sink.frame(buf, p + 28, caplen, wirelen, iface.linktype);
   }
 }
 

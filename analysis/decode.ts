@@ -243,8 +243,8 @@ export function decodeFrame(seg: Segment, buf: Buffer, off: number, caplen: numb
   const cap = end - payloadOff;
   seg.payloadCap = cap <= 0 ? 0 : cap < payloadLen ? cap : payloadLen;
   seg.mp = 0;
+  seg.optionsCut = false;
   if (hlen > 20) parseOptions(seg, buf, tcp + 20, payloadOff < end ? payloadOff : end, payloadOff > end);
-  else seg.optionsCut = false;
   return Decoded.Tcp;
 }
 
@@ -272,9 +272,25 @@ function parseOptions(seg: Segment, buf: Buffer, o: number, end: number, cut: bo
   }
 }
 
+/**
+ * The Segment.mp bit of the subtypes that are present whatever their length; MP_CAPABLE and DSS
+ * count only when long enough. One table lookup for all of them rather than a case each: code
+ * that first runs after the decoder was optimized (the first MP_FASTCLOSE of a trace) would send
+ * it back to the interpreter.
+ */
+const SUBTYPE_BIT = new Uint16Array(16);
+SUBTYPE_BIT[1] = MP_JOIN;
+SUBTYPE_BIT[3] = MP_ADD_ADDR;
+SUBTYPE_BIT[4] = MP_REMOVE_ADDR;
+SUBTYPE_BIT[5] = MP_PRIO;
+SUBTYPE_BIT[6] = MP_FAIL;
+SUBTYPE_BIT[7] = MP_FASTCLOSE;
+SUBTYPE_BIT[8] = MP_TCPRST;
+
 function parseMptcp(seg: Segment, buf: Buffer, o: number, len: number): void {
   const view = seg.view;
   const subtype = buf[o + 2] >> 4;
+  seg.mp |= SUBTYPE_BIT[subtype];
   switch (subtype) {
     case 0: {
       if (len < 4) return;
@@ -287,7 +303,6 @@ function parseMptcp(seg: Segment, buf: Buffer, o: number, len: number): void {
       return;
     }
     case 1: {
-      seg.mp |= MP_JOIN;
       seg.joinLen = len;
       seg.joinBackup = (buf[o + 2] & 1) === 1;
       seg.joinAddrId = len >= 4 ? buf[o + 3] : 0;
@@ -297,33 +312,23 @@ function parseMptcp(seg: Segment, buf: Buffer, o: number, len: number): void {
     case 2: {
       if (len < 4) return;
       const flags = buf[o + 3];
-      let q = o + 4;
       const end = o + len;
-      if (flags & DSS_DATA_ACK) {
-        if (flags & DSS_DATA_ACK8) {
-          if (q + 8 > end) return;
-          seg.dataAckHi = view.getUint32(q);
-          seg.dataAckLo = view.getUint32(q + 4);
-          q += 8;
-        } else {
-          if (q + 4 > end) return;
-          seg.dataAckHi = 0;
-          seg.dataAckLo = view.getUint32(q);
-          q += 4;
-        }
+      // 4- and 8-byte Data ACKs and DSNs share one path (see SUBTYPE_BIT)
+      const ackLen = flags & DSS_DATA_ACK ? (flags & DSS_DATA_ACK8 ? 8 : 4) : 0;
+      const dsnLen = flags & DSS_MAPPING ? (flags & DSS_DSN8 ? 8 : 4) : 0;
+      let q = o + 4;
+      if (ackLen > 0) {
+        if (q + ackLen > end) return;
+        seg.dataAckHi = ackLen === 8 ? view.getUint32(q) : 0;
+        seg.dataAckLo = view.getUint32(q + ackLen - 4);
+        q += ackLen;
       }
-      if (flags & DSS_MAPPING) {
-        if (flags & DSS_DSN8) {
-          if (q + 14 > end) return;
-          seg.dsnHi = view.getUint32(q);
-          seg.dsnLo = view.getUint32(q + 4);
-          q += 8;
-        } else {
-          if (q + 10 > end) return;
-          seg.dsnHi = 0;
-          seg.dsnLo = view.getUint32(q);
-          q += 4;
-        }
+      if (dsnLen > 0) {
+        // the DSN, the subflow sequence number and the data-level length
+        if (q + dsnLen + 6 > end) return;
+        seg.dsnHi = dsnLen === 8 ? view.getUint32(q) : 0;
+        seg.dsnLo = view.getUint32(q + dsnLen - 4);
+        q += dsnLen;
         seg.ssn = view.getUint32(q);
         seg.dll = (buf[q + 4] << 8) | buf[q + 5];
       }
@@ -331,24 +336,8 @@ function parseMptcp(seg: Segment, buf: Buffer, o: number, len: number): void {
       seg.mp |= MP_DSS;
       return;
     }
-    case 3:
-      seg.mp |= MP_ADD_ADDR;
-      return;
-    case 4:
-      seg.mp |= MP_REMOVE_ADDR;
-      return;
     case 5:
-      seg.mp |= MP_PRIO;
       seg.prioBackup = (buf[o + 2] & 1) === 1;
-      return;
-    case 6:
-      seg.mp |= MP_FAIL;
-      return;
-    case 7:
-      seg.mp |= MP_FASTCLOSE;
-      return;
-    case 8:
-      seg.mp |= MP_TCPRST;
       return;
     default:
       return;

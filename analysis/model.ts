@@ -64,15 +64,7 @@ export class Dir {
   rttMin = Infinity;
   rttMax = 0;
 
-  /** Relative sequence number of a raw one, unwrapped around the last one seen. */
-  rel(raw: number): number {
-    const r32 = (raw - this.base) >>> 0;
-    const rel = this.lastRel + (((r32 - (this.lastRel >>> 0)) | 0));
-    this.lastRel = rel;
-    return rel;
-  }
-
-  /** Like rel() without moving the reference (for acknowledgment numbers). */
+  /** Relative sequence number of a raw one, unwrapped around the last one seen (lastRel, which the caller moves). */
   peekRel(raw: number): number {
     const r32 = (raw - this.base) >>> 0;
     return this.lastRel + (((r32 - (this.lastRel >>> 0)) | 0));
@@ -99,7 +91,7 @@ export class Dir {
     if (m === null) return NaN;
     let h = this.mapHead;
     for (let k = 0; k < this.mapCount; k++) {
-      h = h === 0 ? MAPPINGS - 1 : h - 1;
+      h = (h + MAPPINGS - 1) % MAPPINGS;
       const i = 3 * h;
       const start = m[i];
       if (rel >= start && rel < start + m[i + 2]) return m[i + 1] + (rel - start);

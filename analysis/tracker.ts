@@ -96,7 +96,10 @@ export class Tracker {
       d.lastRel = 1;
     }
     // a RST may carry any sequence number: it must not move the reference for unwrapping
-    const rel = (rst ? d.peekRel(seg.seq) : d.rel(seg.seq)) + (syn ? 1 : 0);
+    // (one call for both: a call first made after optimization sends the code back to the interpreter)
+    const seqRel = d.peekRel(seg.seq);
+    if (!rst) d.lastRel = seqRel;
+    const rel = seqRel + (syn ? 1 : 0);
 
     if (seg.mp !== 0) {
       // almost every MPTCP packet carries a DSS option alone

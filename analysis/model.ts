@@ -116,7 +116,7 @@ export class Dir {
   }
 
   private growInflight(): void {
-    const cap = Math.max(8, this.inflightCap * 2);
+    const cap = Math.max(4, this.inflightCap * 2);
     const q = new Array<number>(2 * cap).fill(0.5);
     for (let k = 0; k < this.inflightLen; k++) {
       const i = 2 * ((this.inflightHead + k) % this.inflightCap);

@@ -36,11 +36,23 @@ export class RangeSet {
     this.same = 0;
     if (b <= a) return 0;
     if (a >= this.maxEnd && a >= this.horizon) {
-      let r = this.r;
-      if (r === null) r = this.r = [];
+      const r = this.r;
+      if (r === null) {
+        // an array of exactly one range (most sets never get a second): a first push() would make room for 16
+        this.r = [a, b, owner];
+        this.maxEnd = b;
+        return 0;
+      }
       const n = r.length;
       if (n > this.lo && r[n - 2] === a && r[n - 1] === owner) {
         r[n - 2] = b;
+      } else if (n === this.lo && n >= 3) {
+        // everything was acknowledged: start again at the front rather than grow the array
+        r[0] = a;
+        r[1] = b;
+        r[2] = owner;
+        r.length = 3;
+        this.lo = 0;
       } else {
         r.push(a, b, owner);
         if (this.size > MAX_RANGES) this.collapse();

@@ -266,7 +266,10 @@ export class Tracker {
   private attach(sf: Subflow, conn: Conn): void {
     sf.conn = conn;
     sf.index = conn.subflows.length;
-    conn.subflows.push(sf);
+    // most connections keep one subflow and two tokens: arrays of their exact size (a first push()
+    // into an empty array makes room for 16), and thousands of connections may be open
+    if (conn.subflows.length === 0) conn.subflows = [sf];
+    else conn.subflows.push(sf);
     if (sf.firstTime < conn.start) conn.start = sf.firstTime;
   }
 
@@ -416,7 +419,7 @@ export class Tracker {
     // (a connection with its own handshake takes the token over: tokens are reused once a
     // connection is gone, and the one before may still be waiting out its grace period here)
     this.tokens.set(token, conn);
-    conn.tokens.push(token);
+    conn.tokens = conn.tokens.concat(token);
     const orphan = this.orphans.get(token);
     if (orphan !== undefined && !orphan.done) {
       this.orphans.delete(token);
@@ -439,7 +442,7 @@ export class Tracker {
     from.subflows = [];
     from.done = true;
     for (const t of from.tokens) if (this.tokens.get(t) === from) this.tokens.set(t, into);
-    into.tokens.push(...from.tokens);
+    into.tokens = into.tokens.concat(from.tokens);
   }
 
   /**

@@ -57,12 +57,9 @@ function parseAddress(b: Uint8Array, len: number, p: number, atyp: number): Addr
     const n = b[p];
     if (n === 0) return 'none';
     if (len < p + 1 + n + 2) return 'more';
-    let host = '';
-    for (let i = 0; i < n; i++) {
-      const c = b[p + 1 + i];
-      if (!isHostChar(c)) return 'none';
-      host += String.fromCharCode(c);
-    }
+    for (let i = 0; i < n; i++) if (!isHostChar(b[p + 1 + i])) return 'none';
+    // one string from the (ASCII) bytes, not one per character appended
+    const host = String.fromCharCode.apply(null, b.subarray(p + 1, p + 1 + n) as unknown as number[]);
     const q = p + 1 + n;
     return { host, port: (b[q] << 8) | b[q + 1], end: q + 2 };
   }

@@ -1,13 +1,19 @@
 /**
- * `npm run bench:analysis`: mplab's analyzer against tshark's MPTCP analysis on the same capture,
- * in one run. The capture (about a million packets of MPTCP v1 between two namespaces over two
- * paths, with some random loss) is made once as root and kept in bench/out/ (git-ignored).
- * Prints packets per second of both, the ratio, and the peak memory of both.
+ * `npm run bench:analysis`: mplab's analyzer against tshark's MPTCP analysis on the same captures,
+ * in one run, for two workloads (both kept in bench/out/, git-ignored):
+ * - bulk: about a million packets of MPTCP v1 between two namespaces over two paths (300 short
+ *   SOCKS connections, then bulk downloads with 1% random loss), captured once as root;
+ * - short: 60,000 short MPTCP v1 connections of 16 packets each, built packet by packet
+ *   (scripts/bench-analysis-short.ts), the weak spot of an analyzer that keeps state per connection.
  *
- *   npm run bench:analysis [-- --file other.pcap] [--runs 3] [--one-pass]
+ *   npm run bench:analysis [-- --file other.pcap] [--runs 5] [--one-pass] [--only bulk|short]
  *
- * --one-pass skips tshark's two-pass analysis (-2), which mptcp.reinjected_in needs and which takes
- * about three times as long.
+ * mplab runs as a user runs it (`node bin/mplab.js analyze`, start-up included); its own summary
+ * line gives the reading and analysis alone. Each mplab figure is the best of --runs runs (by CPU
+ * time, the median is printed too): on a shared machine the best is the one least disturbed.
+ * tshark runs once in one pass (mptcp.reinjection_of) and, unless --one-pass, once in two passes
+ * (-2, which mptcp.reinjected_in needs). Ratios are tshark's time over mplab's, in wall and in CPU
+ * time (user + system, all threads: what the program needed of the machine).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -20,18 +26,25 @@ import { startCapture } from '../proxy/capture.js';
 import { deleteNetnsWithPrefix } from '../testbed/netns.js';
 import { PROXY, SERVER_PORT, addLoss, createMptcpLab, runClients, startTrafficServer } from '../test/support/mptcp-lab.js';
 import { TSHARK_MPTCP_PREFS } from '../test/support/tshark-compare.js';
+import { writeShortConnections } from './bench-analysis-short.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CACHE = join(ROOT, 'bench', 'out', 'mptcp-v1-bench.pcap');
+const OUT = join(ROOT, 'bench', 'out');
+const BULK = join(OUT, 'mptcp-v1-bench.pcap');
+const SHORT = join(OUT, 'short-connections-60000.pcap');
+const SHORT_CONNECTIONS = 60_000;
 const TARGET_PACKETS = 1_000_000;
 
-const { values } = parseArgs({ options: { file: { type: 'string' }, runs: { type: 'string', default: '3' }, 'one-pass': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { file: { type: 'string' }, runs: { type: 'string', default: '5' }, 'one-pass': { type: 'boolean' }, only: { type: 'string' } },
+});
+if (values.only !== undefined && values.only !== 'bulk' && values.only !== 'short') throw new Error('--only: expected bulk or short');
 
 function countPackets(file: string): number {
   return readCapture(file, { ts: 0, frame() {} }).records;
 }
 
-async function makeCapture(file: string): Promise<void> {
+async function makeBulkCapture(file: string): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error(`making ${file} needs root (network namespaces); run as root once, or pass --file`);
   const prefix = `mplabbench${process.pid}-`;
   const work = mkdtempSync(join(tmpdir(), 'mplab-bench-'));
@@ -52,7 +65,7 @@ async function makeCapture(file: string): Promise<void> {
       await server.stop();
       console.log(`capture: ${stats.captured} packets, ${stats.droppedByKernel} dropped by the kernel`);
     }
-    mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
+    mkdirSync(OUT, { recursive: true });
     renameSync(join(work, 'bench.pcap'), file);
   } finally {
     await deleteNetnsWithPrefix(prefix);
@@ -62,13 +75,13 @@ async function makeCapture(file: string): Promise<void> {
 
 interface Measured {
   seconds: number;
-  /** user + system CPU seconds: what the program needed of one core, whatever else the machine ran */
+  /** user + system CPU seconds of all the program's threads */
   cpuSeconds: number;
   maxRssKiB: number;
   stdout: string;
 }
 
-/** Runs a command under GNU time for its wall time and peak resident memory. */
+/** Runs a command under GNU time for its wall time, CPU time and peak resident memory. */
 async function measure(cmd: string, args: string[]): Promise<Measured> {
   const r = await execa('/usr/bin/time', ['-f', 'MPLAB_TIME %e %M %U %S', cmd, ...args], { reject: false, stdout: 'pipe', stderr: 'pipe', maxBuffer: 1 << 30 });
   const m = /MPLAB_TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(String(r.stderr));
@@ -76,52 +89,85 @@ async function measure(cmd: string, args: string[]): Promise<Measured> {
   return { seconds: Number(m[1]), maxRssKiB: Number(m[2]), cpuSeconds: Number(m[3]) + Number(m[4]), stdout: String(r.stdout) };
 }
 
-const file = values.file ?? CACHE;
-if (!values.file && !existsSync(CACHE)) {
-  console.log(`making ${CACHE} (once; later runs reuse it)`);
-  await makeCapture(CACHE);
+interface MplabRun {
+  wall: number;
+  cpu: number;
+  /** reading and analysis alone, from the command's own summary line */
+  analysis: number;
+  analysisCpu: number;
+  rss: number;
 }
-if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time (Debian package "time") is needed to measure peak memory');
-const packets = countPackets(file);
-const size = statSync(file).size;
-console.log(`capture: ${file}\n  ${packets} packets, ${(size / 1e6).toFixed(1)} MB${packets < TARGET_PACKETS * 0.9 ? ' (fewer than the 1 million aimed at)' : ''}`);
-console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model}), load average before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
-const runs = Math.max(1, Number(values.runs));
-const out = mkdtempSync(join(tmpdir(), 'mplab-bench-out-'));
-let best: { wall: number; cpu: number; analysis: number; analysisCpu: number; rss: number } | null = null;
-for (let i = 0; i < runs; i++) {
-  const r = await measure(process.execPath, [join(ROOT, 'bin', 'mplab.js'), 'analyze', file, '--out', out, '--no-progress']);
-  // the CLI's own line: "N packets in X s (Y s CPU): ..." for the reading and analysis alone
-  const m = / in ([\d.]+) s \(([\d.]+) s CPU\)/.exec(r.stdout);
-  const run = { wall: r.seconds, cpu: r.cpuSeconds, analysis: Number(m?.[1]), analysisCpu: Number(m?.[2]), rss: r.maxRssKiB };
-  if (!best || run.cpu < best.cpu) best = run;
-}
-const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { connections: { total: number; mptcp: number }; subflows: number; reinjectedBytes: { down: number } };
-rmSync(out, { recursive: true, force: true });
-
-// tshark's MPTCP analysis, output as fields: one pass gives mptcp.reinjection_of; mptcp.reinjected_in
-// (the other half of the reinjection marks) needs the two-pass analysis (-2)
-const fields = ['tcp.stream', 'mptcp.stream', 'tcp.len', 'mptcp.dsn', 'mptcp.reinjection_of', 'mptcp.analysis.subflows'];
-const tsharkArgs = ['-r', file, '-n', ...TSHARK_MPTCP_PREFS, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])];
-const tshark = await measure('tshark', tsharkArgs);
-const tsharkLines = tshark.stdout.split('\n').length - 1;
-const tshark2 = values['one-pass'] ? null : await measure('tshark', ['-2', ...tsharkArgs, '-e', 'mptcp.reinjected_in']);
-
-const b = best!;
-const pps = (s: number) => `${Math.round(packets / s).toLocaleString('en')} packets/s`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const rate = (packets: number, s: number) => `${(packets / s / 1e6).toFixed(2)}M packets/s`;
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
-console.log(`mplab analyze (best of ${runs}): ${b.wall.toFixed(2)} s wall, ${b.cpu.toFixed(2)} s CPU, peak RSS ${mib(b.rss)}`);
-console.log(`  whole command:        ${pps(b.wall)} wall, ${pps(b.cpu)} per CPU second (start-up included)`);
-console.log(`  reading and analysis: ${pps(b.analysis)} wall (${b.analysis.toFixed(2)} s), ${pps(b.analysisCpu)} per CPU second (${b.analysisCpu.toFixed(2)} s)`);
-console.log(`  ${summary.connections.total} connections (${summary.connections.mptcp} MPTCP), ${summary.subflows} subflows, ${summary.reinjectedBytes.down} bytes reinjected down`);
-for (const [name, t] of [
-  ['one pass (reinjection_of)', tshark],
-  ['two passes (-2, reinjection_of and reinjected_in)', tshark2],
-] as const) {
-  if (!t) continue;
-  console.log(`tshark MPTCP analysis, ${name}, ${tsharkLines} packets out: ${t.seconds.toFixed(2)} s wall, ${t.cpuSeconds.toFixed(2)} s CPU, peak RSS ${mib(t.maxRssKiB)}`);
-  console.log(`  ${pps(t.seconds)} wall, ${pps(t.cpuSeconds)} per CPU second`);
-  console.log(`  ratio (tshark time / mplab time): whole command ${(t.seconds / b.wall).toFixed(1)}x wall, ${(t.cpuSeconds / b.cpu).toFixed(1)}x CPU; analysis alone ${(t.seconds / b.analysis).toFixed(1)}x wall, ${(t.cpuSeconds / b.analysisCpu).toFixed(1)}x CPU`);
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+async function benchmark(name: string, file: string): Promise<void> {
+  const packets = countPackets(file);
+  const size = statSync(file).size;
+  console.log(`\n== ${name}: ${file}\n   ${packets.toLocaleString('en')} packets, ${(size / 1e6).toFixed(1)} MB; load average before ${load()}`);
+
+  const runs = Math.max(1, Number(values.runs));
+  const out = mkdtempSync(join(tmpdir(), 'mplab-bench-out-'));
+  const all: MplabRun[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await measure(process.execPath, [join(ROOT, 'bin', 'mplab.js'), 'analyze', file, '--out', out, '--no-progress']);
+    // the CLI's own line: "N packets in X s (Y s CPU): ..." for the reading and analysis alone
+    const m = / in ([\d.]+) s \(([\d.]+) s CPU\)/.exec(r.stdout);
+    all.push({ wall: r.seconds, cpu: r.cpuSeconds, analysis: Number(m?.[1]), analysisCpu: Number(m?.[2]), rss: r.maxRssKiB });
+  }
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { connections: { total: number; mptcp: number }; subflows: number; reinjectedBytes: { down: number } };
+  rmSync(out, { recursive: true, force: true });
+  const b = all.reduce((x, y) => (y.cpu < x.cpu ? y : x));
+
+  // tshark's MPTCP analysis, output as fields: one pass gives mptcp.reinjection_of; mptcp.reinjected_in
+  // (the other half of the reinjection marks) needs the two-pass analysis (-2)
+  const fields = ['tcp.stream', 'mptcp.stream', 'tcp.len', 'mptcp.dsn', 'mptcp.reinjection_of', 'mptcp.analysis.subflows'];
+  const tsharkArgs = ['-r', file, '-n', ...TSHARK_MPTCP_PREFS, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])];
+  const tshark = await measure('tshark', tsharkArgs);
+  const tshark2 = values['one-pass'] ? null : await measure('tshark', ['-2', ...tsharkArgs, '-e', 'mptcp.reinjected_in']);
+
+  console.log(`   ${summary.connections.total} connections (${summary.connections.mptcp} MPTCP), ${summary.subflows} subflows, ${summary.reinjectedBytes.down} bytes reinjected down`);
+  console.log(`mplab analyze, best of ${runs} runs by CPU time (median in brackets):`);
+  console.log(
+    `   whole command:        ${b.wall.toFixed(2)} s wall (${median(all.map((r) => r.wall)).toFixed(2)}), ${b.cpu.toFixed(2)} s CPU (${median(all.map((r) => r.cpu)).toFixed(2)}): ${rate(packets, b.wall)} wall, ${rate(packets, b.cpu)} per CPU second; peak RSS ${mib(b.rss)}`,
+  );
+  console.log(`   reading and analysis: ${b.analysis.toFixed(2)} s wall, ${b.analysisCpu.toFixed(2)} s CPU: ${rate(packets, b.analysis)} wall, ${rate(packets, b.analysisCpu)} per CPU second`);
+  for (const [label, t] of [
+    ['one pass (reinjection_of)', tshark],
+    ['two passes (-2, reinjection_of and reinjected_in)', tshark2],
+  ] as const) {
+    if (!t) continue;
+    console.log(`tshark, ${label}: ${t.seconds.toFixed(2)} s wall, ${t.cpuSeconds.toFixed(2)} s CPU (${rate(packets, t.cpuSeconds)} per CPU second), peak RSS ${mib(t.maxRssKiB)}`);
+    console.log(
+      `   tshark / mplab: whole command ${(t.seconds / b.wall).toFixed(1)}x wall, ${(t.cpuSeconds / b.cpu).toFixed(1)}x CPU; reading and analysis ${(t.seconds / b.analysis).toFixed(1)}x wall, ${(t.cpuSeconds / b.analysisCpu).toFixed(1)}x CPU`,
+    );
+  }
+  console.log(`   load average after: ${load()}`);
 }
-console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time (Debian package "time") is needed to measure peak memory');
+console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model})`);
+if (values.file) {
+  await benchmark('capture', values.file);
+} else {
+  if (values.only !== 'short') {
+    if (!existsSync(BULK)) {
+      console.log(`making ${BULK} (once; later runs reuse it)`);
+      await makeBulkCapture(BULK);
+    }
+    const packets = countPackets(BULK);
+    await benchmark(`bulk${packets < TARGET_PACKETS * 0.9 ? ' (fewer than the 1 million packets aimed at)' : ''}`, BULK);
+  }
+  if (values.only !== 'bulk') {
+    if (!existsSync(SHORT)) {
+      console.log(`\nmaking ${SHORT} (once; later runs reuse it)`);
+      mkdirSync(OUT, { recursive: true });
+      const tmp = `${SHORT}.${process.pid}.tmp`;
+      writeShortConnections(tmp, SHORT_CONNECTIONS);
+      renameSync(tmp, SHORT);
+    }
+    await benchmark(`short connections (${SHORT_CONNECTIONS.toLocaleString('en')} of 16 packets)`, SHORT);
+  }
+}

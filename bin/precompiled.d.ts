@@ -1,2 +1,8 @@
 /** See precompiled.js. */
-export function precompiled(name: string, entry: string, options?: { root?: string; cacheDir?: string }): Promise<{ url: string; built: boolean } | null>;
+export interface Precompiled {
+  exports: Record<string, unknown>;
+  built: boolean;
+  saveCodeCache(complete: boolean): void;
+}
+
+export function loadPrecompiled(name: string, entry: string, options?: { root?: string; cacheDir?: string }): Promise<Precompiled | null>;

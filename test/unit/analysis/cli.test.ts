@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { precompiled } from '../../../bin/precompiled.js';
+import { loadPrecompiled } from '../../../bin/precompiled.js';
 import { tempDir } from '../../support/tmp.js';
 import { MptcpScenario } from './mptcp-scenario.js';
 import { writeCapture } from './run.js';
@@ -24,10 +24,10 @@ function program(): string {
 }
 
 async function run(root: string, cacheDir: string): Promise<{ result: number; built: boolean }> {
-  const bundle = await precompiled('main', 'main.ts', { root, cacheDir });
+  const bundle = await loadPrecompiled('main', 'main.ts', { root, cacheDir });
   if (bundle === null) throw new Error('no bundle');
-  const mod = (await import(bundle.url)) as { result: number };
-  return { result: mod.result, built: bundle.built };
+  bundle.saveCodeCache(true);
+  return { result: bundle.exports.result as number, built: bundle.built };
 }
 
 describe('precompiled bundles (bin/precompiled.js): never stale', () => {
@@ -51,10 +51,33 @@ describe('precompiled bundles (bin/precompiled.js): never stale', () => {
     expect(await run(root, cache)).toEqual({ result: 44, built: true });
   });
 
+  it("keeps V8's code cache of the bundle, and replaces one that V8 refuses", async () => {
+    const root = program();
+    const cache = join(tempDir(), 'cache');
+    // in a process of its own: V8 consults a code cache only for a script it has not compiled yet
+    const load = async () => {
+      const script = `const { loadPrecompiled } = await import(${JSON.stringify(join(REPO, 'bin/precompiled.js'))});
+        const b = await loadPrecompiled('main', 'main.ts', { root: ${JSON.stringify(root)}, cacheDir: ${JSON.stringify(cache)} });
+        b.saveCodeCache(true);
+        console.log(b.exports.result);`;
+      return String((await execa(process.execPath, ['--input-type=module', '-e', script])).stdout);
+    };
+    expect(await load()).toBe('41');
+    const { bundle } = JSON.parse(readFileSync(join(cache, 'main.json'), 'utf8')) as { bundle: string };
+    const codeCache = join(cache, bundle.replace(/\.cjs$/, '.v8cache'));
+    const made = readFileSync(codeCache);
+    expect(made.length).toBeGreaterThan(0);
+    expect(await load()).toBe('41');
+    expect(readFileSync(codeCache).equals(made)).toBe(true);
+    writeFileSync(codeCache, 'not a code cache');
+    expect(await load()).toBe('41');
+    expect(readFileSync(codeCache).length).toBe(made.length);
+  });
+
   it('gives null when the sources do not compile (the caller falls back to tsx)', async () => {
     const root = program();
     writeFileSync(join(root, 'lib/answer.ts'), 'export function answer(: number {\n');
-    expect(await precompiled('main', 'main.ts', { root, cacheDir: join(tempDir(), 'cache') })).toBeNull();
+    expect(await loadPrecompiled('main', 'main.ts', { root, cacheDir: join(tempDir(), 'cache') })).toBeNull();
   });
 });
 

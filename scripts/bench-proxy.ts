@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { startCaptureSet } from '../proxy/capture.js';
-import { Agent, type NetnsProgram, startInNetns, startOrigin, startProxy } from '../proxy/testkit/remote.js';
+import { Agent, type NetnsProgram, startOrigin, startProxy } from '../proxy/testkit/remote.js';
 import { addNetns, deleteNetns, ip, listNetns, sysctl, vethPair } from '../testbed/netns.js';
 
 const { values } = parseArgs({

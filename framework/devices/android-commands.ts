@@ -38,21 +38,12 @@ export function mobileDataAlwaysOnCommand(on = true): Argv {
   return ['settings', 'put', 'global', 'mobile_data_always_on', on ? '1' : '0'];
 }
 
-export function settingsGet(namespace: 'global' | 'secure' | 'system', key: string): Argv {
-  return ['settings', 'get', namespace, key];
-}
-
 export function forceStopCommand(pkg: string): Argv {
   return ['am', 'force-stop', pkg];
 }
 
 export function clearDataCommand(pkg: string): Argv {
   return ['pm', 'clear', pkg];
-}
-
-/** `pm path PKG` prints "package:/data/app/.../base.apk" for an installed package, nothing otherwise. */
-export function packagePathCommand(pkg: string): Argv {
-  return ['pm', 'path', pkg];
 }
 
 /** How commands get root on this phone: adbd already root, or one of the two common su syntaxes. */

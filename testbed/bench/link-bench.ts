@@ -7,7 +7,7 @@
  * For each: TCP throughput down and up (iperf3, 5 s), ping RTT with 0 and 10 ms one-way delay,
  * and the CPU time the emulator used. Prints a table and the ratios to the kernel path.
  */
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -118,10 +118,8 @@ export class NamespaceNetwork {
     assertLabName(netns);
   }
 
-  private async ip(args: readonly string[], reject = true): Promise<string> {
-    const result = await execa('ip', ['-n', this.netns, ...args], { reject });
-    if (result.exitCode !== 0 && reject) throw new Error(result.stderr);
-    return result.stdout;
+  private async ip(args: readonly string[]): Promise<string> {
+    return (await execa('ip', ['-n', this.netns, ...args])).stdout;
   }
 
   private async ipJson<T>(args: readonly string[]): Promise<T> {

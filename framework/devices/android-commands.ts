@@ -1,3 +1,5 @@
+import { shQuote } from './quote.js';
+
 /**
  * Android shell commands as argument vectors, chosen by SDK level (REFERENCE.md section 4).
  * Pure: no adb here, so that every choice is unit-tested.
@@ -50,14 +52,14 @@ export function clearDataCommand(pkg: string): Argv {
 export type RootMethod = 'adbd' | 'su-c' | 'su-0';
 
 /** Wraps a script so that it runs as root. The script is passed to `su` as one quoted word. */
-export function asRoot(method: RootMethod, script: string, quote: (s: string) => string): string {
+export function asRoot(method: RootMethod, script: string): string {
   switch (method) {
     case 'adbd':
       return script;
     case 'su-c':
-      return `su -c ${quote(script)}`;
+      return `su -c ${shQuote(script)}`;
     case 'su-0':
-      return `su 0 sh -c ${quote(script)}`;
+      return `su 0 sh -c ${shQuote(script)}`;
   }
 }
 

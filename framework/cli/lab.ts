@@ -4,8 +4,8 @@ import { UserError } from '../../common/errors.js';
 import type { LinkChange, LinkStatus } from '../../testbed/link/emulator.js';
 import { ParamError, parsePartialDirection, type DirectionParams } from '../../testbed/link/params.js';
 import { readTrace, TraceError } from '../../testbed/link/trace.js';
-import { LabError, labDown, labExec, labLink, labStatus, labUp, type LabStatus } from '../../testbed/lab/lab.js';
-import { LINK_KINDS, MAX_PHONES, type LinkKind } from '../../testbed/lab/plan.js';
+import { labDown, labExec, labLink, labStatus, labUp, type LabStatus } from '../../testbed/lab/lab.js';
+import { LabError, LINK_KINDS, MAX_PHONES, type LinkKind } from '../../testbed/lab/plan.js';
 import { MODES, type MptcpMode } from '../../testbed/lab/profile.js';
 
 /** `mplab lab up|down|status|exec|link`: the virtual lab (testbed/lab/). */
@@ -171,7 +171,6 @@ async function userErrors<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (err) {
     if (err instanceof ParamError || err instanceof TraceError || err instanceof LabError) throw new UserError(err.message);
-    if (err instanceof Error && /^lab name |^phones: /.test(err.message)) throw new UserError(err.message);
     throw err;
   }
 }

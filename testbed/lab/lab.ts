@@ -8,7 +8,7 @@ import type { LinkChange, LinkSpec, LinkStatus } from '../link/emulator.js';
 import { deleteNetns, listNetns } from '../netns.js';
 import { createNamespaces, listening, wireCore, wirePhone } from './network.js';
 import { REPO_ROOT } from './paths.js';
-import { DEFAULT_LAB_NAME, labNamespaces, labPlan, LINK_KINDS, type LabPlan, type LinkKind } from './plan.js';
+import { DEFAULT_LAB_NAME, LabError, labNamespaces, labPlan, LINK_KINDS, type LabPlan, type LinkKind } from './plan.js';
 import { isRunning, startInNetns, stopProcess, waitReady } from './processes.js';
 import { DEFAULT_PROFILE, loadProfile, type MptcpMode } from './profile.js';
 import { attachToAdb, DEFAULT_ADB_PORT_BASE, startPhoneDaemon, stopPhoneDaemon } from './phones.js';
@@ -236,13 +236,6 @@ function requireLab(name: string): { state: LabState; plan: LabPlan } {
   const state = readState(name);
   if (!state) throw new LabError(`no lab named ${name} is up (no ${stateDir(name)}/state.json); start one with \`mplab lab up\``);
   return { state, plan: labPlan(name, state.phones.length) };
-}
-
-export class LabError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LabError';
-  }
 }
 
 function phoneOf(plan: LabPlan, phone: string) {

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { log } from '../../common/log.js';
 import { sendControl, type ControlAnswer } from '../link/control.js';
 import type { DaemonConfig } from '../link/daemon.js';
 import type { LinkChange, LinkSpec, LinkStatus } from '../link/emulator.js';
 import { deleteNetns, listNetns } from '../netns.js';
+import { exitStatus } from '../phone/packets.js';
 import { createNamespaces, listening, wireCore, wirePhone } from './network.js';
 import { REPO_ROOT } from './paths.js';
 import { DEFAULT_LAB_NAME, LabError, labNamespaces, labPlan, LINK_KINDS, type LabPlan, type LinkKind } from './plan.js';
@@ -244,7 +246,7 @@ function phoneOf(plan: LabPlan, phone: string) {
   return found;
 }
 
-/** Runs a command inside a phone's namespace with the caller's stdio; resolves to its exit code. */
+/** Runs a command inside a phone's namespace with the caller's stdio; resolves to its exit status (128 + N after signal N, as a shell reports it). */
 export async function labExec(nameOption: string | undefined, phone: string, argv: readonly string[]): Promise<number> {
   const { plan } = requireLab(labName(nameOption));
   const target = phoneOf(plan, phone);
@@ -252,7 +254,7 @@ export async function labExec(nameOption: string | undefined, phone: string, arg
   const child = spawn('ip', ['netns', 'exec', target.netns, ...argv], { stdio: 'inherit' });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)));
+    child.on('close', (code, signal) => resolve(exitStatus(code, signal, constants.signals)));
   });
 }
 

@@ -73,6 +73,8 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('la
     const route = await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'ip', 'route', 'show', 'default']);
     expect(String(route.stdout)).toMatch(/default via 198\.18\.2\.1 dev rmnet0/);
     expect((await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'sh', '-c', 'exit 7'], false)).exitCode).toBe(7);
+    // a command killed by a signal: 128 + its number, as a shell reports it (SIGUSR1 is 10)
+    expect((await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'sh', '-c', 'kill -USR1 $$'], false)).exitCode).toBe(138);
     expect((await ping(name, 'phone2', '198.18.3.2')).exitCode).toBe(0);
 
     const link = await mplab(['lab', 'link', '--name', name, 'phone2', 'wifi', '--down']);

@@ -188,8 +188,7 @@ export async function labStatus(nameOption?: string): Promise<LabStatus> {
       profile: null,
       createdAt: null,
       phones: [],
-      proxy: { netns: plan.netns.proxy, socks: `${plan.proxy.ip}:${plan.proxy.socksPort}`, running: false, log: null },
-      origin: { netns: plan.netns.origin, http: `${plan.origin.ip}:80`, https: `${plan.origin.ip}:443`, messaging: `${plan.origin.ip}:${plan.origin.messagingPort}`, running: false },
+      ...services(plan, { proxy: false, origin: false }, null),
       links: { running: false, netns: plan.netns.links, control: null },
       problems,
     };
@@ -227,10 +226,19 @@ export async function labStatus(nameOption?: string): Promise<LabStatus> {
       wifi: { ip: p.wifi.ip, iface: p.wifi.iface, gateway: p.wifi.gateway, link: linkStatus(p.wifi.linkName) },
       cellular: { ip: p.cellular.ip, iface: p.cellular.iface, gateway: p.cellular.gateway, link: linkStatus(p.cellular.linkName) },
     })),
-    proxy: { netns: plan.netns.proxy, socks: `${plan.proxy.ip}:${plan.proxy.socksPort}`, running: alive('proxy'), log: state.proxyLog },
-    origin: { netns: plan.netns.origin, http: `${plan.origin.ip}:80`, https: `${plan.origin.ip}:443`, messaging: `${plan.origin.ip}:${plan.origin.messagingPort}`, running: alive('origin') },
+    ...services(plan, { proxy: alive('proxy'), origin: alive('origin') }, state.proxyLog),
     links: { running: alive('linkd'), netns: plan.netns.links, control: state.control },
     problems,
+  };
+}
+
+/** Where the lab's proxy and origin listen, from the plan, and whether they run. */
+function services(plan: LabPlan, running: { proxy: boolean; origin: boolean }, proxyLog: string | null): Pick<LabStatus, 'proxy' | 'origin'> {
+  const origin = (port: number): string => `${plan.origin.ip}:${port}`;
+  const [http, https] = plan.origin.httpPorts;
+  return {
+    proxy: { netns: plan.netns.proxy, socks: `${plan.proxy.ip}:${plan.proxy.socksPort}`, running: running.proxy, log: proxyLog },
+    origin: { netns: plan.netns.origin, http: origin(http), https: origin(https), messaging: origin(plan.origin.messagingPort), running: running.origin },
   };
 }
 

@@ -13,13 +13,12 @@ import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { UserError } from '../common/errors.js';
+import { MPLAB_CLI, REPO_ROOT } from '../common/paths.js';
 import { missingPrereqs } from '../common/prereq.js';
 import { startCapture, type CaptureStats } from '../proxy/capture.js';
 import { labDown, labLink, labUp, type LabStatus } from '../testbed/lab/lab.js';
-import { REPO_ROOT } from '../testbed/lab/paths.js';
 import { inNetns } from '../testbed/netns.js';
 
-const CLI = join(REPO_ROOT, 'bin', 'mplab.js');
 const DOWNLOAD_MB = 40;
 const UPLOAD_MB = 20;
 const PAGE_OBJECTS = 30;
@@ -106,7 +105,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say(`      capture: ${stats.captured} packets, ${stats.droppedByKernel} dropped by the kernel`);
 
     say('[4/5] mplab analyze');
-    const analyzed = await execa(process.execPath, [CLI, 'analyze', pcap, '--out', analysisDir, '--wifi', phone.wifi.ip + '/32', '--cellular', phone.cellular.ip + '/32', '--proxy-log', proxyLog, '--no-progress'], { reject: false });
+    const analyzed = await execa(process.execPath, [MPLAB_CLI, 'analyze', pcap, '--out', analysisDir, '--wifi', phone.wifi.ip + '/32', '--cellular', phone.cellular.ip + '/32', '--proxy-log', proxyLog, '--no-progress'], { reject: false });
     if (analyzed.exitCode !== 0) throw new Error(`mplab analyze failed (${analyzed.exitCode}): ${analyzed.stderr || analyzed.stdout}`);
     say(`      ${analyzed.stdout.trim()}`);
 

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
+import { MPLAB_CLI, REPO_ROOT } from '../../common/paths.js';
 import type { AgentRequest } from './agent.js';
 
 /**
@@ -8,8 +9,6 @@ import type { AgentRequest } from './agent.js';
  * the tests and `npm run bench:proxy` drive clients and origins this way, since one process cannot
  * have sockets in several namespaces.
  */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
 export interface NetnsProgram {
   readonly process: ResultPromise;
   /** lines the program wrote on stdout so far */
@@ -72,7 +71,7 @@ export function startOrigin(netns: string, listen: string[]): Promise<NetnsProgr
 
 /** `mplab proxy start ARGS...` inside a namespace; ready once it prints its "listening" line. */
 export function startProxy(netns: string, args: string[], opts: { env?: Record<string, string> } = {}): Promise<NetnsProgram> {
-  return startInNetns(netns, process.execPath, [`${REPO_ROOT}bin/mplab.js`, 'proxy', 'start', ...args], { ready: /"event":"listening"/, env: opts.env });
+  return startInNetns(netns, process.execPath, [MPLAB_CLI, 'proxy', 'start', ...args], { ready: /"event":"listening"/, env: opts.env });
 }
 
 type Result = Record<string, unknown> & { ok: boolean; error?: string; code?: string | null };

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import { REPO_ROOT } from '../../common/paths.js';
 import { addNetns, inNetns, ip, sysctl, vethPair } from '../../testbed/netns.js';
 import type { ConnectionResult, Plan } from './traffic-client.js';
 
@@ -57,7 +58,7 @@ export async function createMptcpLab(prefix: string, opts: { rateMbit?: number }
 /** Starts the traffic server in the proxy namespace; resolves once it listens. */
 export async function startTrafficServer(lab: MptcpLab, proxyLog?: string): Promise<{ stop(): Promise<void> }> {
   const args = ['node', ...TSX, SERVER, '0.0.0.0', String(SERVER_PORT), ...(proxyLog ? [proxyLog] : [])];
-  const proc: ResultPromise = inNetns(lab.proxy, args[0], args.slice(1), { reject: false, cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+  const proc: ResultPromise = inNetns(lab.proxy, args[0], args.slice(1), { reject: false, cwd: REPO_ROOT });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`traffic server did not start: ${out}`)), 30_000);
@@ -89,7 +90,7 @@ export async function startTrafficServer(lab: MptcpLab, proxyLog?: string): Prom
 export async function runClients(lab: MptcpLab, plan: Plan, opts: { tcp?: boolean; onProgress?: (index: number) => void } = {}): Promise<ConnectionResult[]> {
   const node = ['node', ...TSX, CLIENT, JSON.stringify(plan)];
   const [file, ...args] = opts.tcp ? node : ['mptcpize', 'run', ...node];
-  const proc = inNetns(lab.phone, file, args, { cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+  const proc = inNetns(lab.phone, file, args, { cwd: REPO_ROOT });
   const results: ConnectionResult[] = [];
   let pending = '';
   proc.stdout?.on('data', (d: Buffer) => {

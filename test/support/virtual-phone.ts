@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Result } from 'execa';
+import { REPO_ROOT } from '../../common/paths.js';
 import { addNetns, deleteNetns, ip, vethPair } from '../../testbed/netns.js';
 import { startVirtualPhone, type VirtualPhone, type VirtualPhoneOptions } from '../../testbed/phone/phone.js';
 import { testPrefix } from './netns.js';
@@ -79,7 +80,6 @@ export interface VirtualPhoneFixture {
 }
 
 const MAIN = fileURLToPath(new URL('../../testbed/phone/main.ts', import.meta.url));
-const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -106,7 +106,7 @@ async function startProcess(options: { name: string; netns: string; dir: string;
   if (!options.root) args.push('--no-root');
   if (options.rebootMs !== undefined) args.push('--reboot-ms', String(options.rebootMs));
   if (options.bootCompletedMs !== undefined) args.push('--boot-completed-ms', String(options.bootCompletedMs));
-  const child = spawn(process.execPath, args, { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MPLAB_LOG_FORMAT: 'json' } });
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MPLAB_LOG_FORMAT: 'json' } });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const port = await new Promise<number>((resolve, reject) => {

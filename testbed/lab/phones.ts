@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { Logger } from '../../common/log.js';
+import { REPO_ROOT } from '../../common/paths.js';
 import type { PhonePlan } from './plan.js';
-import { REPO_ROOT } from './paths.js';
 import { startDetached, stopProcess, waitReady } from './processes.js';
 import type { PhoneDaemonRecord } from './state.js';
 

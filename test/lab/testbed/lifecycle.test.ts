@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MPLAB_CLI } from '../../../common/paths.js';
 import { labDown, labLink, labUp } from '../../../testbed/lab/lab.js';
 import { readState, stateDir } from '../../../testbed/lab/state.js';
 import { inNetns, listNetns } from '../../../testbed/netns.js';
@@ -16,13 +17,12 @@ import { testLabName } from './lab-helpers.js';
  * a crash (kill -9 of everything, also in the middle of `lab up`) followed by `lab up`, and the
  * teardown of a test that fails halfway.
  */
-const CLI = join(import.meta.dirname, '..', '..', '..', 'bin', 'mplab.js');
 
 describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('lab life cycle', () => {
   const runDir = mkdtempSync(join(tmpdir(), 'mplab-run-'));
   const env = { ...process.env, MPLAB_RUN_DIR: runDir, MPLAB_LOG_FORMAT: 'json' };
   process.env.MPLAB_RUN_DIR = runDir;
-  const mplab = (args: string[], reject = true) => execa(process.execPath, [CLI, ...args], { env, reject });
+  const mplab = (args: string[], reject = true) => execa(process.execPath, [MPLAB_CLI, ...args], { env, reject });
   afterAll(async () => {
     await removeOwnTestNamespaces();
     rmSync(runDir, { recursive: true, force: true });
@@ -100,7 +100,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('la
   it('lab up after a crash (kill -9 of every lab process, also of lab up itself) cleans up and works', async () => {
     const name = testLabName(testPrefix());
     // kill `lab up` in the middle of building the network
-    const up = execa(process.execPath, [CLI, 'lab', 'up', '--name', name, '--no-proxy', '--adb-port-base', '0'], { env, reject: false });
+    const up = execa(process.execPath, [MPLAB_CLI, 'lab', 'up', '--name', name, '--no-proxy', '--adb-port-base', '0'], { env, reject: false });
     for (let i = 0; i < 1500 && (await listNetns(`${name}-phone1`)).length === 0; i++) await sleep(20);
     up.kill('SIGKILL');
     await up;

@@ -5,6 +5,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { UserError } from '../common/errors.js';
 import { log } from '../common/log.js';
+import { processAlive } from '../common/process.js';
 
 /**
  * tcpdump captures into named files, one process per interface, started inside a network
@@ -147,7 +148,7 @@ async function finish(file: string, launched: Launched): Promise<{ stats: Captur
   } else if (isOurTcpdump(pid, file)) {
     process.kill(pid, 'SIGINT');
     const deadline = Date.now() + 15_000;
-    while (running(pid)) {
+    while (processAlive(pid)) {
       if (Date.now() > deadline) {
         process.kill(pid, 'SIGKILL');
         break;
@@ -166,16 +167,6 @@ function isOurTcpdump(pid: number, file: string): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     return cmdline.includes('tcpdump') && cmdline.includes(file);
-  } catch {
-    return false;
-  }
-}
-
-/** Alive and not a zombie (a detached tcpdump's reaper may be slow, or absent in a container). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) [ZX] /.test(stat);
   } catch {
     return false;
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MPLAB_CLI } from '../../../common/paths.js';
+import { processAlive } from '../../../common/process.js';
 import { readManifest, startCapture, startCaptureSet } from '../../../proxy/capture.js';
 import { addNetns, inNetns, vethPair } from '../../../testbed/netns.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
@@ -109,7 +110,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['tcpdump', 'ping', 'ip'] }))
     expect(manifest.captures[0].captured).toBeGreaterThanOrEqual(6);
     expect(manifest.captures[0].droppedByKernel).toBe(0);
     expect(await exists(`${file}.log`)).toBe(false);
-    expect(await exists(`/proc/${pid}/cmdline`).then(async (there) => there && !/\) [ZX] /.test(await readFile(`/proc/${pid}/stat`, 'utf8')))).toBe(false);
+    expect(processAlive(pid)).toBe(false);
 
     const again = await mplab(['capture', 'stop', 'cli1', '--dir', dir]);
     expect(again.exitCode).toBe(1);

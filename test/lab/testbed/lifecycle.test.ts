@@ -1,10 +1,11 @@
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MPLAB_CLI } from '../../../common/paths.js';
+import { processAlive } from '../../../common/process.js';
 import { labDown, labLink, labUp } from '../../../testbed/lab/lab.js';
 import { readState, stateDir } from '../../../testbed/lab/state.js';
 import { inNetns, listNetns } from '../../../testbed/netns.js';
@@ -37,16 +38,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('la
       const { stdout } = await execa('ip', ['netns', 'pids', ns], { reject: false });
       for (const pid of String(stdout).split('\n').filter(Boolean)) pids.add(Number(pid));
     }
-    return { namespaces, processes: [...pids].filter(alive), state: existsSync(stateDir(name)) };
-  }
-
-  /** Still running: exists and is not a zombie waiting for init to reap it. */
-  function alive(pid: number): boolean {
-    try {
-      return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return false;
-    }
+    return { namespaces, processes: [...pids].filter(processAlive), state: existsSync(stateDir(name)) };
   }
 
   const ping = (name: string, phone: string, source: string) => inNetns(`${name}-${phone}`, 'ping', ['-c', '1', '-W', '3', '-I', source, '198.18.0.1'], { reject: false });
@@ -91,7 +83,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('la
     expect(await leftovers(name)).toEqual({ namespaces: [], processes: [], state: false });
     const afterDown = String((await execa('adb', ['devices'])).stdout);
     for (const serial of serials) expect(afterDown).not.toContain(serial);
-    expect(before.processes.filter(alive)).toEqual([]);
+    expect(before.processes.filter(processAlive)).toEqual([]);
     const gone = await mplab(['lab', 'status', '--name', name, '--json'], false);
     expect(gone.exitCode).toBe(3);
     expect(JSON.parse(String(gone.stdout))).toMatchObject({ running: false, phones: [] });
@@ -143,6 +135,6 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('la
     await expect(failingTest()).rejects.toThrow('assertion failed halfway');
     expect(running.length).toBeGreaterThanOrEqual(4); // link daemon, origin, ping, sleep
     expect(await leftovers(name)).toEqual({ namespaces: [], processes: [], state: false });
-    expect(running.filter(alive)).toEqual([]);
+    expect(running.filter(processAlive)).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { startCaptureSet } from '../proxy/capture.js';
 import { Agent, type NetnsProgram, startOrigin, startProxy } from '../proxy/testkit/remote.js';
-import { addNetns, deleteNetns, ip, listNetns, sysctl, vethPair } from '../testbed/netns.js';
+import { addNetns, deleteNetns, inNetns, ip, listNetns, sysctl, vethPair } from '../testbed/netns.js';
 
 const { values } = parseArgs({
   options: {
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     const mplab = await startProxy(PROXY_NS, ['--listen', `${MPLAB.host}:${MPLAB.port}`, '--allow', '198.18.1.0/24'], { env: { MPLAB_LOG_LEVEL: 'warn' } });
     programs.push(mplab);
     const mplabPid = (JSON.parse(mplab.stdout.find((l) => l.includes('"listening"'))!) as { pid: number }).pid;
-    microsocks = execa('ip', ['netns', 'exec', PROXY_NS, 'microsocks', '-i', MICROSOCKS.host, '-p', String(MICROSOCKS.port)], { reject: false, stdout: 'ignore', stderr: 'ignore' });
+    microsocks = inNetns(PROXY_NS, 'microsocks', ['-i', MICROSOCKS.host, '-p', String(MICROSOCKS.port)], { reject: false, stdout: 'ignore', stderr: 'ignore' });
     agent = await Agent.start(CLIENT);
     mptcpAgent = await Agent.start(CLIENT, { mptcpize: true });
     for (let tries = 0; ; tries++) {

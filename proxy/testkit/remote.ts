@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { MPLAB_CLI, REPO_ROOT } from '../../common/paths.js';
+import { inNetns } from '../../testbed/netns.js';
 import type { AgentRequest } from './agent.js';
 
 /**
@@ -28,7 +29,7 @@ export interface StartOptions {
 /** `ip netns exec NETNS [mptcpize run] CMD ARGS...`, resolved once `ready` appears on stdout. */
 export async function startInNetns(netns: string, cmd: string, args: string[], opts: StartOptions): Promise<NetnsProgram> {
   const argv = [...(opts.mptcpize ? ['mptcpize', 'run'] : []), cmd, ...args];
-  const proc = execa('ip', ['netns', 'exec', netns, ...argv], {
+  const proc = inNetns(netns, argv[0], argv.slice(1), {
     cwd: REPO_ROOT,
     reject: false,
     stdin: 'pipe',

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -233,12 +232,12 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'curl', 'mptcpize', 'n
   });
 
   it('serves the origin endpoints to the phone', async () => {
-    const get = (path: string) => execa('ip', ['netns', 'exec', phone.netns, 'curl', '-sS', '-m', '20', `${origin}${path}`]);
+    const get = (path: string) => inNetns(phone.netns, 'curl', ['-sS', '-m', '20', `${origin}${path}`]);
     expect(String((await get('/health')).stdout)).toBe('ok');
-    const upload = await execa('ip', ['netns', 'exec', phone.netns, 'curl', '-sS', '-m', '20', '--data-binary', '@-', `${origin}/upload`], { input: Buffer.alloc(100_000) });
+    const upload = await inNetns(phone.netns, 'curl', ['-sS', '-m', '20', '--data-binary', '@-', `${origin}/upload`], { input: Buffer.alloc(100_000) });
     expect(JSON.parse(String(upload.stdout))).toMatchObject({ bytes: 100_000 });
     expect(String((await get('/page/home?objects=12')).stdout).match(/src=/g)).toHaveLength(12);
-    const chat = await execa('ip', ['netns', 'exec', phone.netns, 'curl', '-sS', '-m', '2', `telnet://${plan.origin.ip}:5222`], { input: '{"type":"ping"}\n', reject: false });
+    const chat = await inNetns(phone.netns, 'curl', ['-sS', '-m', '2', `telnet://${plan.origin.ip}:5222`], { input: '{"type":"ping"}\n', reject: false });
     expect(String(chat.stdout)).toContain('{"type":"pong"}');
   });
 });

@@ -79,7 +79,7 @@ describe('devices.json validation', () => {
     ]);
   });
 
-  it('checks the top level', () => {
+  it('reports an unknown top-level field, a missing or non-list "devices", and a file that is neither object nor list', () => {
     expect(validateDevicesFile({ phones: [] }).problems).toEqual(['phones: unknown field (expected "devices")', 'devices: missing (expected a list of phones)']);
     expect(validateDevicesFile({ devices: {} }).problems).toEqual(['devices: expected a list of phones']);
     expect(validateDevicesFile('x').problems).toEqual(['(top level): expected an object {"devices": [...]} or a list of phones']);

@@ -293,6 +293,15 @@ export class PhoneSandbox {
   }
 }
 
+/** SIGHUP to the session of a program spawn() started, as a closing terminal sends it. */
+export function hangUp(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGHUP');
+  } catch {
+    // already gone
+  }
+}
+
 async function readPid(file: string): Promise<number | undefined> {
   try {
     const pid = Number((await fs.readFile(file, 'utf8')).trim());

@@ -4,7 +4,7 @@ import type { Logger } from '../../common/log.js';
 import { encodeShellPacket, ShellPacketDecoder } from '../../common/shell-packets.js';
 import { PacketId, exitStatus } from './packets.js';
 import { NODE, PHONE_LIB, SHELL_UID } from './paths.js';
-import { shellEnvironment, type PhoneSandbox } from './sandbox.js';
+import { hangUp, shellEnvironment, type PhoneSandbox } from './sandbox.js';
 import type { AdbStream } from './transport.js';
 
 /**
@@ -82,14 +82,6 @@ const SERVICE_PREFIXES = ['shell:', 'shell,', 'exec:', 'sync:', 'tcp:', 'reboot:
 
 export function knowsService(service: string): boolean {
   return service === 'reconnect' || SERVICE_PREFIXES.some((p) => service.startsWith(p));
-}
-
-function hangUp(child: ChildProcess): void {
-  try {
-    if (child.pid) process.kill(-child.pid, 'SIGHUP');
-  } catch {
-    // already gone
-  }
 }
 
 /** The stream's host side went away before the process ended: hang it up as a closing terminal would. */

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { UserError } from '../common/errors.js';
 import { log } from '../common/log.js';
@@ -170,10 +171,6 @@ function isOurTcpdump(pid: number, file: string): boolean {
   } catch {
     return false;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** One capture in this process; stop() returns tcpdump's counters. */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa, type Result } from 'execa';
 import { REPO_ROOT } from '../../common/paths.js';
@@ -80,10 +81,6 @@ export interface VirtualPhoneFixture {
 }
 
 const MAIN = fileURLToPath(new URL('../../testbed/phone/main.ts', import.meta.url));
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 async function makeNetwork(netns: string, peer: string): Promise<void> {
   await addNetns(netns);

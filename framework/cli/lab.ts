@@ -123,9 +123,11 @@ export function linkChange(opts: LinkOptions): LinkChange {
   };
   if (opts.delay !== undefined) raw.delayMs = num('--delay', opts.delay);
   if (opts.jitter !== undefined) raw.jitterMs = num('--jitter', opts.jitter);
-  if (opts.rate !== undefined) raw.rateKbit = num('--rate', opts.rate) === 0 ? null : num('--rate', opts.rate);
+  // 0 means none: an unlimited rate, an automatic queue
+  const orNull = (n: number | undefined): number | null | undefined => (n === 0 ? null : n);
+  if (opts.rate !== undefined) raw.rateKbit = orNull(num('--rate', opts.rate));
   if (opts.loss !== undefined) raw.lossPct = num('--loss', opts.loss);
-  if (opts.queue !== undefined) raw.queuePackets = num('--queue', opts.queue) === 0 ? null : num('--queue', opts.queue);
+  if (opts.queue !== undefined) raw.queuePackets = orNull(num('--queue', opts.queue));
   if (opts.burstLoss !== undefined) {
     if (opts.burstLoss === 'off') raw.burstLoss = null;
     else {

@@ -12,3 +12,13 @@ export function processAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** User plus system CPU seconds a process has used (/proc/PID/stat fields 14 and 15, in 1/100 s); null once it is gone. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}

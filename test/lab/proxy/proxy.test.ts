@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_REASONS } from '../../../proxy/connection-log.js';
 import { PATTERN, patternDigest } from '../../../proxy/testkit/pattern.js';
-import { REPO_ROOT } from '../../../common/paths.js';
+import { MPLAB_CLI, REPO_ROOT } from '../../../common/paths.js';
 import { Agent, type NetnsProgram, startInNetns, startOrigin, startProxy } from '../../../proxy/testkit/remote.js';
-import { addNetns, inNetns, ip, vethPair } from '../../../testbed/netns.js';
+import { addNetns, inNetns, ip, sysctl, vethPair } from '../../../testbed/netns.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
 import { skipUnless } from '../../support/prereq.js';
 import { type Opened, exchange, nstat, readLog, recordFor, recordWhere } from './support.js';
@@ -316,6 +316,15 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     expect(silent).toMatchObject({ reply: 4 });
     expect(Date.now() - started).toBeLessThan(2500);
     expect(await recordWhere(logB, (r) => r.target?.host === '198.19.0.99')).toMatchObject({ close: 'target-unreachable', remote: null });
+  });
+
+  it('says that the kernel refuses MPTCP sockets, and what to do, when net.mptcp.enabled is 0', async () => {
+    const noMptcp = `${prefix}n`;
+    await addNetns(noMptcp);
+    await sysctl(noMptcp, 'net.mptcp.enabled', 0);
+    const r = await inNetns(noMptcp, process.execPath, [MPLAB_CLI, 'proxy', 'start', '--listen', '127.0.0.1:1080', '--allow', '127.0.0.1'], { reject: false, timeout: 20_000 });
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toBe('mplab: --listen 127.0.0.1:1080: this kernel refuses MPTCP sockets (socket(IPPROTO_MPTCP): Protocol not available); check sysctl net.mptcp.enabled or use --no-mptcp');
   });
 
   it('closes open connections on SIGTERM, logs them with close "shutdown" and exits 0', async () => {

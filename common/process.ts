@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The process exists and has not ended. A process that ended but was not reaped yet (zombie, Z,
@@ -20,5 +21,29 @@ export function cpuSeconds(pid: number): number | null {
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Sends `signal`, waits up to `graceMs` for the process to end, then SIGKILLs it. `ours()` says
+ * whether the pid still names the process meant (pids are reused): nothing is sent to another.
+ */
+export async function terminate(pid: number, signal: NodeJS.Signals, graceMs: number, ours: () => boolean = () => true): Promise<void> {
+  const running = (): boolean => processAlive(pid) && ours();
+  if (!running()) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!running()) return;
+    await sleep(25);
+  }
+  try {
+    if (running()) process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone meanwhile
   }
 }

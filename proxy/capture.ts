@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { UserError } from '../common/errors.js';
 import { log } from '../common/log.js';
-import { processAlive } from '../common/process.js';
+import { terminate } from '../common/process.js';
 
 /**
  * tcpdump captures into named files, one process per interface, started inside a network
@@ -146,16 +146,8 @@ async function finish(file: string, launched: Launched): Promise<{ stats: Captur
   if (child) {
     child.process.kill('SIGINT');
     await child.exited;
-  } else if (isOurTcpdump(pid, file)) {
-    process.kill(pid, 'SIGINT');
-    const deadline = Date.now() + 15_000;
-    while (processAlive(pid)) {
-      if (Date.now() > deadline) {
-        process.kill(pid, 'SIGKILL');
-        break;
-      }
-      await sleep(25);
-    }
+  } else {
+    await terminate(pid, 'SIGINT', 15_000, () => isOurTcpdump(pid, file));
   }
   const stderr = await readFile(logFileOf(file), 'utf8').catch(() => '');
   await rm(logFileOf(file), { force: true });

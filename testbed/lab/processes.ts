@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processAlive } from '../../common/process.js';
+import { processAlive, terminate } from '../../common/process.js';
 import { assertLabName } from '../netns.js';
 import type { ProcessRecord } from './state.js';
 
@@ -44,22 +44,7 @@ export function isRunning(record: ProcessRecord): boolean {
 
 /** SIGTERM, then SIGKILL after `graceMs`. */
 export async function stopProcess(record: ProcessRecord, graceMs = 2000): Promise<void> {
-  if (!isRunning(record)) return;
-  try {
-    process.kill(record.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isRunning(record)) return;
-    await sleep(50);
-  }
-  try {
-    if (isRunning(record)) process.kill(record.pid, 'SIGKILL');
-  } catch {
-    // gone
-  }
+  await terminate(record.pid, 'SIGTERM', graceMs, () => isRunning(record));
 }
 
 export function logTail(file: string, lines = 15): string {

@@ -7,6 +7,7 @@
  * {index, local, target, form, received, error}, and {progress: index} once a connection received 1 MB.
  */
 import net from 'node:net';
+import { formatEndpoint } from '../../proxy/address.js';
 import { encodeConnect, encodeGreeting, Method } from '../../proxy/socks5.js';
 
 export interface PlannedConnection {
@@ -60,7 +61,7 @@ function run(plan: Plan, index: number): Promise<ConnectionResult> {
     const done = (error: string | null) => resolve({ index, local, target: c.target, form: c.form, received, error });
     socket.setTimeout(60_000, () => socket.destroy(new Error('timeout')));
     socket.on('connect', () => {
-      local = `${socket.localAddress}:${socket.localPort}`;
+      local = formatEndpoint(socket.localAddress ?? '', socket.localPort ?? 0);
       if (c.form === 'none') {
         socket.end();
         return;

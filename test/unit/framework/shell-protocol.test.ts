@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseLegacy, wrapLegacy } from '../../../framework/devices/legacy-shell.js';
-import { ShellPacket, ShellV2Decoder, encodeShellPacket } from '../../../framework/devices/shell-v2.js';
+import { encodeShellPacket, ShellPacket } from '../../../common/shell-packets.js';
+import { ShellV2Decoder } from '../../../framework/devices/shell-v2.js';
 
 function decodeAll(chunks: Buffer[]) {
   const events: Array<[string, string | number]> = [];

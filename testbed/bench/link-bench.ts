@@ -141,7 +141,8 @@ async function main(): Promise<void> {
   const profile = join(tmpdir(), `mplab-bench-${process.pid}.json`);
   writeFileSync(profile, JSON.stringify({ description: 'unshaped', wifi: {}, cellular: {} }));
   const load = readFileSync('/proc/loadavg', 'utf8').trim();
-  await labUp({ name: NAME, profile, proxy: false });
+  // no adb: the phone's daemon takes any free port and stays away from the shared adb server
+  await labUp({ name: NAME, profile, proxy: false, adbPortBase: 0, adbConnect: false });
   const rows: Row[] = [];
   try {
     rows.push(await kernelPath());

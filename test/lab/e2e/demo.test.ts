@@ -7,6 +7,7 @@ import { MPLAB_CLI } from '../../../common/paths.js';
 import { listNetns } from '../../../testbed/netns.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
 import { skipUnless } from '../../support/prereq.js';
+import { testLabName } from '../testbed/lab-helpers.js';
 
 /**
  * The whole pipeline as a user runs it (`mplab demo`): a lab with one virtual phone, traffic
@@ -39,7 +40,7 @@ const jsonl = <T>(file: string): T[] =>
     .map((line) => JSON.parse(line) as T);
 
 describe.skipIf(skipUnless({ root: true, commands: ['ip', 'tcpdump', 'mptcpize', 'curl', 'adb'] }))('mplab demo, end to end', () => {
-  const lab = testPrefix().replace(/-$/, '');
+  const lab = testLabName(testPrefix());
   const out = mkdtempSync(join(tmpdir(), 'mplab-demo-'));
   afterAll(async () => {
     await removeOwnTestNamespaces();

@@ -8,6 +8,7 @@ import { labPlan } from '../../../testbed/lab/plan.js';
 import { inNetns } from '../../../testbed/netns.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
 import { skipUnless } from '../../support/prereq.js';
+import { tempDir } from '../../support/tmp.js';
 import { download, mean, median, mptcpCounters, pingRtt, udpReceived, receiveRateKbit, rxBytes, testLabName, udpProbe, writeProfile } from './lab-helpers.js';
 
 /**
@@ -125,7 +126,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'curl', 'mptcpize', 'n
 
   it('delivers packets by a Mahimahi trace (cellular down, 12 Mbit/s trace, within 5 %)', async () => {
     // one 1500-byte opportunity per millisecond = 12 Mbit/s
-    const dir = mkdtempSync(join(tmpdir(), 'mplab-trace-'));
+    const dir = tempDir('mplab-trace-');
     const trace = join(dir, 'flat.down');
     writeFileSync(trace, `${Array.from({ length: 1000 }, (_, i) => i + 1).join('\n')}\n`);
     await setLink('cellular', unshaped, { ...unshaped, trace, queuePackets: 300 });
@@ -136,7 +137,6 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'curl', 'mptcpize', 'n
     console.log(`trace of 12 Mbit/s: measured ${rate.toFixed(0)} kbit/s`);
     expect(Math.abs(rate - 12_000) / 12_000).toBeLessThanOrEqual(0.05);
     await setLink('cellular', unshaped);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('loses packets at the configured rate (within binomial bounds)', async () => {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '../../common/paths.js';
-import { startInNetns } from '../../proxy/testkit/remote.js';
+import { startReadyInNetns } from '../../proxy/testkit/remote.js';
 import { addNetns, inNetns, ip, sysctl, vethPair } from '../../testbed/netns.js';
 import type { ConnectionResult, Plan } from './traffic-client.js';
 
@@ -58,7 +58,7 @@ export async function createMptcpLab(prefix: string, opts: { rateMbit?: number }
 /** Starts the traffic server in the proxy namespace; resolves once it listens. */
 export async function startTrafficServer(lab: MptcpLab, proxyLog?: string): Promise<{ stop(): Promise<void> }> {
   const args = [...TSX, SERVER, '0.0.0.0', String(SERVER_PORT), ...(proxyLog ? [proxyLog] : [])];
-  return startInNetns(lab.proxy, process.execPath, args, { ready: /^listening$/, timeoutMs: 30_000 });
+  return startReadyInNetns(lab.proxy, process.execPath, args, { ready: /^listening$/, timeoutMs: 30_000 });
 }
 
 /**

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_REASONS } from '../../../proxy/connection-log.js';
 import { PATTERN, patternDigest } from '../../../proxy/testkit/pattern.js';
 import { MPLAB_CLI, REPO_ROOT } from '../../../common/paths.js';
-import { Agent, type NetnsProgram, startInNetns, startOrigin, startProxy } from '../../../proxy/testkit/remote.js';
+import { Agent, type NetnsProgram, startReadyInNetns, startOrigin, startProxy } from '../../../proxy/testkit/remote.js';
 import { addNetns, inNetns, ip, sysctl, vethPair } from '../../../testbed/netns.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
 import { skipUnless } from '../../support/prereq.js';
@@ -66,7 +66,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     const hosts = join(dir, 'lab.hosts');
     await writeFile(hosts, '198.19.0.2 origin.mplab.test\n2001:2:0:2::2 origin6.mplab.test\n198.18.1.1 proxy.mplab.test\n');
     origin = await startOrigin(originNs, ['198.19.0.2:8080', '[2001:2:0:2::2]:8080']);
-    httpOrigin = await startInNetns(originNs, process.execPath, [join(REPO_ROOT, 'testbed', 'bin', 'origin.js'), '--host', ORIGIN.host, '--http', '80', '--messaging', '5222'], { ready: /^ready$/ });
+    httpOrigin = await startReadyInNetns(originNs, process.execPath, [join(REPO_ROOT, 'testbed', 'bin', 'origin.js'), '--host', ORIGIN.host, '--http', '80', '--messaging', '5222'], { ready: /^ready$/ });
     proxyA = await startProxy(proxyNs, ['--listen', '[::]:1080', '--allow', '198.18.1.0/24,198.18.2.0/24,2001:2:0:1::/64', '--log', logA, '--hosts', hosts, '--no-dns']);
     proxyB = await startProxy(proxyNs, [
       '--listen', '198.18.1.1:1082', '--allow', '198.18.1.0/24', '--log', logB, '--auth', `${AUTH.user}:${AUTH.pass}`,

@@ -22,7 +22,6 @@ export interface MptcpInfo {
   fallback: boolean;
 }
 
-export const IPPROTO_TCP = 6;
 export const IPPROTO_MPTCP = 262;
 
 let native: Native | undefined;

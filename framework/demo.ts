@@ -13,13 +13,15 @@ import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { UserError } from '../common/errors.js';
+import { MPLAB_CLI, REPO_ROOT } from '../common/paths.js';
 import { missingPrereqs } from '../common/prereq.js';
+import { validateDevicesFile } from './config/devices-file.js';
+import { Device } from './devices/device.js';
+import { applyNet } from './devices/network.js';
 import { startCapture, type CaptureStats } from '../proxy/capture.js';
 import { labDown, labLink, labUp, type LabStatus } from '../testbed/lab/lab.js';
-import { REPO_ROOT } from '../testbed/lab/paths.js';
 import { inNetns } from '../testbed/netns.js';
 
-const CLI = join(REPO_ROOT, 'bin', 'mplab.js');
 const DOWNLOAD_MB = 40;
 const UPLOAD_MB = 20;
 const PAGE_OBJECTS = 30;
@@ -66,10 +68,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     const phone = lab.phones[0];
     if (!phone.adb) throw new Error('the phone has no adb daemon');
-    {
-      const model = await execa('adb', ['-s', phone.adb, 'shell', 'getprop ro.product.model; getprop ro.build.version.release'], { reject: false });
-      say(`      ${phone.name}: adb ${phone.adb} (${model.stdout.split('\n').join(', Android ')}), wlan0 ${phone.wifi.ip}, rmnet0 ${phone.cellular.ip}`);
-    }
+    // the phone as the framework drives any phone: over adb, through devices/
+    const { devices } = validateDevicesFile({ devices: [{ id: phone.adb, label: phone.name, root: true, kernel: 'upstream' }] });
+    const device = new Device(devices[0]);
+    const props = await device.properties();
+    say(`      ${phone.name}: adb ${phone.adb} (${props['ro.product.model']}, Android ${props['ro.build.version.release']}), wlan0 ${phone.wifi.ip}, rmnet0 ${phone.cellular.ip}`);
 
     say('[2/5] capture at the proxy');
     const capture = await startCapture({ netns: lab.proxy.netns, iface: 'eth0', file: pcap, filter: 'tcp' });
@@ -88,25 +91,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say(`      upload: ${String(uploaded.stdout).trim()} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     // Last, the phone walks away from the access point during a download: the WiFi link goes
-    // silent, a second later Android gives up on WiFi (svc wifi disable, through adb), and the
-    // transfer finishes over cellular. WiFi stays off until the capture has stopped, as it would
-    // for a phone that left; otherwise the WiFi subflow's pending FIN would reach the proxy later.
+    // silent, a second later Android gives up on WiFi (mplab's device control turns it off through
+    // adb and waits until wlan0 is down), and the transfer finishes over cellular. WiFi stays off
+    // until the capture has stopped, as it would for a phone that left; otherwise the WiFi
+    // subflow's pending FIN would reach the proxy later.
     started = Date.now();
     const download = phoneCurl(lab, ['-o', '/dev/null', '-w', '%{size_download}', `http://origin/bytes/${DOWNLOAD_MB * 1_000_000}`]);
     await sleep(1500);
     await labLink(LAB, phone.name, 'wifi', { outage: true });
     const cutAt = (Date.now() - started) / 1000;
     await sleep(1000);
-    await execa('adb', ['-s', phone.adb, 'shell', 'svc wifi disable'], { timeout: 30_000 });
+    await applyNet(device, { wifi: 'off', timeoutMs: 15_000 });
     const downloaded = await download;
-    say(`      bulk download: ${(Number(String(downloaded.stdout)) / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)} s, WiFi lost at ${cutAt.toFixed(1)} s (svc wifi disable 1 s later)`);
+    say(`      bulk download: ${(Number(String(downloaded.stdout)) / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)} s, WiFi lost at ${cutAt.toFixed(1)} s (WiFi turned off 1 s later)`);
 
     await sleep(500); // the last FINs and ACKs
     const stats = await capture.stop();
     say(`      capture: ${stats.captured} packets, ${stats.droppedByKernel} dropped by the kernel`);
 
     say('[4/5] mplab analyze');
-    const analyzed = await execa(process.execPath, [CLI, 'analyze', pcap, '--out', analysisDir, '--wifi', phone.wifi.ip + '/32', '--cellular', phone.cellular.ip + '/32', '--proxy-log', proxyLog, '--no-progress'], { reject: false });
+    const analyzed = await execa(process.execPath, [MPLAB_CLI, 'analyze', pcap, '--out', analysisDir, '--wifi', phone.wifi.ip + '/32', '--cellular', phone.cellular.ip + '/32', '--proxy-log', proxyLog, '--no-progress'], { reject: false });
     if (analyzed.exitCode !== 0) throw new Error(`mplab analyze failed (${analyzed.exitCode}): ${analyzed.stderr || analyzed.stdout}`);
     say(`      ${analyzed.stdout.trim()}`);
 

@@ -1,5 +1,6 @@
 // Opens IPPROTO_MPTCP sockets for Node, which has no option for the socket protocol, and reads
 // MPTCP_INFO from them. Node adopts the returned descriptor (server.listen({fd})).
+#define _GNU_SOURCE  // strerrorname_np
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,15 +39,18 @@ struct mplab_mptcp_info {
   uint8_t csum_enabled;
 };
 
+// An Error with `code` the errno's name ("ENOPROTOOPT"), as Node's own errors have, and `errno`.
 static napi_value throw_errno(napi_env env, const char *what, int err) {
   char msg[256];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
   napi_value code, text, error;
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
   char codebuf[32];
-  snprintf(codebuf, sizeof codebuf, "E%d", err);
+  const char *name = strerrorname_np(err);
+  if (name) snprintf(codebuf, sizeof codebuf, "%s", name);
+  else snprintf(codebuf, sizeof codebuf, "E%d", err);
   napi_create_string_utf8(env, codebuf, NAPI_AUTO_LENGTH, &code);
-  napi_create_error(env, NULL, text, &error);
+  napi_create_error(env, code, text, &error);
   napi_value errnoValue;
   napi_create_int32(env, err, &errnoValue);
   napi_set_named_property(env, error, "errno", errnoValue);

@@ -20,11 +20,6 @@ export function formatEndpoint(host: string, port: number): string {
   return net.isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-/** A socket's peer or local side in the shared format, or null once the socket lost it. */
-export function socketEndpoint(address: string | undefined, port: number | undefined): string | null {
-  return address === undefined || port === undefined ? null : formatEndpoint(address, port);
-}
-
 /**
  * Parses "IP:PORT" or "[IPv6]:PORT" (the IP must be a literal). Returns an error message instead
  * of throwing so that callers can say which option or field was wrong.

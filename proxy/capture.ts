@@ -2,9 +2,11 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { UserError } from '../common/errors.js';
 import { log } from '../common/log.js';
+import { terminate } from '../common/process.js';
 
 /**
  * tcpdump captures into named files, one process per interface, started inside a network
@@ -144,16 +146,8 @@ async function finish(file: string, launched: Launched): Promise<{ stats: Captur
   if (child) {
     child.process.kill('SIGINT');
     await child.exited;
-  } else if (isOurTcpdump(pid, file)) {
-    process.kill(pid, 'SIGINT');
-    const deadline = Date.now() + 15_000;
-    while (running(pid)) {
-      if (Date.now() > deadline) {
-        process.kill(pid, 'SIGKILL');
-        break;
-      }
-      await sleep(25);
-    }
+  } else {
+    await terminate(pid, 'SIGINT', 15_000, () => isOurTcpdump(pid, file));
   }
   const stderr = await readFile(logFileOf(file), 'utf8').catch(() => '');
   await rm(logFileOf(file), { force: true });
@@ -169,20 +163,6 @@ function isOurTcpdump(pid: number, file: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Alive and not a zombie (a detached tcpdump's reaper may be slow, or absent in a container). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) [ZX] /.test(stat);
-  } catch {
-    return false;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** One capture in this process; stop() returns tcpdump's counters. */

@@ -94,10 +94,6 @@ export class SocksProxy {
     return this.address;
   }
 
-  get openConnections(): number {
-    return this.sessions.size;
-  }
-
   /** Stops accepting, closes every open connection (logged with close "shutdown") and the log. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {

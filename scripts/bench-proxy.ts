@@ -9,15 +9,15 @@
  * printed. Uploads end with the origin's answer, not the client's FIN, because microsocks does not
  * relay half-closed connections. Needs root (namespaces) and microsocks.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
+import { cpuSeconds } from '../common/process.js';
 import { startCaptureSet } from '../proxy/capture.js';
-import { Agent, type NetnsProgram, startInNetns, startOrigin, startProxy } from '../proxy/testkit/remote.js';
-import { addNetns, deleteNetns, ip, listNetns, sysctl, vethPair } from '../testbed/netns.js';
+import { Agent, type NetnsProgram, startOrigin, startProxy } from '../proxy/testkit/remote.js';
+import { addNetns, deleteNetns, inNetns, ip, listNetns, sysctl, vethPair } from '../testbed/netns.js';
 
 const { values } = parseArgs({
   options: {
@@ -64,11 +64,9 @@ function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-/** user + system CPU seconds of a process so far (/proc/PID/stat fields 14 and 15). */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/** CPU seconds of a proxy so far; NaN when it has no process (direct) or is gone. */
+function proxyCpuSeconds(pid: number | undefined): number {
+  return pid === undefined ? NaN : (cpuSeconds(pid) ?? NaN);
 }
 
 /** Namespaces of earlier runs of this benchmark that died: named exactly like ours, with a pid that is gone. */
@@ -126,7 +124,7 @@ async function main(): Promise<void> {
     const mplab = await startProxy(PROXY_NS, ['--listen', `${MPLAB.host}:${MPLAB.port}`, '--allow', '198.18.1.0/24'], { env: { MPLAB_LOG_LEVEL: 'warn' } });
     programs.push(mplab);
     const mplabPid = (JSON.parse(mplab.stdout.find((l) => l.includes('"listening"'))!) as { pid: number }).pid;
-    microsocks = execa('ip', ['netns', 'exec', PROXY_NS, 'microsocks', '-i', MICROSOCKS.host, '-p', String(MICROSOCKS.port)], { reject: false, stdout: 'ignore', stderr: 'ignore' });
+    microsocks = inNetns(PROXY_NS, 'microsocks', ['-i', MICROSOCKS.host, '-p', String(MICROSOCKS.port)], { reject: false, stdout: 'ignore', stderr: 'ignore' });
     agent = await Agent.start(CLIENT);
     mptcpAgent = await Agent.start(CLIENT, { mptcpize: true });
     for (let tries = 0; ; tries++) {
@@ -151,7 +149,7 @@ async function main(): Promise<void> {
       for (const way of order) {
         const s = samples[way];
         const client = way === 'mplab-mptcp' ? mptcpAgent : agent;
-        const cpu0 = cpuSeconds(pids[way]);
+        const cpu0 = proxyCpuSeconds(pids[way]);
         let id = `d${++n}`;
         await open(client, way, id);
         const down = await client.call<{ bytes: number; seconds: number }>({ op: 'download', id, bytes: BYTES, digest: false });
@@ -165,7 +163,7 @@ async function main(): Promise<void> {
         if (up.answer !== String(BYTES)) throw new Error(`${way}: the origin answered ${JSON.stringify(up.answer)} to the upload`);
         await client.call({ op: 'close', id });
         s.upMbps.push((BYTES * 8) / up.seconds / 1e6);
-        s.cpuSecondsPerGB.push((cpuSeconds(pids[way]) - cpu0) / ((2 * BYTES) / 1e9));
+        s.cpuSecondsPerGB.push((proxyCpuSeconds(pids[way]) - cpu0) / ((2 * BYTES) / 1e9));
 
         id = `e${++n}`;
         await open(client, way, id);

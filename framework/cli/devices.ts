@@ -73,6 +73,13 @@ function json(value: unknown): void {
   print(JSON.stringify(value, null, 2));
 }
 
+/** A positive number of seconds from an option, or a usage error that names it. */
+function seconds(option: string, text: string): number {
+  const value = Number(text);
+  if (!(value > 0)) throw new UserError(`${option} ${text}: expected a number of seconds above 0`, 2);
+  return value;
+}
+
 const onOff = (flag: string, what: string): Option => new Option(flag, what).choices(['on', 'off']);
 
 export function registerDevices(program: Command): void {
@@ -193,8 +200,7 @@ function deviceProgram(id: string): Command {
   const open = async (opts: DeviceOpts): Promise<Device> => {
     const file = await load(opts.devices);
     const config = findDevice(file, id);
-    const wait = Number(opts.wait);
-    if (!(wait > 0)) throw new UserError(`--wait ${opts.wait}: expected a number of seconds above 0`, 2);
+    const wait = seconds('--wait', opts.wait);
     const device = new Device(config, { shellProtocol: opts.shellProtocol ?? 'auto', recovery: { offlineWaitMs: wait * 1000 } });
     await device.ensureReady();
     return device;
@@ -219,8 +225,7 @@ function deviceProgram(id: string): Command {
     .option('--json', 'JSON on stdout')
     .action(
       guarded(async (opts: DeviceOpts & NetRequest & { timeout: string; json?: boolean }) => {
-        const timeout = Number(opts.timeout);
-        if (!(timeout > 0)) throw new UserError(`--timeout ${opts.timeout}: expected a number of seconds above 0`, 2);
+        const timeout = seconds('--timeout', opts.timeout);
         const device = await open(opts);
         const r = await applyNet(device, { wifi: opts.wifi, data: opts.data, airplane: opts.airplane, default: opts.default, timeoutMs: timeout * 1000 });
         if (opts.json) json({ actions: r.actions, waitedMs: r.waitedMs, state: r.state });
@@ -299,13 +304,14 @@ function deviceProgram(id: string): Command {
 
   commonOptions(sub.command('shell').description("run one command on the phone (each argument quoted); exits with the command's status"))
     .argument('<argv...>', 'command and arguments (options of the command after it, or after --)')
-    .option('--timeout <seconds>', 'timeout', '30')
+    .option('--timeout <seconds>', 'how long the command may run before it is abandoned (a timed-out command is not repeated)', '30')
     .option('--root', 'run as root')
     .passThroughOptions()
     .action(
       guarded(async (argv: string[], opts: DeviceOpts & { timeout: string; root?: boolean }) => {
+        const timeout = seconds('--timeout', opts.timeout);
         const device = await open(opts);
-        const run = { timeoutMs: Number(opts.timeout) * 1000, repeatable: false };
+        const run = { timeoutMs: timeout * 1000, repeatable: false };
         const r = opts.root ? await device.rootShell(argv, run) : await device.shell(argv, run);
         process.stdout.write(r.stdout);
         process.stderr.write(r.stderr);

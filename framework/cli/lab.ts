@@ -4,8 +4,8 @@ import { UserError } from '../../common/errors.js';
 import type { LinkChange, LinkStatus } from '../../testbed/link/emulator.js';
 import { ParamError, parsePartialDirection, type DirectionParams } from '../../testbed/link/params.js';
 import { readTrace, TraceError } from '../../testbed/link/trace.js';
-import { LabError, labDown, labExec, labLink, labStatus, labUp, type LabStatus } from '../../testbed/lab/lab.js';
-import { LINK_KINDS, MAX_PHONES, type LinkKind } from '../../testbed/lab/plan.js';
+import { labDown, labExec, labLink, labStatus, labUp, type LabStatus } from '../../testbed/lab/lab.js';
+import { LabError, LINK_KINDS, MAX_PHONES, type LinkKind } from '../../testbed/lab/plan.js';
 import { MODES, type MptcpMode } from '../../testbed/lab/profile.js';
 
 /** `mplab lab up|down|status|exec|link`: the virtual lab (testbed/lab/). */
@@ -123,9 +123,11 @@ export function linkChange(opts: LinkOptions): LinkChange {
   };
   if (opts.delay !== undefined) raw.delayMs = num('--delay', opts.delay);
   if (opts.jitter !== undefined) raw.jitterMs = num('--jitter', opts.jitter);
-  if (opts.rate !== undefined) raw.rateKbit = num('--rate', opts.rate) === 0 ? null : num('--rate', opts.rate);
+  // 0 means none: an unlimited rate, an automatic queue
+  const orNull = (n: number | undefined): number | null | undefined => (n === 0 ? null : n);
+  if (opts.rate !== undefined) raw.rateKbit = orNull(num('--rate', opts.rate));
   if (opts.loss !== undefined) raw.lossPct = num('--loss', opts.loss);
-  if (opts.queue !== undefined) raw.queuePackets = num('--queue', opts.queue) === 0 ? null : num('--queue', opts.queue);
+  if (opts.queue !== undefined) raw.queuePackets = orNull(num('--queue', opts.queue));
   if (opts.burstLoss !== undefined) {
     if (opts.burstLoss === 'off') raw.burstLoss = null;
     else {
@@ -171,7 +173,6 @@ async function userErrors<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (err) {
     if (err instanceof ParamError || err instanceof TraceError || err instanceof LabError) throw new UserError(err.message);
-    if (err instanceof Error && /^lab name |^phones: /.test(err.message)) throw new UserError(err.message);
     throw err;
   }
 }

@@ -77,7 +77,8 @@ async function runProxy(opts: StartOptions): Promise<void> {
   } catch (err) {
     connectionLog?.close();
     const code = (err as NodeJS.ErrnoException).code;
-    if (opts.mptcp && (code === 'E93' || code === 'E92' || code === 'E22')) {
+    // no MPTCP in the kernel, MPTCP switched off (net.mptcp.enabled=0), or an old kernel's answer
+    if (opts.mptcp && (code === 'EPROTONOSUPPORT' || code === 'ENOPROTOOPT' || code === 'EINVAL')) {
       throw new UserError(`--listen ${opts.listen}: this kernel refuses MPTCP sockets (${errorMessage(err)}); check sysctl net.mptcp.enabled or use --no-mptcp`);
     }
     throw new UserError(`--listen ${opts.listen}: cannot listen (${errorMessage(err)})`);

@@ -131,9 +131,12 @@ export function readPositiveInt(
   return value;
 }
 
+/** "host:port" or "[v6]:port" (the port's range is not checked here). */
+export const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
 /** "host:port" or "[v6]:port", port 1-65535. */
 export function checkHostPort(value: string, path: Path, problems: Problems): void {
-  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  const m = HOST_PORT.exec(value);
   const port = m ? Number(m[2]) : 0;
   if (!m || port < 1 || port > 65535) {
     problems.add(path, `expected host:port (e.g. "127.0.0.1:5037"), got ${describe(value)}`);

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import adbkit from '@devicefarmer/adbkit';
 import type { Client, DeviceClient } from '@devicefarmer/adbkit';
 import AdbConnection from '@devicefarmer/adbkit/dist/src/adb/connection.js';
-import { splitHostPort } from '../config/validate.js';
+import { HOST_PORT, splitHostPort } from '../config/validate.js';
 
 /**
  * One adb server (host:port), reached through adbkit. adbkit covers listing, sync (push/pull),
@@ -201,7 +201,7 @@ export function parseDeviceList(text: string): AdbDeviceEntry[] {
 
 /** True for a serial that names a TCP transport ("host:port"), which `adb connect` can re-attach. */
 export function isTcpSerial(serial: string): boolean {
-  return /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(serial);
+  return HOST_PORT.test(serial);
 }
 
 export async function withTimeout<T>(promise: PromiseLike<T>, timeoutMs: number, what: string, onTimeout?: () => void): Promise<T> {

@@ -1,3 +1,5 @@
+import { shQuote } from './quote.js';
+
 /**
  * Android shell commands as argument vectors, chosen by SDK level (REFERENCE.md section 4).
  * Pure: no adb here, so that every choice is unit-tested.
@@ -38,10 +40,6 @@ export function mobileDataAlwaysOnCommand(on = true): Argv {
   return ['settings', 'put', 'global', 'mobile_data_always_on', on ? '1' : '0'];
 }
 
-export function settingsGet(namespace: 'global' | 'secure' | 'system', key: string): Argv {
-  return ['settings', 'get', namespace, key];
-}
-
 export function forceStopCommand(pkg: string): Argv {
   return ['am', 'force-stop', pkg];
 }
@@ -50,23 +48,18 @@ export function clearDataCommand(pkg: string): Argv {
   return ['pm', 'clear', pkg];
 }
 
-/** `pm path PKG` prints "package:/data/app/.../base.apk" for an installed package, nothing otherwise. */
-export function packagePathCommand(pkg: string): Argv {
-  return ['pm', 'path', pkg];
-}
-
 /** How commands get root on this phone: adbd already root, or one of the two common su syntaxes. */
 export type RootMethod = 'adbd' | 'su-c' | 'su-0';
 
 /** Wraps a script so that it runs as root. The script is passed to `su` as one quoted word. */
-export function asRoot(method: RootMethod, script: string, quote: (s: string) => string): string {
+export function asRoot(method: RootMethod, script: string): string {
   switch (method) {
     case 'adbd':
       return script;
     case 'su-c':
-      return `su -c ${quote(script)}`;
+      return `su -c ${shQuote(script)}`;
     case 'su-0':
-      return `su 0 sh -c ${quote(script)}`;
+      return `su 0 sh -c ${shQuote(script)}`;
   }
 }
 

@@ -8,7 +8,6 @@ import type { DeviceConfig } from '../config/devices-file.js';
 import { AdbServer, withTimeout } from './adb-server.js';
 import { asRoot, type RootMethod } from './android-commands.js';
 import { parseGetprop } from './parse.js';
-import { shQuote } from './quote.js';
 import { DEFAULT_RECOVERY, classifyFault, isTransient, recover, type RecoveryOptions } from './recovery.js';
 import { ShellExitError, commandText, runShell, type ShellCommand, type ShellProtocol, type ShellResult, type ShellRunOptions } from './shell.js';
 
@@ -96,7 +95,7 @@ export class Device {
   /** Runs a command as root (adbd as root, or su). Refuses when devices.json says the phone is not rooted. */
   async rootShell(command: ShellCommand, options: DeviceShellOptions = {}): Promise<ShellResult> {
     const method = await this.requireRoot();
-    return this.shell({ script: asRoot(method, commandText(command), shQuote) }, options);
+    return this.shell({ script: asRoot(method, commandText(command)) }, options);
   }
 
   async rootRun(command: ShellCommand, options: DeviceShellOptions = {}): Promise<string> {
@@ -120,7 +119,7 @@ export class Device {
     if (id.exitCode === 0 && id.stdout.toString().trim() === '0') method = 'adbd';
     else {
       for (const candidate of ['su-c', 'su-0'] as const) {
-        const r = await this.shell({ script: asRoot(candidate, 'id -u', shQuote) }, { timeoutMs: 15_000 });
+        const r = await this.shell({ script: asRoot(candidate, 'id -u') }, { timeoutMs: 15_000 });
         if (r.exitCode === 0 && r.stdout.toString().trim() === '0') {
           method = candidate;
           break;

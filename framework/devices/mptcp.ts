@@ -2,7 +2,7 @@ import type { Kernel } from '../config/devices-file.js';
 import type { Device } from './device.js';
 import { planMptcpMode, MptcpModeError, type MptcpMode, type MptcpPlan } from './mptcp-commands.js';
 import { ipv4Address, readNetState } from './net-state.js';
-import { multipathState, parseIpLink, parseMptcpEndpoints, parseMptcpLimits, splitSections, type MptcpEndpoint } from './parse.js';
+import { multipathState, parseIpLink, parseMptcpEndpoints, parseMptcpLimits, sectionStart, splitSections, type MptcpEndpoint } from './parse.js';
 import { shCommand } from './quote.js';
 
 /**
@@ -25,16 +25,15 @@ export interface MptcpState {
   multipath: Record<string, 'on' | 'off' | 'backup'>;
 }
 
-const TAG = '@@mplab:';
 const SYSCTLS = ['enabled', 'scheduler', 'path_manager', 'pm_type', 'available_schedulers', 'available_path_managers', 'mptcp_enabled', 'mptcp_path_manager', 'mptcp_scheduler'];
 
 export function mptcpStateScript(): string {
-  const files = SYSCTLS.map((f) => `[ -r /proc/sys/net/mptcp/${f} ] && { echo '${TAG}${f}'; cat /proc/sys/net/mptcp/${f}; }`).join('; ');
-  return `${files}; echo '${TAG}endpoints'; ip mptcp endpoint show 2>/dev/null; echo '${TAG}limits'; ip mptcp limits show 2>/dev/null; echo '${TAG}link'; ip -o link show; true`;
+  const files = SYSCTLS.map((f) => `[ -r /proc/sys/net/mptcp/${f} ] && { ${sectionStart(f)}; cat /proc/sys/net/mptcp/${f}; }`).join('; ');
+  return `${files}; ${sectionStart('endpoints')}; ip mptcp endpoint show 2>/dev/null; ${sectionStart('limits')}; ip mptcp limits show 2>/dev/null; ${sectionStart('link')}; ip -o link show; true`;
 }
 
 export function parseMptcpState(text: string): MptcpState {
-  const s = splitSections(text, TAG);
+  const s = splitSections(text);
   const value = (k: string): string | null => {
     const v = s.get(k);
     return v === undefined ? null : v.trim();

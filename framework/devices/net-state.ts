@@ -1,5 +1,5 @@
 import type { Device } from './device.js';
-import { parseDefaultRoutes, parseIpAddr, parseIpLink, parseRouteGet, parseSetting, splitSections, type InterfaceState, type RouteLookup } from './parse.js';
+import { parseDefaultRoutes, parseIpAddr, parseIpLink, parseRouteGet, parseSetting, sectionStart, splitSections, type InterfaceState, type RouteLookup } from './parse.js';
 
 /**
  * The phone's network as it is now, read in one shell call: links, addresses, the route a packet
@@ -7,7 +7,6 @@ import { parseDefaultRoutes, parseIpAddr, parseIpLink, parseRouteGet, parseSetti
  * routes of every table (for gateways), and the Android settings for WiFi, data and airplane.
  */
 export const ROUTE_PROBE = '192.0.2.1';
-const TAG = '@@mplab:';
 
 export interface IfaceView {
   name: string;
@@ -38,11 +37,11 @@ export function netStateScript(): string {
     ['mobile_data_always_on', 'settings get global mobile_data_always_on'],
     ['airplane_mode_on', 'settings get global airplane_mode_on'],
   ];
-  return parts.map(([name, cmd]) => `echo '${TAG}${name}'; ${cmd}`).join('; ');
+  return parts.map(([name, cmd]) => `${sectionStart(name)}; ${cmd}`).join('; ');
 }
 
 export function parseNetState(text: string, ifaces: { wifi: string; cellular: string }): NetState {
-  const s = splitSections(text, TAG);
+  const s = splitSections(text);
   const links = parseIpAddr(s.get('addr') ?? '', parseIpLink(s.get('link') ?? ''));
   const view = (name: string): IfaceView => {
     const l: InterfaceState | undefined = links.get(name);

@@ -188,13 +188,17 @@ export function multipathState(link: InterfaceState): 'on' | 'off' | 'backup' {
   return 'on';
 }
 
-/**
- * The output of a script of `echo "@@name"; cat file` sections (one shell call for many small
- * files): returns name -> content.
- */
-export function splitSections(text: string, tag: string): Map<string, string> {
+const SECTION_TAG = '@@mplab:';
+
+/** The command that starts section `name` of a script's output (one shell call for many small files). */
+export function sectionStart(name: string): string {
+  return `echo '${SECTION_TAG}${name}'`;
+}
+
+/** The output of a script of `sectionStart(name); command` sections: returns name -> output. */
+export function splitSections(text: string): Map<string, string> {
   const out = new Map<string, string>();
-  const parts = text.split(new RegExp(`^${tag}`, 'm'));
+  const parts = text.split(new RegExp(`^${SECTION_TAG}`, 'm'));
   for (const part of parts.slice(1)) {
     const nl = part.indexOf('\n');
     const name = (nl < 0 ? part : part.slice(0, nl)).trim();

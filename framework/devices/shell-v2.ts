@@ -1,7 +1,5 @@
 import { ShellPacket, ShellPacketDecoder } from '../../common/shell-packets.js';
 
-export { encodeShellPacket, ShellPacket } from '../../common/shell-packets.js';
-
 export interface ShellV2Events {
   stdout(data: Buffer): void;
   stderr(data: Buffer): void;

@@ -2,7 +2,8 @@ import type { Duplex } from 'node:stream';
 import type { AdbServer } from './adb-server.js';
 import { parseLegacy, wrapLegacy } from './legacy-shell.js';
 import { shCommand } from './quote.js';
-import { ShellPacket, ShellV2Decoder, encodeShellPacket } from './shell-v2.js';
+import { encodeShellPacket, ShellPacket } from '../../common/shell-packets.js';
+import { ShellV2Decoder } from './shell-v2.js';
 
 /**
  * Shell commands on a phone, each with stdout, stderr (shell protocol v2 only: the legacy shell

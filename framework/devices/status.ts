@@ -1,7 +1,7 @@
 import type { Device } from './device.js';
 import { describeMptcp, readMptcpState, type MptcpState } from './mptcp.js';
 import { describeIface, describeRoute, readNetState, type NetState } from './net-state.js';
-import { parseBattery, parseLocked, parseScreenOn, splitSections, type Battery } from './parse.js';
+import { parseBattery, parseLocked, parseScreenOn, sectionStart, splitSections, type Battery } from './parse.js';
 
 /** `mplab device <id> status`: what the phone is and how it is, from one adb round per topic. */
 export interface DeviceStatus {
@@ -25,13 +25,11 @@ export interface DeviceStatus {
   shellProtocol: string;
 }
 
-const TAG = '@@mplab:';
-
 export function screenScript(): string {
   return [
-    `echo '${TAG}battery'; dumpsys battery`,
-    `echo '${TAG}power'; dumpsys power | grep -E 'mWakefulness=|Display Power: state=|mScreenOn='`,
-    `echo '${TAG}window'; dumpsys window | grep -E 'mKeyguardShowing=|mShowingLockscreen=|mDreamingLockscreen=|isStatusBarKeyguard=|mIsKeyguardShowing='`,
+    `${sectionStart('battery')}; dumpsys battery`,
+    `${sectionStart('power')}; dumpsys power | grep -E 'mWakefulness=|Display Power: state=|mScreenOn='`,
+    `${sectionStart('window')}; dumpsys window | grep -E 'mKeyguardShowing=|mShowingLockscreen=|mDreamingLockscreen=|isStatusBarKeyguard=|mIsKeyguardShowing='`,
     'true',
   ].join('; ');
 }
@@ -45,7 +43,7 @@ export async function readStatus(device: Device): Promise<DeviceStatus> {
   const state = await device.server.state(device.serial);
   const props = await device.properties(true);
   const screenText = (await device.shell({ script: screenScript() }, { timeoutMs: 20_000 })).stdout.toString('utf8');
-  const s = splitSections(screenText, TAG);
+  const s = splitSections(screenText);
   const net: NetState = await readNetState(device);
   const mptcp = await readMptcpState(device);
   const rootMethod = config.root ? await device.detectRoot() : null;

@@ -13,8 +13,8 @@ import { patternChunks } from './pattern.js';
  *               for proxies that do not relay half-closed connections
  *   "ECHO"      sends back whatever arrives (FIN answers FIN)
  *   "RESET"     answers with a TCP reset
- *   "GET /bytes/N HTTP/1.x" (an HTTP request; headers are ignored) N pattern bytes as an HTTP response
- * Prints "ready" on stdout once every address listens.
+ * Prints "ready" on stdout once every address listens. (HTTP is the lab's origin's:
+ * testbed/origin/server.ts.)
  */
 const MAX_LINE = 4096;
 
@@ -41,13 +41,7 @@ function serve(socket: net.Socket): void {
 
 function command(socket: net.Socket, line: string, rest: Buffer): void {
   const source = /^SOURCE (\d+)$/.exec(line);
-  const http = /^GET \/bytes\/(\d+) HTTP\/1\.[01]$/.exec(line);
   if (source) return void send(socket, Number(source[1]));
-  if (http) {
-    const length = Number(http[1]);
-    socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`);
-    return void send(socket, length);
-  }
   const sink = /^SINK(?: (\d+))?$/.exec(line);
   if (sink) {
     const expected = sink[1] === undefined ? undefined : Number(sink[1]);

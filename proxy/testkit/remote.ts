@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
+import { MPLAB_CLI, REPO_ROOT } from '../../common/paths.js';
+import { inNetns } from '../../testbed/netns.js';
 import type { AgentRequest } from './agent.js';
 
 /**
@@ -8,8 +10,6 @@ import type { AgentRequest } from './agent.js';
  * the tests and `npm run bench:proxy` drive clients and origins this way, since one process cannot
  * have sockets in several namespaces.
  */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
 export interface NetnsProgram {
   readonly process: ResultPromise;
   /** lines the program wrote on stdout so far */
@@ -27,9 +27,9 @@ export interface StartOptions {
 }
 
 /** `ip netns exec NETNS [mptcpize run] CMD ARGS...`, resolved once `ready` appears on stdout. */
-export async function startInNetns(netns: string, cmd: string, args: string[], opts: StartOptions): Promise<NetnsProgram> {
+export async function startReadyInNetns(netns: string, cmd: string, args: string[], opts: StartOptions): Promise<NetnsProgram> {
   const argv = [...(opts.mptcpize ? ['mptcpize', 'run'] : []), cmd, ...args];
-  const proc = execa('ip', ['netns', 'exec', netns, ...argv], {
+  const proc = inNetns(netns, argv[0], argv.slice(1), {
     cwd: REPO_ROOT,
     reject: false,
     stdin: 'pipe',
@@ -67,12 +67,12 @@ export async function startInNetns(netns: string, cmd: string, args: string[], o
 const NODE_TSX = ['--import', 'tsx'];
 
 export function startOrigin(netns: string, listen: string[]): Promise<NetnsProgram> {
-  return startInNetns(netns, process.execPath, [...NODE_TSX, fileURLToPath(new URL('./origin.ts', import.meta.url)), ...listen], { ready: /^ready$/ });
+  return startReadyInNetns(netns, process.execPath, [...NODE_TSX, fileURLToPath(new URL('./origin.ts', import.meta.url)), ...listen], { ready: /^ready$/ });
 }
 
 /** `mplab proxy start ARGS...` inside a namespace; ready once it prints its "listening" line. */
 export function startProxy(netns: string, args: string[], opts: { env?: Record<string, string> } = {}): Promise<NetnsProgram> {
-  return startInNetns(netns, process.execPath, [`${REPO_ROOT}bin/mplab.js`, 'proxy', 'start', ...args], { ready: /"event":"listening"/, env: opts.env });
+  return startReadyInNetns(netns, process.execPath, [MPLAB_CLI, 'proxy', 'start', ...args], { ready: /"event":"listening"/, env: opts.env });
 }
 
 type Result = Record<string, unknown> & { ok: boolean; error?: string; code?: string | null };
@@ -92,7 +92,7 @@ export class Agent {
   }
 
   static async start(netns: string, opts: { mptcpize?: boolean } = {}): Promise<Agent> {
-    const program = await startInNetns(netns, process.execPath, [...NODE_TSX, fileURLToPath(new URL('./agent.ts', import.meta.url))], {
+    const program = await startReadyInNetns(netns, process.execPath, [...NODE_TSX, fileURLToPath(new URL('./agent.ts', import.meta.url))], {
       ready: /"ready":true/,
       mptcpize: opts.mptcpize,
     });

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
+import { REPO_ROOT } from '../../common/paths.js';
+import { startReadyInNetns } from '../../proxy/testkit/remote.js';
 import { addNetns, inNetns, ip, sysctl, vethPair } from '../../testbed/netns.js';
 import type { ConnectionResult, Plan } from './traffic-client.js';
 
@@ -56,30 +57,8 @@ export async function createMptcpLab(prefix: string, opts: { rateMbit?: number }
 
 /** Starts the traffic server in the proxy namespace; resolves once it listens. */
 export async function startTrafficServer(lab: MptcpLab, proxyLog?: string): Promise<{ stop(): Promise<void> }> {
-  const args = ['node', ...TSX, SERVER, '0.0.0.0', String(SERVER_PORT), ...(proxyLog ? [proxyLog] : [])];
-  const proc: ResultPromise = inNetns(lab.proxy, args[0], args.slice(1), { reject: false, cwd: fileURLToPath(new URL('../..', import.meta.url)) });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`traffic server did not start: ${out}`)), 30_000);
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    void proc.then((r) => {
-      clearTimeout(timer);
-      reject(new Error(`traffic server exited (${r.exitCode}): ${out}`));
-    });
-  });
-  return {
-    async stop() {
-      proc.kill('SIGTERM');
-      await proc;
-    },
-  };
+  const args = [...TSX, SERVER, '0.0.0.0', String(SERVER_PORT), ...(proxyLog ? [proxyLog] : [])];
+  return startReadyInNetns(lab.proxy, process.execPath, args, { ready: /^listening$/, timeoutMs: 30_000 });
 }
 
 /**
@@ -89,7 +68,7 @@ export async function startTrafficServer(lab: MptcpLab, proxyLog?: string): Prom
 export async function runClients(lab: MptcpLab, plan: Plan, opts: { tcp?: boolean; onProgress?: (index: number) => void } = {}): Promise<ConnectionResult[]> {
   const node = ['node', ...TSX, CLIENT, JSON.stringify(plan)];
   const [file, ...args] = opts.tcp ? node : ['mptcpize', 'run', ...node];
-  const proc = inNetns(lab.phone, file, args, { cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+  const proc = inNetns(lab.phone, file, args, { cwd: REPO_ROOT });
   const results: ConnectionResult[] = [];
   let pending = '';
   proc.stdout?.on('data', (d: Buffer) => {
@@ -113,9 +92,9 @@ export async function runClients(lab: MptcpLab, plan: Plan, opts: { tcp?: boolea
  */
 export async function addLoss(lab: MptcpLab, percent: number): Promise<() => Promise<void>> {
   const rules = `table inet mplabloss {\n chain in {\n  type filter hook prerouting priority 0;\n  meta l4proto tcp numgen random mod 100 < ${percent} drop\n }\n}\n`;
-  await execa('ip', ['netns', 'exec', lab.phone, 'nft', '-f', '-'], { input: rules });
+  await inNetns(lab.phone, 'nft', ['-f', '-'], { input: rules });
   return async () => {
-    await execa('ip', ['netns', 'exec', lab.phone, 'nft', 'delete', 'table', 'inet', 'mplabloss']);
+    await inNetns(lab.phone, 'nft', ['delete', 'table', 'inet', 'mplabloss']);
   };
 }
 

@@ -7,6 +7,8 @@
  * {index, local, target, form, received, error}, and {progress: index} once a connection received 1 MB.
  */
 import net from 'node:net';
+import { formatEndpoint } from '../../proxy/address.js';
+import { encodeConnect, encodeGreeting, Method } from '../../proxy/socks5.js';
 
 export interface PlannedConnection {
   target: { host: string; port: number };
@@ -33,32 +35,16 @@ export interface ConnectionResult {
   error: string | null;
 }
 
-function address(host: string): Buffer {
-  if (net.isIPv4(host)) return Buffer.from([1, ...host.split('.').map(Number)]);
-  if (net.isIPv6(host)) {
-    const [head, tail] = host.includes('::') ? host.split('::') : [host, ''];
-    const h = head ? head.split(':') : [];
-    const t = tail ? tail.split(':') : [];
-    const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-    const b = Buffer.alloc(17);
-    b[0] = 4;
-    groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), 1 + 2 * i));
-    return b;
-  }
-  return Buffer.concat([Buffer.from([3, host.length]), Buffer.from(host, 'latin1')]);
-}
-
 /** The proxy request, then the command (and upload body). */
 function requestBytes(c: PlannedConnection): [Buffer, Buffer] {
-  const port = Buffer.alloc(2);
-  port.writeUInt16BE(c.target.port);
-  const addr = Buffer.concat([address(c.target.host), port]);
+  // a SOCKS5 request is VER CMD RSV, then the address and port that the ShadowSocks form sends alone
+  const request = encodeConnect(c.target.host, c.target.port);
   const command = Buffer.from(c.upload ? `U ${c.upload}\n` : `D ${c.download ?? 0}\n`);
   const body = c.upload ? Buffer.alloc(c.upload, 0x41) : Buffer.alloc(0);
   const rest = c.form === 'request-only' ? Buffer.alloc(0) : Buffer.concat([command, body]);
-  if (c.form === 'shadowsocks') return [addr, rest];
+  if (c.form === 'shadowsocks') return [request.subarray(3), rest];
   // greeting and request in one write, as optimistic SOCKS5 clients do
-  return [Buffer.concat([Buffer.from([5, 1, 0, 5, 1, 0]), addr]), rest];
+  return [Buffer.concat([encodeGreeting([Method.noAuth]), request]), rest];
 }
 
 function run(plan: Plan, index: number): Promise<ConnectionResult> {
@@ -75,7 +61,7 @@ function run(plan: Plan, index: number): Promise<ConnectionResult> {
     const done = (error: string | null) => resolve({ index, local, target: c.target, form: c.form, received, error });
     socket.setTimeout(60_000, () => socket.destroy(new Error('timeout')));
     socket.on('connect', () => {
-      local = `${socket.localAddress}:${socket.localPort}`;
+      local = formatEndpoint(socket.localAddress ?? '', socket.localPort ?? 0);
       if (c.form === 'none') {
         socket.end();
         return;

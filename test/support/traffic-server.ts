@@ -11,15 +11,11 @@ import { appendFileSync } from 'node:fs';
 import net from 'node:net';
 import { formatIPv6 } from '../../analysis/address.js';
 import { listenMptcp, mptcpInfo } from '../../common/mptcp.js';
+import { formatEndpoint } from '../../proxy/address.js';
 
 const [host = '0.0.0.0', portText = '1080', logFile] = process.argv.slice(2);
 let nextId = 1;
 const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
-
-function endpoint(address: string | undefined, port: number | undefined): string {
-  const a = (address ?? '').replace(/^::ffff:/, '');
-  return a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`;
-}
 
 /** Parses the proxy request at the start of `b`; returns its target and length, or null if incomplete. */
 function request(b: Buffer): { host: string; port: number; length: number; socks5: boolean } | 'bad' | null {
@@ -56,7 +52,7 @@ function request(b: Buffer): { host: string; port: number; length: number; socks
 
 const server = net.createServer((socket) => {
   const start = Date.now() / 1000;
-  const client = endpoint(socket.remoteAddress, socket.remotePort);
+  const client = formatEndpoint(socket.remoteAddress ?? '', socket.remotePort ?? 0);
   const id = nextId++;
   let buf = Buffer.alloc(0);
   let state: 'greeting' | 'command' | 'upload' | 'done' = 'greeting';

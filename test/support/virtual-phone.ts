@@ -2,8 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa, type Result } from 'execa';
+import { REPO_ROOT } from '../../common/paths.js';
+import { log } from '../../common/log.js';
+import { attachToAdb, listeningPort } from '../../testbed/lab/phones.js';
 import { addNetns, deleteNetns, ip, vethPair } from '../../testbed/netns.js';
 import { startVirtualPhone, type VirtualPhone, type VirtualPhoneOptions } from '../../testbed/phone/phone.js';
 import { testPrefix } from './netns.js';
@@ -20,8 +24,9 @@ import { testPrefix } from './netns.js';
  * namespace holding .1 on each, a default route per interface in the main table (WiFi preferred)
  * and one in tables 100/200 with `from` rules, as Android's per-network tables), a folder under
  * the OS temporary directory, starts the daemon on a free loopback port (in this process, or as a
- * process of its own with `process: true`, which `kill()` can SIGKILL), runs `adb connect` and
- * waits until adb reports the state `device` and sys.boot_completed is 1. teardown() disconnects, stops the daemon and every
+ * process of its own with `process: true`, which `kill()` can SIGKILL), attaches it to adb as
+ * `mplab lab up` does (`adb connect` until adb reports the state `device`) and waits until
+ * sys.boot_completed is 1. teardown() disconnects, stops the daemon and every
  * process of the phone, deletes both namespaces and the folder.
  */
 
@@ -79,11 +84,6 @@ export interface VirtualPhoneFixture {
 }
 
 const MAIN = fileURLToPath(new URL('../../testbed/phone/main.ts', import.meta.url));
-const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url));
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 async function makeNetwork(netns: string, peer: string): Promise<void> {
   await addNetns(netns);
@@ -106,15 +106,15 @@ async function startProcess(options: { name: string; netns: string; dir: string;
   if (!options.root) args.push('--no-root');
   if (options.rebootMs !== undefined) args.push('--reboot-ms', String(options.rebootMs));
   if (options.bootCompletedMs !== undefined) args.push('--boot-completed-ms', String(options.bootCompletedMs));
-  const child = spawn(process.execPath, args, { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MPLAB_LOG_FORMAT: 'json' } });
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MPLAB_LOG_FORMAT: 'json' } });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) resolve((JSON.parse(line) as { port: number }).port);
+      const port = listeningPort(out);
+      if (port !== null) resolve(port);
     });
     child.on('exit', (code, signal) => reject(new Error(`virtual phone process exited (${code ?? signal}): ${stderr.trim()}`)));
   });
@@ -224,9 +224,8 @@ export async function createVirtualPhone(options: VirtualPhoneFixtureOptions = {
   try {
     await makeNetwork(netns, peerNetns);
     await start();
-    const connected = await execa('adb', ['connect', fixture.serial], { reject: false });
-    if (!/connected to/.test(connected.stdout)) throw new Error(`adb connect ${fixture.serial}: ${connected.stdout} ${connected.stderr}`);
-    await fixture.waitForState('device');
+    const problem = await attachToAdb(fixture.serial, log('test', { phone: name }), options.connectTimeoutMs ?? 20_000);
+    if (problem) throw new Error(problem);
     await fixture.waitForBoot();
   } catch (error) {
     await fixture.teardown();

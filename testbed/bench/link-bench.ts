@@ -7,11 +7,12 @@
  * For each: TCP throughput down and up (iperf3, 5 s), ping RTT with 0 and 10 ms one-way delay,
  * and the CPU time the emulator used. Prints a table and the ratios to the kernel path.
  */
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuSeconds } from '../../common/process.js';
 import { inNetns, ip } from '../netns.js';
 import { labDown, labLink, labUp } from '../lab/lab.js';
 import { labPlan } from '../lab/plan.js';
@@ -34,26 +35,17 @@ interface Row {
   cpuUp: number | null;
 }
 
-function cpuSeconds(pids: number[]): number {
-  const tick = 100; // USER_HZ
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / tick;
-    } catch {
-      // gone
-    }
-  }
-  return total;
+/** CPU seconds the emulator's processes have used (those gone count 0). */
+function totalCpuSeconds(pids: number[]): number {
+  return pids.reduce((total, pid) => total + (cpuSeconds(pid) ?? 0), 0);
 }
 
 async function iperf(reverse: boolean, pids: number[]): Promise<{ mbit: number; cpu: number }> {
   const server = inNetns(plan.netns.origin, 'iperf3', ['-s', '-1', '-B', plan.origin.ip], { reject: false });
   await sleep(300);
-  const before = cpuSeconds(pids);
+  const before = totalCpuSeconds(pids);
   const client = await inNetns(phone.netns, 'iperf3', ['-c', plan.origin.ip, '-t', String(SECONDS), '-J', ...(reverse ? ['-R'] : [])]);
-  const cpu = (cpuSeconds(pids) - before) / SECONDS;
+  const cpu = (totalCpuSeconds(pids) - before) / SECONDS;
   await server;
   const report = JSON.parse(String(client.stdout)) as { end: { sum_received: { bits_per_second: number } } };
   return { mbit: report.end.sum_received.bits_per_second / 1e6, cpu };
@@ -149,7 +141,8 @@ async function main(): Promise<void> {
   const profile = join(tmpdir(), `mplab-bench-${process.pid}.json`);
   writeFileSync(profile, JSON.stringify({ description: 'unshaped', wifi: {}, cellular: {} }));
   const load = readFileSync('/proc/loadavg', 'utf8').trim();
-  await labUp({ name: NAME, profile, proxy: false });
+  // no adb: the phone's daemon takes any free port and stays away from the shared adb server
+  await labUp({ name: NAME, profile, proxy: false, adbPortBase: 0, adbConnect: false });
   const rows: Row[] = [];
   try {
     rows.push(await kernelPath());

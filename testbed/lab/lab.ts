@@ -1,14 +1,16 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { log } from '../../common/log.js';
+import { REPO_ROOT } from '../../common/paths.js';
 import { sendControl, type ControlAnswer } from '../link/control.js';
 import type { DaemonConfig } from '../link/daemon.js';
 import type { LinkChange, LinkSpec, LinkStatus } from '../link/emulator.js';
 import { deleteNetns, listNetns } from '../netns.js';
+import { exitStatus } from '../phone/packets.js';
 import { createNamespaces, listening, wireCore, wirePhone } from './network.js';
-import { REPO_ROOT } from './paths.js';
-import { DEFAULT_LAB_NAME, labNamespaces, labPlan, LINK_KINDS, type LabPlan, type LinkKind } from './plan.js';
+import { DEFAULT_LAB_NAME, LabError, labNamespaces, labPlan, LINK_KINDS, type LabPlan, type LinkKind } from './plan.js';
 import { isRunning, startInNetns, stopProcess, waitReady } from './processes.js';
 import { DEFAULT_PROFILE, loadProfile, type MptcpMode } from './profile.js';
 import { attachToAdb, DEFAULT_ADB_PORT_BASE, startPhoneDaemon, stopPhoneDaemon } from './phones.js';
@@ -186,8 +188,7 @@ export async function labStatus(nameOption?: string): Promise<LabStatus> {
       profile: null,
       createdAt: null,
       phones: [],
-      proxy: { netns: plan.netns.proxy, socks: `${plan.proxy.ip}:${plan.proxy.socksPort}`, running: false, log: null },
-      origin: { netns: plan.netns.origin, http: `${plan.origin.ip}:80`, https: `${plan.origin.ip}:443`, messaging: `${plan.origin.ip}:${plan.origin.messagingPort}`, running: false },
+      ...services(plan, { proxy: false, origin: false }, null),
       links: { running: false, netns: plan.netns.links, control: null },
       problems,
     };
@@ -225,10 +226,19 @@ export async function labStatus(nameOption?: string): Promise<LabStatus> {
       wifi: { ip: p.wifi.ip, iface: p.wifi.iface, gateway: p.wifi.gateway, link: linkStatus(p.wifi.linkName) },
       cellular: { ip: p.cellular.ip, iface: p.cellular.iface, gateway: p.cellular.gateway, link: linkStatus(p.cellular.linkName) },
     })),
-    proxy: { netns: plan.netns.proxy, socks: `${plan.proxy.ip}:${plan.proxy.socksPort}`, running: alive('proxy'), log: state.proxyLog },
-    origin: { netns: plan.netns.origin, http: `${plan.origin.ip}:80`, https: `${plan.origin.ip}:443`, messaging: `${plan.origin.ip}:${plan.origin.messagingPort}`, running: alive('origin') },
+    ...services(plan, { proxy: alive('proxy'), origin: alive('origin') }, state.proxyLog),
     links: { running: alive('linkd'), netns: plan.netns.links, control: state.control },
     problems,
+  };
+}
+
+/** Where the lab's proxy and origin listen, from the plan, and whether they run. */
+function services(plan: LabPlan, running: { proxy: boolean; origin: boolean }, proxyLog: string | null): Pick<LabStatus, 'proxy' | 'origin'> {
+  const origin = (port: number): string => `${plan.origin.ip}:${port}`;
+  const [http, https] = plan.origin.httpPorts;
+  return {
+    proxy: { netns: plan.netns.proxy, socks: `${plan.proxy.ip}:${plan.proxy.socksPort}`, running: running.proxy, log: proxyLog },
+    origin: { netns: plan.netns.origin, http: origin(http), https: origin(https), messaging: origin(plan.origin.messagingPort), running: running.origin },
   };
 }
 
@@ -238,20 +248,13 @@ function requireLab(name: string): { state: LabState; plan: LabPlan } {
   return { state, plan: labPlan(name, state.phones.length) };
 }
 
-export class LabError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LabError';
-  }
-}
-
 function phoneOf(plan: LabPlan, phone: string) {
   const found = plan.phones.find((p) => p.name === phone);
   if (!found) throw new LabError(`no phone named ${JSON.stringify(phone)} in lab ${plan.name} (phones: ${plan.phones.map((p) => p.name).join(', ')})`);
   return found;
 }
 
-/** Runs a command inside a phone's namespace with the caller's stdio; resolves to its exit code. */
+/** Runs a command inside a phone's namespace with the caller's stdio; resolves to its exit status (128 + N after signal N, as a shell reports it). */
 export async function labExec(nameOption: string | undefined, phone: string, argv: readonly string[]): Promise<number> {
   const { plan } = requireLab(labName(nameOption));
   const target = phoneOf(plan, phone);
@@ -259,7 +262,7 @@ export async function labExec(nameOption: string | undefined, phone: string, arg
   const child = spawn('ip', ['netns', 'exec', target.netns, ...argv], { stdio: 'inherit' });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)));
+    child.on('close', (code, signal) => resolve(exitStatus(code, signal, constants.signals)));
   });
 }
 

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { addNetns, inNetns, ip, sysctl, vethPair } from '../netns.js';
 import { defaultRouteCommands, mptcpModeCommands, policyRoutingCommands, type Command } from './phone-net.js';
 import type { LabPlan, LinkPlan, PhonePlan } from './plan.js';
@@ -104,6 +103,6 @@ export async function wirePhone(plan: LabPlan, phone: PhonePlan, settings: Phone
 
 /** True when the namespace `netns` has a TCP socket listening on `port`. */
 export async function listening(netns: string, port: number): Promise<boolean> {
-  const { stdout, exitCode } = await execa('ip', ['netns', 'exec', netns, 'ss', '-Hltn', `sport = :${port}`], { reject: false });
-  return exitCode === 0 && stdout.trim() !== '';
+  const { stdout, exitCode } = await inNetns(netns, 'ss', ['-Hltn', `sport = :${port}`], { reject: false });
+  return exitCode === 0 && String(stdout).trim() !== '';
 }

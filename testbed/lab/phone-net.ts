@@ -12,7 +12,7 @@ import type { LinkKind, PhonePlan } from './plan.js';
  *   default route (main table):
  *     ip route replace default via 198.18.1.1 dev wlan0          (or via 198.18.2.1 dev rmnet0)
  *   MPTCP mode:
- *     tcp       sysctl -w net.mptcp.enabled=0 (MPTCP sockets send plain TCP SYNs); no endpoints
+ *     tcp       sysctl -w net.mptcp.enabled=0 (the kernel refuses IPPROTO_MPTCP sockets); no endpoints
  *     mptcp     net.mptcp.enabled=1; both addresses `subflow` endpoints
  *     backup    as mptcp, the cellular endpoint flagged `backup`
  *     fullmesh  both addresses `subflow fullmesh` endpoints

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { Logger } from '../../common/log.js';
+import { REPO_ROOT } from '../../common/paths.js';
 import type { PhonePlan } from './plan.js';
-import { REPO_ROOT } from './paths.js';
 import { startDetached, stopProcess, waitReady } from './processes.js';
 import type { PhoneDaemonRecord } from './state.js';
 
@@ -24,13 +24,8 @@ export function phoneDaemonArgv(phone: PhonePlan, dir: string, port: number): st
   return argv;
 }
 
-function listeningPort(log: string): number | null {
-  let text: string;
-  try {
-    text = readFileSync(log, 'utf8');
-  } catch {
-    return null;
-  }
+/** The port in a phone daemon's `{"event":"listening","port":N,...}` line (testbed/phone/main.ts), if `text` has one. */
+export function listeningPort(text: string): number | null {
   for (const line of text.split('\n')) {
     if (!line.includes('"listening"')) continue;
     try {
@@ -43,13 +38,21 @@ function listeningPort(log: string): number | null {
   return null;
 }
 
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** Starts phone k's daemon (port 0: any free port) and waits until it listens. */
 export async function startPhoneDaemon(phone: PhonePlan, stateDir: string, port: number): Promise<PhoneDaemonRecord> {
   const dir = join(stateDir, 'phones', phone.name);
   const log = join(stateDir, `${phone.name}-adbd.log`);
   const record = startDetached(phoneDaemonArgv(phone, dir, port), log, PHONE_MAIN, REPO_ROOT);
   let bound: number | null = null;
-  await waitReady(record, `the adb daemon of ${phone.name}`, async () => (bound = listeningPort(log)) !== null, 60_000);
+  await waitReady(record, `the adb daemon of ${phone.name}`, async () => (bound = listeningPort(readLog(log))) !== null, 60_000);
   return { ...record, serial: `127.0.0.1:${bound}`, dir };
 }
 

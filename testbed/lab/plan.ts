@@ -12,6 +12,14 @@ export const LAB_NAME = /^mplab[a-z0-9_]{0,20}$/;
 export const DEFAULT_LAB_NAME = 'mplab';
 export const MAX_PHONES = 32;
 
+/** A lab request the user can correct: a bad name or phone count, a lab or phone that does not exist. */
+export class LabError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabError';
+  }
+}
+
 export type LinkKind = 'wifi' | 'cellular';
 export const LINK_KINDS: readonly LinkKind[] = ['wifi', 'cellular'];
 
@@ -57,8 +65,8 @@ export const PHONE_IFACES: Record<LinkKind, string> = { wifi: 'wlan0', cellular:
 export const PHONE_TABLES: Record<LinkKind, number> = { wifi: 10, cellular: 20 };
 
 export function labPlan(name: string, phones: number): LabPlan {
-  if (!LAB_NAME.test(name)) throw new Error(`lab name ${JSON.stringify(name)}: expected "mplab" followed by up to 20 of [a-z0-9_]`);
-  if (!Number.isInteger(phones) || phones < 1 || phones > MAX_PHONES) throw new Error(`phones: expected a whole number from 1 to ${MAX_PHONES}, got ${phones}`);
+  if (!LAB_NAME.test(name)) throw new LabError(`lab name ${JSON.stringify(name)}: expected "mplab" followed by up to 20 of [a-z0-9_]`);
+  if (!Number.isInteger(phones) || phones < 1 || phones > MAX_PHONES) throw new LabError(`phones: expected a whole number from 1 to ${MAX_PHONES}, got ${phones}`);
   return {
     name,
     netns: { links: `${name}-links`, proxy: `${name}-proxy`, origin: `${name}-origin` },

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive, terminate } from '../../common/process.js';
 import { assertLabName } from '../netns.js';
 import type { ProcessRecord } from './state.js';
 
@@ -38,35 +39,12 @@ function commandLine(pid: number): string | null {
 
 /** The process still runs and is the one recorded (not another that reused its pid). */
 export function isRunning(record: ProcessRecord): boolean {
-  const cmd = commandLine(record.pid);
-  if (cmd === null) return false;
-  try {
-    const stat = readFileSync(`/proc/${record.pid}/stat`, 'utf8');
-    if (/^\d+ \(.*\) Z /.test(stat)) return false; // a zombie has finished
-  } catch {
-    return false;
-  }
-  return cmd.includes(record.marker);
+  return processAlive(record.pid) && (commandLine(record.pid)?.includes(record.marker) ?? false);
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`. */
 export async function stopProcess(record: ProcessRecord, graceMs = 2000): Promise<void> {
-  if (!isRunning(record)) return;
-  try {
-    process.kill(record.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isRunning(record)) return;
-    await sleep(50);
-  }
-  try {
-    if (isRunning(record)) process.kill(record.pid, 'SIGKILL');
-  } catch {
-    // gone
-  }
+  await terminate(record.pid, 'SIGTERM', graceMs, () => isRunning(record));
 }
 
 export function logTail(file: string, lines = 15): string {
@@ -77,21 +55,13 @@ export function logTail(file: string, lines = 15): string {
   }
 }
 
-/** The process exists and is not a zombie (whatever it runs: right after fork it may not have exec'd yet). */
-function exists(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 /** Waits until `ready()` holds; fails early, with the log's tail, if the process ends. */
 export async function waitReady(record: ProcessRecord, what: string, ready: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await ready()) return;
-    if (!exists(record.pid)) throw new Error(`${what} ended before it was ready; its log (${record.log}):\n${logTail(record.log)}`);
+    // alive whatever it runs: right after fork it may not have exec'd the program yet
+    if (!processAlive(record.pid)) throw new Error(`${what} ended before it was ready; its log (${record.log}):\n${logTail(record.log)}`);
     if (Date.now() > deadline) throw new Error(`${what} was not ready within ${timeoutMs} ms; its log (${record.log}):\n${logTail(record.log)}`);
     await sleep(50);
   }

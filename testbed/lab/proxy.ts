@@ -1,18 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MPLAB_CLI, REPO_ROOT } from '../../common/paths.js';
 import { listening } from './network.js';
 import type { LabPlan } from './plan.js';
 import { startInNetns, waitReady } from './processes.js';
 import type { ProcessRecord } from './state.js';
-import { REPO_ROOT } from './paths.js';
 
 /**
  * The lab's SOCKS proxy, started in the proxy namespace as a real lab starts it on its proxy
  * host: `node bin/mplab.js proxy start --listen IP:PORT --allow CIDR --log FILE`, plus a hosts
  * file that names the origin (the lab has no DNS).
  */
-export const MPLAB_CLI = join(REPO_ROOT, 'bin', 'mplab.js');
-
 /** Names the proxy resolves (only these: the lab has no DNS): the origin's. */
 export const ORIGIN_NAMES = ['origin', 'origin.mplab.test'];
 

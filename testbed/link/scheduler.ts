@@ -62,10 +62,6 @@ export class DirectionScheduler {
     return this.trace;
   }
 
-  get down(): boolean {
-    return this.outage;
-  }
-
   /** Packets admitted to the bottleneck and not yet through it at time `now`. */
   queued(now: number): number {
     this.expire(now);

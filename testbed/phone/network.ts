@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { assertLabName } from '../netns.js';
+import { assertLabName, ip } from '../netns.js';
 
 /**
  * What turning a radio off and on does to the phone's namespace. Off: the interface's addresses
@@ -118,14 +118,8 @@ export class NamespaceNetwork {
     assertLabName(netns);
   }
 
-  private async ip(args: readonly string[], reject = true): Promise<string> {
-    const result = await execa('ip', ['-n', this.netns, ...args], { reject });
-    if (result.exitCode !== 0 && reject) throw new Error(result.stderr);
-    return result.stdout;
-  }
-
   private async ipJson<T>(args: readonly string[]): Promise<T> {
-    const out = await this.ip(['-j', ...args]);
+    const out = await ip(this.netns, ['-j', ...args]);
     return (out.trim() ? JSON.parse(out) : []) as T;
   }
 
@@ -153,14 +147,14 @@ export class NamespaceNetwork {
   /** Saves the interface's configuration, then takes it down and flushes its addresses. */
   async takeDown(iface: string): Promise<InterfaceSnapshot> {
     const saved = await this.snapshot(iface);
-    await this.ip(['link', 'set', 'dev', iface, 'down']);
-    await this.ip(['addr', 'flush', 'dev', iface]);
+    await ip(this.netns, ['link', 'set', 'dev', iface, 'down']);
+    await ip(this.netns, ['addr', 'flush', 'dev', iface]);
     return saved;
   }
 
   /** Brings the interface up and restores saved addresses and routes; returns what failed. */
   async bringUp(iface: string, saved: InterfaceSnapshot | undefined): Promise<string[]> {
-    await this.ip(['link', 'set', 'dev', iface, 'up']);
+    await ip(this.netns, ['link', 'set', 'dev', iface, 'up']);
     const problems: string[] = [];
     if (!saved) return problems;
     for (const address of saved.addresses) {

@@ -1,6 +1,7 @@
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { log, type Logger } from '../../common/log.js';
 import { assertLabName } from '../netns.js';
 import type { VirtualApp } from './apps.js';
@@ -83,10 +84,6 @@ function daemonAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 class PhoneDaemon implements VirtualPhone, ServiceHost {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, promises as fs, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../common/log.js';
 import { assertLabName } from '../netns.js';
 import { LOCAL_TMP, NODE, PHONE_LIB, SDCARD, SHELL_UID } from './paths.js';
@@ -230,7 +231,7 @@ export class PhoneSandbox {
     child.stderr!.destroy();
     child.unref();
     // chroot has replaced the script by now only once the root link points into the phone.
-    for (let i = 0; i < 100 && !this.holderValid(pid); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && !this.holderValid(pid); i++) await sleep(10);
     if (!this.holderValid(pid)) throw new Error(`phone namespace holder ${pid} did not enter ${this.root}`);
     this.holderPid = pid;
     await fs.writeFile(this.pidFile, `${pid}\n`);
@@ -290,6 +291,15 @@ export class PhoneSandbox {
     this.holderPid = undefined;
     await fs.rm(this.pidFile, { force: true });
     return killed;
+  }
+}
+
+/** SIGHUP to the session of a program spawn() started, as a closing terminal sends it. */
+export function hangUp(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGHUP');
+  } catch {
+    // already gone
   }
 }
 

@@ -4,7 +4,7 @@ import type { Logger } from '../../common/log.js';
 import { encodeShellPacket, ShellPacketDecoder } from '../../common/shell-packets.js';
 import { PacketId, exitStatus } from './packets.js';
 import { NODE, PHONE_LIB, SHELL_UID } from './paths.js';
-import { shellEnvironment, type PhoneSandbox } from './sandbox.js';
+import { hangUp, shellEnvironment, type PhoneSandbox } from './sandbox.js';
 import type { AdbStream } from './transport.js';
 
 /**
@@ -82,14 +82,6 @@ const SERVICE_PREFIXES = ['shell:', 'shell,', 'exec:', 'sync:', 'tcp:', 'reboot:
 
 export function knowsService(service: string): boolean {
   return service === 'reconnect' || SERVICE_PREFIXES.some((p) => service.startsWith(p));
-}
-
-function hangUp(child: ChildProcess): void {
-  try {
-    if (child.pid) process.kill(-child.pid, 'SIGHUP');
-  } catch {
-    // already gone
-  }
 }
 
 /** The stream's host side went away before the process ended: hang it up as a closing terminal would. */
@@ -179,6 +171,16 @@ async function runPiped(host: ServiceHost, stream: AdbStream, argv: string[]): P
   if (!stream.destroyed) stream.end();
 }
 
+/**
+ * `tcp:PORT[:HOST]` (adb forward). The host becomes part of a socat address, where `,` starts
+ * options and `!!` a second address (EXEC included): only host names and IPv4 literals pass.
+ */
+export function parseTcpService(service: string): { port: number; host: string } | undefined {
+  const m = /^tcp:(\d{1,5})(?::([A-Za-z0-9.-]{1,253}))?$/.exec(service);
+  if (!m || Number(m[1]) > 65535) return undefined;
+  return { port: Number(m[1]), host: m[2] ?? '127.0.0.1' };
+}
+
 function reply(stream: AdbStream, text: string, then?: () => void): void {
   stream.end(text, () => then?.());
 }
@@ -198,12 +200,12 @@ export function openService(host: ServiceHost, service: string, stream: AdbStrea
     return;
   }
   if (service.startsWith('tcp:')) {
-    const [port, hostname = '127.0.0.1'] = service.slice(4).split(':');
-    if (!/^\d{1,5}$/.test(port)) {
+    const target = parseTcpService(service);
+    if (!target) {
       stream.destroy();
       return;
     }
-    runPiped(host, stream, ['/usr/bin/socat', '-', `TCP:${hostname}:${port}`]).catch(fail);
+    runPiped(host, stream, ['/usr/bin/socat', '-', `TCP:${target.host}:${target.port}`]).catch(fail);
     return;
   }
   if (service.startsWith('reboot:')) {

@@ -280,7 +280,7 @@ export class PhoneSystem extends EventEmitter {
       this.goHome();
       return true;
     }
-    const full = activity ? (activity.startsWith('.') ? `${pkg}${activity}` : activity) : fullActivity(app);
+    const full = fullActivity(activity ? { package: pkg, activity } : app);
     if (activity && full !== fullActivity(app)) return false;
     this.stack = this.stack.filter((r) => r.package !== pkg);
     this.stack.push({ package: pkg, activity: full });

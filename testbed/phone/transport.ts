@@ -170,10 +170,6 @@ export class AdbConnection {
     socket.on('error', (error) => options.logger.debug({ err: error.message }, 'connection error'));
   }
 
-  get streamCount(): number {
-    return this.streams.size;
-  }
-
   send(message: Message): void {
     if (this.closed) return;
     this.socket.write(encodeMessage(message, this.version < VERSION_SKIP_CHECKSUM));

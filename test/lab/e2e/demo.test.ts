@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MPLAB_CLI } from '../../../common/paths.js';
 import { listNetns } from '../../../testbed/netns.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
 import { skipUnless } from '../../support/prereq.js';
+import { testLabName } from '../testbed/lab-helpers.js';
 
 /**
  * The whole pipeline as a user runs it (`mplab demo`): a lab with one virtual phone, traffic
@@ -13,7 +15,6 @@ import { skipUnless } from '../../support/prereq.js';
  * on that capture with the proxy's log; then the analyzer's view is checked against what the
  * demo did.
  */
-const CLI = join(import.meta.dirname, '..', '..', '..', 'bin', 'mplab.js');
 
 interface Connection {
   id: number;
@@ -39,7 +40,7 @@ const jsonl = <T>(file: string): T[] =>
     .map((line) => JSON.parse(line) as T);
 
 describe.skipIf(skipUnless({ root: true, commands: ['ip', 'tcpdump', 'mptcpize', 'curl', 'adb'] }))('mplab demo, end to end', () => {
-  const lab = testPrefix().replace(/-$/, '');
+  const lab = testLabName(testPrefix());
   const out = mkdtempSync(join(tmpdir(), 'mplab-demo-'));
   afterAll(async () => {
     await removeOwnTestNamespaces();
@@ -47,7 +48,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'tcpdump', 'mptcpize',
   });
 
   it('carries, captures and analyzes a traffic mix; the analyzer sees the WiFi loss as a handover', async () => {
-    const demo = await execa(process.execPath, [CLI, 'demo', '--out', out, '--lab', lab], { reject: false, timeout: 240_000 });
+    const demo = await execa(process.execPath, [MPLAB_CLI, 'demo', '--out', out, '--lab', lab], { reject: false, timeout: 240_000 });
     expect(demo.stderr).toBe('');
     expect(demo.exitCode).toBe(0);
     expect(demo.stdout).toMatch(/handovers: 1/);

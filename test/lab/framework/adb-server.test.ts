@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { MPLAB_CLI } from '../../../common/paths.js';
 import { AdbServer } from '../../../framework/devices/adb-server.js';
 import { Device } from '../../../framework/devices/device.js';
 import { DeviceGoneError } from '../../../framework/devices/recovery.js';
@@ -59,7 +60,7 @@ describe.skipIf(skipUnless({ commands: ['adb'] }))('the real adb server, without
     try {
       const file = join(dir, 'devices.json');
       await writeFile(file, JSON.stringify({ devices: [{ id: `127.0.0.1:${port}`, label: 'ghost', root: false, kernel: 'none' }] }));
-      const r = await execa('node', [join(process.cwd(), 'bin/mplab.js'), 'device', 'ghost', 'status', '--devices', file, '--wait', '3'], {
+      const r = await execa(process.execPath, [MPLAB_CLI, 'device', 'ghost', 'status', '--devices', file, '--wait', '3'], {
         reject: false,
         env: { MPLAB_LOG_LEVEL: 'error' },
       });

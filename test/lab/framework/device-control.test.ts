@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MPLAB_CLI } from '../../../common/paths.js';
 import { validateDevicesFile, type DeviceConfig } from '../../../framework/config/devices-file.js';
 import { AppResetError, resetApp } from '../../../framework/devices/app.js';
 import { pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../../../framework/devices/capture.js';
@@ -27,7 +28,6 @@ import { startPhones, subflowsOfOneConnection, type LabPhone } from './phones.js
  * adbkit -> adb server -> `adb connect`ed virtual adbd -> a real sh in the phone's namespace.
  * Effects are checked from the host, inside the phone's namespace.
  */
-const CLI = join(process.cwd(), 'bin/mplab.js');
 
 let rooted: LabPhone;
 let plain: LabPhone;
@@ -42,7 +42,7 @@ function config(phone: LabPhone, extra: Record<string, unknown> = {}): DeviceCon
 }
 
 async function mplab(args: string[], env: Record<string, string> = {}) {
-  return execa('node', [CLI, ...args], { reject: false, env: { MPLAB_LOG_LEVEL: 'warn', MPLAB_LOG_FORMAT: 'json', ...env } });
+  return execa(process.execPath, [MPLAB_CLI, ...args], { reject: false, env: { MPLAB_LOG_LEVEL: 'warn', MPLAB_LOG_FORMAT: 'json', ...env } });
 }
 
 async function nsSysctl(netns: string, key: string): Promise<string> {

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_REASONS } from '../../../proxy/connection-log.js';
 import { PATTERN, patternDigest } from '../../../proxy/testkit/pattern.js';
-import { Agent, type NetnsProgram, startOrigin, startProxy } from '../../../proxy/testkit/remote.js';
-import { addNetns, inNetns, ip, vethPair } from '../../../testbed/netns.js';
+import { MPLAB_CLI, REPO_ROOT } from '../../../common/paths.js';
+import { Agent, type NetnsProgram, startReadyInNetns, startOrigin, startProxy } from '../../../proxy/testkit/remote.js';
+import { addNetns, inNetns, ip, sysctl, vethPair } from '../../../testbed/netns.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
 import { skipUnless } from '../../support/prereq.js';
 import { type Opened, exchange, nstat, readLog, recordFor, recordWhere } from './support.js';
@@ -15,7 +16,7 @@ import { type Opened, exchange, nstat, readLog, recordFor, recordWhere } from '.
  * client ns  wlan0 198.18.1.2/24, 2001:2:0:1::2/64, 198.18.9.2/24 (outside --allow)
  *            rmnet0 198.18.2.2/24 (a second path for MPTCP subflows)
  * proxy ns   c1 198.18.1.1, 2001:2:0:1::1, 198.18.9.1   c2 198.18.2.1   o1 198.19.0.1, 2001:2:0:2::1
- * origin ns  eth0 198.19.0.2/24, 2001:2:0:2::2/64: the testkit origin on port 8080
+ * origin ns  eth0 198.19.0.2/24, 2001:2:0:2::2/64: the testkit origin on port 8080, the lab's HTTP origin on port 80
  * Proxy A on [::]:1080 (dual stack, names from a hosts file); proxy B on 198.18.1.1:1082 with
  * authentication and small limits.
  */
@@ -37,6 +38,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
   let proxyA: NetnsProgram;
   let proxyB: NetnsProgram;
   let origin: NetnsProgram;
+  let httpOrigin: NetnsProgram;
   let agent: Agent;
   let ids = 0;
   const id = (): string => `c${++ids}`;
@@ -64,6 +66,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     const hosts = join(dir, 'lab.hosts');
     await writeFile(hosts, '198.19.0.2 origin.mplab.test\n2001:2:0:2::2 origin6.mplab.test\n198.18.1.1 proxy.mplab.test\n');
     origin = await startOrigin(originNs, ['198.19.0.2:8080', '[2001:2:0:2::2]:8080']);
+    httpOrigin = await startReadyInNetns(originNs, process.execPath, [join(REPO_ROOT, 'testbed', 'bin', 'origin.js'), '--host', ORIGIN.host, '--http', '80', '--messaging', '5222'], { ready: /^ready$/ });
     proxyA = await startProxy(proxyNs, ['--listen', '[::]:1080', '--allow', '198.18.1.0/24,198.18.2.0/24,2001:2:0:1::/64', '--log', logA, '--hosts', hosts, '--no-dns']);
     proxyB = await startProxy(proxyNs, [
       '--listen', '198.18.1.1:1082', '--allow', '198.18.1.0/24', '--log', logB, '--auth', `${AUTH.user}:${AUTH.pass}`,
@@ -77,6 +80,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     await proxyB?.stop();
     await proxyA?.stop();
     await origin?.stop();
+    await httpOrigin?.stop();
     await removeOwnTestNamespaces();
   });
 
@@ -154,7 +158,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     await agent.call({ op: 'download', id: v6, bytes: 10 });
     expect(await recordFor(logA, six)).toMatchObject({ remote: '[2001:2:0:2::2]:8080' });
 
-    const curl = await inNetns(client, 'curl', ['-sS', '--socks5-hostname', '198.18.1.1:1080', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', 'http://origin.mplab.test:8080/bytes/123456']);
+    const curl = await inNetns(client, 'curl', ['-sS', '--socks5-hostname', '198.18.1.1:1080', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', 'http://origin.mplab.test/bytes/123456']);
     expect(curl.stdout).toBe('200 123456');
 
     const unknown = await agent.call({ op: 'socks', id: id(), proxy: PROXY, target: { host: 'nowhere.mplab.test', port: 8080 } });
@@ -312,6 +316,15 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     expect(silent).toMatchObject({ reply: 4 });
     expect(Date.now() - started).toBeLessThan(2500);
     expect(await recordWhere(logB, (r) => r.target?.host === '198.19.0.99')).toMatchObject({ close: 'target-unreachable', remote: null });
+  });
+
+  it('says that the kernel refuses MPTCP sockets, and what to do, when net.mptcp.enabled is 0', async () => {
+    const noMptcp = `${prefix}n`;
+    await addNetns(noMptcp);
+    await sysctl(noMptcp, 'net.mptcp.enabled', 0);
+    const r = await inNetns(noMptcp, process.execPath, [MPLAB_CLI, 'proxy', 'start', '--listen', '127.0.0.1:1080', '--allow', '127.0.0.1'], { reject: false, timeout: 20_000 });
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toBe('mplab: --listen 127.0.0.1:1080: this kernel refuses MPTCP sockets (socket(IPPROTO_MPTCP): Protocol not available); check sysctl net.mptcp.enabled or use --no-mptcp');
   });
 
   it('closes open connections on SIGTERM, logs them with close "shutdown" and exits 0', async () => {

@@ -1,9 +1,8 @@
-import { execa } from 'execa';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inNetns } from '../../../testbed/netns.js';
+import { inNetns, ip } from '../../../testbed/netns.js';
 
 /** Helpers of the lab integration tests: probes, counters and transfers inside lab namespaces. */
 const PROBE = fileURLToPath(new URL('./udp-probe.mjs', import.meta.url));
@@ -66,8 +65,7 @@ export function receiveRateKbit(r: ProbeResult): number {
 }
 
 export async function rxBytes(netns: string, iface: string): Promise<number> {
-  const { stdout } = await execa('ip', ['-n', netns, '-s', '-j', 'link', 'show', 'dev', iface]);
-  const [info] = JSON.parse(stdout) as [{ stats64: { rx: { bytes: number } } }];
+  const [info] = JSON.parse(await ip(netns, ['-s', '-j', 'link', 'show', 'dev', iface])) as [{ stats64: { rx: { bytes: number } } }];
   return info.stats64.rx.bytes;
 }
 

@@ -1,9 +1,11 @@
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MPLAB_CLI } from '../../../common/paths.js';
+import { processAlive } from '../../../common/process.js';
 import { labDown, labLink, labUp } from '../../../testbed/lab/lab.js';
 import { readState, stateDir } from '../../../testbed/lab/state.js';
 import { inNetns, listNetns } from '../../../testbed/netns.js';
@@ -16,13 +18,12 @@ import { testLabName } from './lab-helpers.js';
  * a crash (kill -9 of everything, also in the middle of `lab up`) followed by `lab up`, and the
  * teardown of a test that fails halfway.
  */
-const CLI = join(import.meta.dirname, '..', '..', '..', 'bin', 'mplab.js');
 
 describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('lab life cycle', () => {
   const runDir = mkdtempSync(join(tmpdir(), 'mplab-run-'));
   const env = { ...process.env, MPLAB_RUN_DIR: runDir, MPLAB_LOG_FORMAT: 'json' };
   process.env.MPLAB_RUN_DIR = runDir;
-  const mplab = (args: string[], reject = true) => execa(process.execPath, [CLI, ...args], { env, reject });
+  const mplab = (args: string[], reject = true) => execa(process.execPath, [MPLAB_CLI, ...args], { env, reject });
   afterAll(async () => {
     await removeOwnTestNamespaces();
     rmSync(runDir, { recursive: true, force: true });
@@ -37,16 +38,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('la
       const { stdout } = await execa('ip', ['netns', 'pids', ns], { reject: false });
       for (const pid of String(stdout).split('\n').filter(Boolean)) pids.add(Number(pid));
     }
-    return { namespaces, processes: [...pids].filter(alive), state: existsSync(stateDir(name)) };
-  }
-
-  /** Still running: exists and is not a zombie waiting for init to reap it. */
-  function alive(pid: number): boolean {
-    try {
-      return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return false;
-    }
+    return { namespaces, processes: [...pids].filter(processAlive), state: existsSync(stateDir(name)) };
   }
 
   const ping = (name: string, phone: string, source: string) => inNetns(`${name}-${phone}`, 'ping', ['-c', '1', '-W', '3', '-I', source, '198.18.0.1'], { reject: false });
@@ -73,6 +65,8 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('la
     const route = await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'ip', 'route', 'show', 'default']);
     expect(String(route.stdout)).toMatch(/default via 198\.18\.2\.1 dev rmnet0/);
     expect((await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'sh', '-c', 'exit 7'], false)).exitCode).toBe(7);
+    // a command killed by a signal: 128 + its number, as a shell reports it (SIGUSR1 is 10)
+    expect((await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'sh', '-c', 'kill -USR1 $$'], false)).exitCode).toBe(138);
     expect((await ping(name, 'phone2', '198.18.3.2')).exitCode).toBe(0);
 
     const link = await mplab(['lab', 'link', '--name', name, 'phone2', 'wifi', '--down']);
@@ -89,7 +83,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('la
     expect(await leftovers(name)).toEqual({ namespaces: [], processes: [], state: false });
     const afterDown = String((await execa('adb', ['devices'])).stdout);
     for (const serial of serials) expect(afterDown).not.toContain(serial);
-    expect(before.processes.filter(alive)).toEqual([]);
+    expect(before.processes.filter(processAlive)).toEqual([]);
     const gone = await mplab(['lab', 'status', '--name', name, '--json'], false);
     expect(gone.exitCode).toBe(3);
     expect(JSON.parse(String(gone.stdout))).toMatchObject({ running: false, phones: [] });
@@ -98,7 +92,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('la
   it('lab up after a crash (kill -9 of every lab process, also of lab up itself) cleans up and works', async () => {
     const name = testLabName(testPrefix());
     // kill `lab up` in the middle of building the network
-    const up = execa(process.execPath, [CLI, 'lab', 'up', '--name', name, '--no-proxy', '--adb-port-base', '0'], { env, reject: false });
+    const up = execa(process.execPath, [MPLAB_CLI, 'lab', 'up', '--name', name, '--no-proxy', '--adb-port-base', '0'], { env, reject: false });
     for (let i = 0; i < 1500 && (await listNetns(`${name}-phone1`)).length === 0; i++) await sleep(20);
     up.kill('SIGKILL');
     await up;
@@ -141,6 +135,6 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('la
     await expect(failingTest()).rejects.toThrow('assertion failed halfway');
     expect(running.length).toBeGreaterThanOrEqual(4); // link daemon, origin, ping, sleep
     expect(await leftovers(name)).toEqual({ namespaces: [], processes: [], state: false });
-    expect(running.filter(alive)).toEqual([]);
+    expect(running.filter(processAlive)).toEqual([]);
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { airplaneCommands, airplaneNeedsRoot, asRoot, dataCommand, wifiCommand } from '../../../framework/devices/android-commands.js';
-import { shQuote } from '../../../framework/devices/quote.js';
 import { goalsOf, policyRouteScript, toggleCommands, unmetGoals } from '../../../framework/devices/network.js';
 import { parseNetState, netStateScript, type NetState } from '../../../framework/devices/net-state.js';
 
@@ -35,9 +34,9 @@ describe('Android commands per SDK level', () => {
   });
 
   it('root wrappers pass the script as one quoted word', () => {
-    expect(asRoot('adbd', 'ip rule', shQuote)).toBe('ip rule');
-    expect(asRoot('su-c', "echo 'x'", shQuote)).toBe(`su -c 'echo '\\''x'\\'''`);
-    expect(asRoot('su-0', 'id -u', shQuote)).toBe(`su 0 sh -c 'id -u'`);
+    expect(asRoot('adbd', 'ip rule')).toBe('ip rule');
+    expect(asRoot('su-c', "echo 'x'")).toBe(`su -c 'echo '\\''x'\\'''`);
+    expect(asRoot('su-0', 'id -u')).toBe(`su 0 sh -c 'id -u'`);
   });
 });
 

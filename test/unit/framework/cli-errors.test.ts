@@ -14,7 +14,7 @@ function exitOf(err: unknown): number | 'internal' {
 }
 
 describe('device errors as CLI exit statuses', () => {
-  it('says what kind of failure it was', () => {
+  it('maps each device-layer error to the exit status of its kind: gone 4, cannot 5, failed 1; other errors stay internal', () => {
     const result = { stdout: Buffer.alloc(0), stderr: Buffer.from('boom'), exitCode: 2, protocol: 'v2' as const, durationMs: 1 };
     expect(exitOf(new DeviceGoneError('x', 'gone'))).toBe(EXIT.gone);
     expect(exitOf(new ShellCutError('ls', Buffer.alloc(0)))).toBe(EXIT.gone);

@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkDevicesFile, findDevice, loadDevicesFile, validateDevicesFile } from '../../../framework/config/devices-file.js';
 import { UserError } from '../../../common/errors.js';
+import { tempDir } from '../../support/tmp.js';
 
 const phone = { id: 'R58M12ABCDE', root: true, kernel: 'upstream' };
 
@@ -79,7 +79,7 @@ describe('devices.json validation', () => {
     ]);
   });
 
-  it('checks the top level', () => {
+  it('reports an unknown top-level field, a missing or non-list "devices", and a file that is neither object nor list', () => {
     expect(validateDevicesFile({ phones: [] }).problems).toEqual(['phones: unknown field (expected "devices")', 'devices: missing (expected a list of phones)']);
     expect(validateDevicesFile({ devices: {} }).problems).toEqual(['devices: expected a list of phones']);
     expect(validateDevicesFile('x').problems).toEqual(['(top level): expected an object {"devices": [...]} or a list of phones']);
@@ -92,15 +92,8 @@ describe('devices.json validation', () => {
 });
 
 describe('devices.json files', () => {
-  const dirs: string[] = [];
-  afterAll(async () => {
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
-
   async function file(text: string): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), 'mplab-devices-'));
-    dirs.push(dir);
-    const path = join(dir, 'devices.json');
+    const path = join(tempDir('mplab-devices-'), 'devices.json');
     await writeFile(path, text);
     return path;
   }

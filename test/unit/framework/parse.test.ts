@@ -6,7 +6,7 @@ import { classifyFault } from '../../../framework/devices/recovery.js';
 import { ShellCutError, ShellTimeoutError } from '../../../framework/devices/shell.js';
 
 describe('Android output parsers', () => {
-  it('getprop', () => {
+  it('reads getprop lines, empty and multi-line values included', () => {
     expect(parseGetprop('[ro.build.version.sdk]: [34]\n[ro.product.model]: [Pixel 7]\n[empty]: []\n[multi]: [a\nb]\n')).toEqual({
       'ro.build.version.sdk': '34',
       'ro.product.model': 'Pixel 7',
@@ -15,13 +15,13 @@ describe('Android output parsers', () => {
     });
   });
 
-  it('dumpsys battery', () => {
+  it('reads level, temperature (tenths of a degree) and power sources from dumpsys battery; null for what is missing', () => {
     const text = 'Current Battery Service state:\n  AC powered: false\n  USB powered: true\n  Wireless powered: false\n  status: 2\n  level: 87\n  scale: 100\n  temperature: 285\n';
     expect(parseBattery(text)).toEqual({ level: 87, temperatureC: 28.5, powered: { ac: false, usb: true, wireless: false } });
     expect(parseBattery('')).toEqual({ level: null, temperatureC: null, powered: { ac: null, usb: null, wireless: null } });
   });
 
-  it('screen on and keyguard across releases', () => {
+  it('reads screen on and keyguard from the fields of several releases; null when none is there', () => {
     expect(parseScreenOn('  mWakefulness=Awake\n')).toBe(true);
     expect(parseScreenOn('  mWakefulness=Asleep\n')).toBe(false);
     expect(parseScreenOn('Display Power: state=OFF\n')).toBe(false);
@@ -34,7 +34,7 @@ describe('Android output parsers', () => {
 });
 
 describe('adb answers and faults', () => {
-  it('device list and TCP serials', () => {
+  it('parses the host:devices answer and tells TCP serials (host:port) from USB ones', () => {
     expect(parseDeviceList('R58M12\tdevice\n127.0.0.1:6601\toffline\nXYZ\tunauthorized\n')).toEqual([
       { serial: 'R58M12', state: 'device' },
       { serial: '127.0.0.1:6601', state: 'offline' },
@@ -56,11 +56,15 @@ describe('adb answers and faults', () => {
 });
 
 describe('phone captures', () => {
-  it('names are checked and paths quoted', () => {
+  it('checks capture names and quotes every path in the start script', () => {
     expect(() => checkCaptureName('../x')).toThrow(/expected 1-64/);
     expect(() => checkCaptureName('a b')).toThrow(/expected 1-64/);
     expect(defaultCaptureName(new Date('2025-01-02T03:04:05.678Z'))).toBe('mplab-20250102T030405');
     const script = captureStartScript({ dir: '/data/local/tmp/mplab', name: 'run1', iface: 'any', snaplen: 0 });
     expect(script).toContain('nohup tcpdump -i any -s 0 -U --immediate-mode -n -Z root -w /data/local/tmp/mplab/run1.pcap > /data/local/tmp/mplab/run1.log 2>&1 < /dev/null &');
+    const spaced = captureStartScript({ dir: "/data/local/tmp/my dir's", name: 'run1', iface: 'any', snaplen: 0 });
+    expect(spaced).toContain(`mkdir -p '/data/local/tmp/my dir'\\''s'`);
+    expect(spaced).toContain(`-w '/data/local/tmp/my dir'\\''s/run1.pcap' > '/data/local/tmp/my dir'\\''s/run1.log'`);
+    expect(spaced).toContain(`echo $! > '/data/local/tmp/my dir'\\''s/run1.pid'`);
   });
 });

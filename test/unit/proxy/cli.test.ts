@@ -1,12 +1,10 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-
-const MPLAB = fileURLToPath(new URL('../../../bin/mplab.js', import.meta.url));
+import { MPLAB_CLI } from '../../../common/paths.js';
 
 async function proxyStart(args: string[]): Promise<{ exitCode: number | undefined; stderr: string }> {
-  const result = await execa(process.execPath, [MPLAB, 'proxy', 'start', ...args], { reject: false, timeout: 20_000 });
+  const result = await execa(process.execPath, [MPLAB_CLI, 'proxy', 'start', ...args], { reject: false, timeout: 20_000 });
   return { exitCode: result.exitCode, stderr: String(result.stderr) };
 }
 

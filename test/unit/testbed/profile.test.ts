@@ -1,21 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ParamError } from '../../../testbed/link/params.js';
 import { loadProfile, parseProfile, PROFILES_DIR } from '../../../testbed/lab/profile.js';
 import { readdirSync } from 'node:fs';
+import { tempDir } from '../../support/tmp.js';
 
 describe('lab profiles', () => {
-  const dirs: string[] = [];
-  const tempDir = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'mplab-profile-'));
-    dirs.push(dir);
-    return dir;
-  };
-  afterAll(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
   it('loads every shipped profile', () => {
     const files = readdirSync(PROFILES_DIR).filter((f) => f.endsWith('.json'));
     expect(files).toContain('default.json');
@@ -60,7 +51,7 @@ describe('lab profiles', () => {
   });
 
   it('resolves trace paths against the profile file and checks the trace', () => {
-    const dir = tempDir();
+    const dir = tempDir('mplab-profile-');
     writeFileSync(join(dir, 'lte.down'), '1\n2\n3\n');
     writeFileSync(join(dir, 'broken.down'), '1\nx\n');
     const profile = parseProfile({ cellular: { down: { trace: 'lte.down' } } }, join(dir, 'p.json'));
@@ -70,7 +61,7 @@ describe('lab profiles', () => {
   });
 
   it('reports unreadable and invalid JSON files', () => {
-    const dir = tempDir();
+    const dir = tempDir('mplab-profile-');
     writeFileSync(join(dir, 'bad.json'), '{ "mode": ');
     expect(() => loadProfile(join(dir, 'bad.json'))).toThrow(/bad\.json: \(file\): expected valid JSON/);
     expect(() => loadProfile(join(dir, 'none.json'))).toThrow(/none\.json: \(file\): expected a readable profile file/);

@@ -132,7 +132,7 @@ export const monkey: Command = (context) => {
   const packages: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '-p') packages.push(args[++i] ?? '');
-    else if (['-c', '-s', '--throttle', '--pct-touch', '--pct-motion', '--pct-syskeys', '--pct-appswitch', '-v'].includes(args[i]) && args[i] !== '-v') i++;
+    else if (['-c', '-s', '--throttle', '--pct-touch', '--pct-motion', '--pct-syskeys', '--pct-appswitch'].includes(args[i])) i++;
   }
   const pkg = packages.find((p) => context.system.apps.has(p) && !context.system.apps.get(p)!.noLauncher);
   if (!pkg) {

@@ -1,6 +1,7 @@
 import { exitStatus } from '../packets.js';
 import { constants } from 'node:os';
 import { SHELL_UID } from '../paths.js';
+import { hangUp } from '../sandbox.js';
 import { usageError, type Command } from './context.js';
 
 export interface SuRequest {
@@ -56,21 +57,15 @@ export const su: Command = async (context) => {
   child.stdin!.on('error', () => undefined);
   child.stdout!.on('data', (d: Buffer) => context.stdout(d));
   child.stderr!.on('data', (d: Buffer) => context.stderr(d));
-  const hangUp = () => {
-    try {
-      if (child.pid) process.kill(-child.pid, 'SIGHUP');
-    } catch {
-      // already gone
-    }
-  };
-  context.signal.addEventListener('abort', hangUp);
+  const onAbort = (): void => hangUp(child);
+  context.signal.addEventListener('abort', onAbort);
   return new Promise<number>((resolve) => {
     child.on('error', (error) => {
       context.stderr(`su: ${error.message}\n`);
       resolve(1);
     });
     child.on('close', (code, signal) => {
-      context.signal.removeEventListener('abort', hangUp);
+      context.signal.removeEventListener('abort', onAbort);
       stdin.unpipe(child.stdin!);
       resolve(exitStatus(code, signal, constants.signals));
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { knowsService, parseShellService, shellLaunch } from '../../../../testbed/phone/services.js';
+import { knowsService, parseShellService, parseTcpService, shellLaunch } from '../../../../testbed/phone/services.js';
 
 describe('shell service requests', () => {
   it('reads shell arguments as adbd does', () => {
@@ -26,5 +26,12 @@ describe('shell service requests', () => {
   it('knows the services it implements', () => {
     for (const s of ['shell:', 'shell,v2,raw:id', 'exec:id', 'sync:', 'reboot:', 'root:', 'unroot:', 'reconnect', 'remount:', 'tcp:8080']) expect(knowsService(s)).toBe(true);
     for (const s of ['jdwp:1', 'framebuffer:', 'abb:x', 'track-jdwp', 'dev:/dev/null']) expect(knowsService(s)).toBe(false);
+  });
+
+  it('forwards tcp:PORT[:HOST] only to a host name or IPv4 address, never to a socat address of its own', () => {
+    expect(parseTcpService('tcp:7000')).toEqual({ port: 7000, host: '127.0.0.1' });
+    expect(parseTcpService('tcp:80:origin.mplab.test')).toEqual({ port: 80, host: 'origin.mplab.test' });
+    expect(parseTcpService('tcp:80:198.19.0.2')).toEqual({ port: 80, host: '198.19.0.2' });
+    for (const bad of ['tcp:x', 'tcp:70000', 'tcp:80:127.0.0.1!!EXEC:touch /tmp/x', 'tcp:80:127.0.0.1,sourceport=1', 'tcp:80:a b']) expect(parseTcpService(bad)).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../../common/errors.js';
-import { checkDevicesFile, devicesFilePath, findDevice, formatProblems, loadDevicesFile, DEFAULT_ADB_SERVER, type DevicesFile } from '../config/devices-file.js';
+import { checkDevicesFile, devicesFilePath, findDevice, formatProblems, loadDevicesFile, DEFAULT_ADB_SERVER, INVALID_DEVICES_FILE_EXIT, type DevicesFile } from '../config/devices-file.js';
 import { AdbFailError, AdbTimeoutError } from '../devices/adb-server.js';
 import { AppResetError, resetApp } from '../devices/app.js';
 import { PhoneCaptureError, pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
@@ -18,7 +18,7 @@ import { formatStatus, readStatus } from '../devices/status.js';
  * operation failed on the phone, 2 usage, 3 devices.json invalid or missing, 4 phone or adb
  * server unreachable, 5 the phone cannot do it (no root, no MPTCP, wrong kernel).
  */
-export const EXIT = { failed: 1, config: 3, gone: 4, cannot: 5 } as const;
+export const EXIT = { failed: 1, config: INVALID_DEVICES_FILE_EXIT, gone: 4, cannot: 5 } as const;
 
 const devicesOption = (): Option => new Option('--devices <file>', 'devices.json to use (default: $MPLAB_DEVICES or ./devices.json)');
 

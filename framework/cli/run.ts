@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { UserError, errorMessage } from '../../common/errors.js';
 import { rootLogger, setLogLevel } from '../../common/log.js';
+import { refuseInvalidDevicesFile } from '../config/devices-file.js';
 
 export type Register = (program: Command) => void;
 
@@ -14,6 +15,7 @@ export type CommandLoaders = Record<string, () => Promise<Register>>;
  * code first.
  */
 export async function runCli(commands: CommandLoaders, argv: string[] = process.argv): Promise<void> {
+  const wanted = invokedCommand(argv);
   const program = new Command('mplab')
     .description('Multipath TCP experiments on Android phones')
     .version('0.1.0')
@@ -21,13 +23,14 @@ export async function runCli(commands: CommandLoaders, argv: string[] = process.
     .option('-q, --quiet', 'warnings and errors only')
     .showHelpAfterError()
     .exitOverride()
-    .hook('preAction', (cmd) => {
+    .hook('preAction', async (cmd) => {
       const opts = cmd.opts<{ verbose?: boolean; quiet?: boolean }>();
       if (opts.verbose) setLogLevel('debug');
       else if (opts.quiet) setLogLevel('warn');
+      // devices and device read the file themselves (with --devices) and say more about it
+      if (wanted !== 'devices' && wanted !== 'device') await refuseInvalidDevicesFile();
     });
 
-  const wanted = invokedCommand(argv);
   const loaders = wanted !== undefined && wanted in commands ? [commands[wanted]] : [...new Set(Object.values(commands))];
   const registered = new Set<Register>();
   for (const register of await Promise.all(loaders.map((load) => load()))) {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../../common/errors.js';
@@ -194,6 +195,21 @@ function checkUnique(list: unknown[], problems: Problems): void {
 /** Where devices.json is looked for: --devices, then $MPLAB_DEVICES, then ./devices.json. */
 export function devicesFilePath(option?: string): string {
   return resolve(option ?? process.env.MPLAB_DEVICES ?? 'devices.json');
+}
+
+/** The exit status of a command refused because devices.json is invalid. */
+export const INVALID_DEVICES_FILE_EXIT = 3;
+
+/**
+ * Every command refuses to start on an invalid devices.json, with the message `devices check` prints.
+ * A missing ./devices.json is no error for a command that drives no phone (analyze, lab, proxy); a
+ * missing file named by $MPLAB_DEVICES is.
+ */
+export async function refuseInvalidDevicesFile(): Promise<void> {
+  const path = devicesFilePath();
+  if (process.env.MPLAB_DEVICES === undefined && !existsSync(path)) return;
+  const { problems } = await checkDevicesFile(path);
+  if (problems.length > 0) throw new UserError(formatProblems(path, problems), INVALID_DEVICES_FILE_EXIT);
 }
 
 /** Reads and validates devices.json. Throws a UserError that lists every problem with its path. */

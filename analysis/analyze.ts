@@ -73,7 +73,17 @@ class PacketSink implements FrameSink {
   }
 }
 
+/** Analyzes the files into `output`; when it fails, what was written is discarded (output.abort()). */
 export function analyzeFiles(files: readonly string[], output: AnalysisOutput, options: AnalyzeOptions = {}): Summary {
+  try {
+    return analyzeInto(files, output, options);
+  } catch (err) {
+    output.abort();
+    throw err;
+  }
+}
+
+function analyzeInto(files: readonly string[], output: AnalysisOutput, options: AnalyzeOptions): Summary {
   const logger = options.logger;
   const classifier = new InterfaceClassifier(options.wifi ?? [], options.cellular ?? []);
   const proxyLog = options.proxyLog ? ProxyLog.load(options.proxyLog, options.proxyLogTolerance ?? DEFAULTS.proxyLogTolerance) : null;

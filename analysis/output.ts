@@ -1,5 +1,5 @@
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { UserError } from '../common/errors.js';
 import type { ConnectionRecord, SubflowRecord } from './records.js';
 import type { Summary } from './summary.js';
@@ -9,7 +9,10 @@ export interface AnalysisOutput {
   connection(record: ConnectionRecord): void;
   subflow(record: SubflowRecord): void;
   summary(summary: Summary): void;
+  /** the analysis is complete: make what was written the result */
   close(): void;
+  /** the analysis failed: discard what was written, leave any earlier result as it was */
+  abort(): void;
 }
 
 export class MemoryOutput implements AnalysisOutput {
@@ -26,6 +29,16 @@ export class MemoryOutput implements AnalysisOutput {
     this.result = summary;
   }
   close(): void {}
+  abort(): void {
+    this.connections.length = 0;
+    this.subflows.length = 0;
+    this.result = null;
+  }
+}
+
+/** A file written under a temporary name next to its place, and put there only once complete. */
+function partialName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.partial`);
 }
 
 /** JSON Lines appended through a buffer, written in large blocks. */
@@ -33,9 +46,10 @@ class JsonlFile {
   private readonly fd: number;
   private pending: string[] = [];
   private pendingChars = 0;
+  private open = true;
 
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'w');
+    this.fd = openSync(partialName(path), 'w');
   }
 
   write(value: unknown): void {
@@ -52,15 +66,37 @@ class JsonlFile {
     this.pendingChars = 0;
   }
 
+  /** Writes what is pending and closes the file, still under its temporary name. */
   close(): void {
+    if (!this.open) return;
+    this.open = false;
     this.flush();
     closeSync(this.fd);
   }
+
+  publish(): void {
+    this.close();
+    renameSync(partialName(this.path), this.path);
+  }
+
+  discard(): void {
+    if (this.open) {
+      this.open = false;
+      closeSync(this.fd);
+    }
+    rmSync(partialName(this.path), { force: true });
+  }
 }
 
+/**
+ * The three files in a directory. They are written under temporary names and renamed into place
+ * when the analysis completes, so that a run that fails (a bad file, an error halfway through a
+ * large trace) leaves an earlier result in the directory whole, not emptied or mixed.
+ */
 export class DirectoryOutput implements AnalysisOutput {
   private readonly connections: JsonlFile;
   private readonly subflows: JsonlFile;
+  private summaryText: string | null = null;
 
   constructor(readonly dir: string) {
     try {
@@ -81,11 +117,20 @@ export class DirectoryOutput implements AnalysisOutput {
   }
 
   summary(summary: Summary): void {
-    writeFileSync(join(this.dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    this.summaryText = `${JSON.stringify(summary, null, 2)}\n`;
   }
 
   close(): void {
-    this.connections.close();
-    this.subflows.close();
+    const summaryPath = join(this.dir, 'summary.json');
+    if (this.summaryText !== null) writeFileSync(partialName(summaryPath), this.summaryText);
+    this.connections.publish();
+    this.subflows.publish();
+    if (this.summaryText !== null) renameSync(partialName(summaryPath), summaryPath);
+  }
+
+  abort(): void {
+    this.connections.discard();
+    this.subflows.discard();
+    rmSync(partialName(join(this.dir, 'summary.json')), { force: true });
   }
 }

@@ -1,10 +1,12 @@
-import { chmodSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { MPLAB_CLI } from '../../../common/paths.js';
 import { tempDir } from '../../support/tmp.js';
 import { describe, expect, it } from 'vitest';
 import { analyzeFiles } from '../../../analysis/analyze.js';
 import { readCapture, type CorruptRecord, type FrameSink } from '../../../analysis/capture/reader.js';
-import { MemoryOutput } from '../../../analysis/output.js';
+import { DirectoryOutput, MemoryOutput } from '../../../analysis/output.js';
 import { Conversation, LINKTYPE, frame, pcapFile, pcapngFile, tcpPacket, type CaptureRecord, type Link } from '../../support/pcap-writer.js';
 
 function tmpFile(name: string, bytes: Buffer): string {
@@ -139,11 +141,20 @@ describe('bad input', () => {
     expect(() => readCapture('/nonexistent/x.pcap', new Collect())).toThrow('/nonexistent/x.pcap: cannot open: ENOENT');
     const dir = tempDir();
     expect(() => readCapture(dir, new Collect())).toThrow(`${dir}: is a directory, not a capture file`);
-    if (process.getuid?.() !== 0) {
-      const file = tmpFile('locked.pcap', pcapFile(records(1), { linktype: 1 }));
-      chmodSync(file, 0);
-      expect(() => readCapture(file, new Collect())).toThrow(/cannot open: EACCES/);
-    }
+  });
+
+  it('rejects a file it may not read (as root: run as nobody, since root reads every file)', async () => {
+    const dir = tempDir();
+    // nobody must reach the file and write the output next to it
+    chmodSync(dirname(dir), 0o711);
+    chmodSync(dir, 0o777);
+    const file = join(dir, 'locked.pcap');
+    writeFileSync(file, pcapFile(records(1), { linktype: 1 }));
+    chmodSync(file, 0);
+    const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    const [cmd, ...args] = [...asNobody, process.execPath, MPLAB_CLI, 'analyze', file, '--out', join(dir, 'out'), '--no-progress'];
+    const r = await execa(cmd, args, { reject: false });
+    expect([r.exitCode, String(r.stderr)]).toEqual([1, `mplab: ${file}: cannot open: EACCES`]);
   });
 
   it('analyzeFiles checks every file before writing anything', () => {
@@ -152,6 +163,39 @@ describe('bad input', () => {
     const out = new MemoryOutput();
     expect(() => analyzeFiles([good, bad], out, { progress: false })).toThrow(/bad\.pcap: byte offset 0: not a pcap/);
     expect(out.result).toBeNull();
+  });
+
+  it('a failed run into a directory leaves the earlier result there whole, and no partial files', () => {
+    const dir = tempDir();
+    const good = tmpFile('good.pcap', pcapFile(records(50), { linktype: 1 }));
+    const first = analyzeFiles([good], new DirectoryOutput(dir), { progress: false });
+    const before = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+    expect(Object.keys(before).sort()).toEqual(['connections.jsonl', 'subflows.jsonl', 'summary.json']);
+    expect(JSON.parse(before['summary.json'])).toEqual(JSON.parse(JSON.stringify(first)));
+    // not a capture: refused before reading
+    const garbage = tmpFile('bad.pcap', Buffer.from('garbage!'));
+    expect(() => analyzeFiles([good, garbage], new DirectoryOutput(dir), { progress: false })).toThrow(/bad\.pcap: byte offset 0: not a pcap/);
+    // a corrupt record halfway through, with --strict: 20 closed connections were written before it
+    const conversation: CaptureRecord[] = [];
+    for (let i = 0; i < 40; i++) {
+      const c = new Conversation(conversation, `198.18.1.2:${40000 + i}`, '198.18.0.1:1080', undefined, 'ethernet');
+      c.handshake(100 + i);
+      c.send('down', 100 + i + 0.1, 500);
+      c.fin('up', 100 + i + 0.2).fin('down', 100 + i + 0.3).ack('up', 100 + i + 0.4);
+    }
+    const bytes = pcapFile(conversation, { linktype: 1 });
+    const bad = 24 + conversation.slice(0, conversation.length / 2).reduce((n, r) => n + 16 + r.data.length, 0);
+    bytes.writeUInt32LE(0x7fffffff, bad + 8);
+    const halfway = tmpFile('halfway.pcap', bytes);
+    const strict = { progress: false, strict: true, graceSeconds: 0 };
+    const keeping = new (class extends MemoryOutput {
+      override abort(): void {}
+    })();
+    expect(() => analyzeFiles([halfway], keeping, strict)).toThrow(/corrupt pcap record header/);
+    expect(keeping.connections.length).toBeGreaterThanOrEqual(5);
+    expect(() => analyzeFiles([halfway], new DirectoryOutput(dir), strict)).toThrow(/byte offset \d+: corrupt pcap record header \(--strict\)/);
+    const after = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+    expect(after).toEqual(before);
   });
 });
 

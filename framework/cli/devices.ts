@@ -38,6 +38,7 @@ export function toUserError(err: unknown): unknown {
   if (err instanceof DeviceGoneError) return new UserError(err.message, EXIT.gone);
   if (err instanceof NotRootError || err instanceof MptcpModeError) return new UserError(err.message, EXIT.cannot);
   if (err instanceof NetChangeError && err.kind === 'cannot') return new UserError(err.message, EXIT.cannot);
+  if (err instanceof PhoneCaptureError && err.kind === 'cannot') return new UserError(err.message, EXIT.cannot);
   // a command that outlived its timeout on a phone that still answers is a failed command, not a lost phone
   if (err instanceof NetChangeError || err instanceof AppResetError || err instanceof PhoneCaptureError || err instanceof ShellExitError || err instanceof ShellTimeoutError) {
     return new UserError(err.message, EXIT.failed);
@@ -274,11 +275,12 @@ function deviceProgram(id: string): Command {
     );
 
   const capture = sub.command('capture').description('tcpdump on the phone (root): start, stop, pull');
-  commonOptions(capture.command('start').description('start tcpdump on the phone'))
+  commonOptions(capture.command('start').description('start tcpdump on the phone (refused when devices.json says "capture": {"onPhone": false}, unless --force)'))
     .option('--name <name>', 'capture name (default mplab-<time>)')
+    .option('--force', 'capture even though devices.json says "onPhone": false')
     .action(
-      guarded(async (opts: DeviceOpts & { name?: string }) => {
-        const c = await startPhoneCapture(await open(opts), opts.name);
+      guarded(async (opts: DeviceOpts & { name?: string; force?: boolean }) => {
+        const c = await startPhoneCapture(await open(opts), opts.name, { force: opts.force });
         print(`capture ${c.name} running on the phone (pid ${c.pid}, ${c.pcap})`);
       }),
     );

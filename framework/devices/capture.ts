@@ -12,7 +12,11 @@ import { shCommand, shQuote } from './quote.js';
  * counters tcpdump prints; pull copies the capture to the controller over adb sync.
  */
 export class PhoneCaptureError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** "cannot": devices.json does not allow it; "failed": tcpdump did not start or stop as it should. */
+    readonly kind: 'cannot' | 'failed' = 'failed',
+  ) {
     super(message);
     this.name = 'PhoneCaptureError';
   }
@@ -53,7 +57,19 @@ export interface PhoneCapture {
   pid: number;
 }
 
-export async function startPhoneCapture(device: Device, name: string = defaultCaptureName()): Promise<PhoneCapture> {
+/**
+ * Starts tcpdump on the phone. devices.json's `capture.onPhone` says whether this phone is
+ * captured on: when it is false (the default) the start is refused unless `force` is given, so
+ * that a phone whose owner keeps tcpdump off it (storage, CPU load during measurements) is not
+ * captured by a script that captures on every phone.
+ */
+export async function startPhoneCapture(device: Device, name: string = defaultCaptureName(), opts: { force?: boolean } = {}): Promise<PhoneCapture> {
+  if (!device.config.capture.onPhone && !opts.force) {
+    throw new PhoneCaptureError(
+      `devices.json says not to capture on phone ${device.config.label} ("capture": {"onPhone": false}, the default); set "onPhone": true there, or force this one capture (--force)`,
+      'cannot',
+    );
+  }
   await device.requireRoot();
   const { dir, iface, snaplen } = device.config.capture;
   const p = capturePaths(dir, name);

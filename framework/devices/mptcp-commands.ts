@@ -1,3 +1,4 @@
+import { endpointCommand, limitsCommand, modeEndpoints } from '../../common/phone-policy.js';
 import type { Kernel } from '../config/devices-file.js';
 import type { Argv } from './android-commands.js';
 
@@ -7,16 +8,18 @@ import type { Argv } from './android-commands.js';
  * | mode       | upstream (Linux >= 5.6, MPTCP v1)                          | multipath-tcp.org (<= 4.19, v0)        |
  * |------------|------------------------------------------------------------|----------------------------------------|
  * | tcp        | net.mptcp.enabled=0, endpoints flushed                     | mptcp_enabled=0                        |
- * | mptcp      | one `subflow` endpoint on the second interface             | fullmesh path manager, both multipath on |
+ * | mptcp      | `subflow` endpoints on both interfaces                     | fullmesh path manager, both multipath on |
  * | fullmesh   | `subflow fullmesh` endpoints on both interfaces            | fullmesh path manager                   |
- * | backup     | cellular endpoint `subflow backup`                         | fullmesh, cellular `multipath backup`   |
+ * | backup     | both `subflow`, the cellular one also `backup`             | fullmesh, cellular `multipath backup`   |
  * | roundrobin | fullmesh + scheduler "roundrobin" when the kernel has one  | fullmesh + mptcp_scheduler=roundrobin   |
  * | redundant  | fullmesh + scheduler "redundant" when the kernel has one   | fullmesh + mptcp_scheduler=redundant    |
  * | ndiffports | (no such path manager: refused)                            | ndiffports path manager                 |
  *
  * With a proxy that has one address, `mptcp` and `fullmesh` open the same subflows (one per
  * local interface); they differ when the server announces more addresses. The initial subflow
- * always leaves by the default route.
+ * always leaves by the default route; upstream, both addresses are endpoints whatever the default
+ * route is (the kernel opens no second subflow from the initial subflow's address), so the mode
+ * keeps working after the default route moves. The lab sets the same (common/phone-policy.ts).
  */
 export const MPTCP_MODES = ['tcp', 'mptcp', 'fullmesh', 'backup', 'roundrobin', 'redundant', 'ndiffports'] as const;
 export type MptcpMode = (typeof MPTCP_MODES)[number];
@@ -80,7 +83,7 @@ function planUpstream(input: MptcpPlanInput): MptcpPlan {
   const flush: Argv = ['ip', 'mptcp', 'endpoint', 'flush'];
 
   if (mode === 'tcp') {
-    commands.push(flush, ['ip', 'mptcp', 'limits', 'set', 'subflow', '0', 'add_addr_accepted', '0'], sysctl('enabled', 0));
+    commands.push(flush, limitsCommand('tcp'), sysctl('enabled', 0));
     return { commands, expect: { enabled: false, endpoints: [] } };
   }
   if (mode === 'ndiffports') {
@@ -112,25 +115,15 @@ function planUpstream(input: MptcpPlanInput): MptcpPlan {
   if (scheduler !== undefined) commands.push(sysctl('scheduler', scheduler));
   commands.push(flush);
 
-  const primary = input.defaultIface === 'wifi' ? input.wifi : input.cellular;
-  const secondary = input.defaultIface === 'wifi' ? input.cellular : input.wifi;
-  const endpoints: MptcpPlan['expect']['endpoints'] = [];
-  if (mode === 'mptcp') {
-    endpoints.push({ address: needAddress(secondary, mode), iface: secondary.iface, flags: ['subflow'] });
-  } else if (mode === 'backup') {
-    // the cellular path is the backup; WiFi carries data (as the initial subflow, or as a subflow when cellular is the default)
-    const cell = input.cellular;
-    const wifi = input.wifi;
-    if (input.defaultIface === 'cellular') endpoints.push({ address: needAddress(wifi, mode), iface: wifi.iface, flags: ['subflow'] });
-    endpoints.push({ address: needAddress(cell, mode), iface: cell.iface, flags: ['subflow', 'backup'] });
-  } else {
-    // fullmesh, roundrobin, redundant: every local address to every address the server announces
-    endpoints.push({ address: needAddress(primary, mode), iface: primary.iface, flags: ['subflow', 'fullmesh'] });
-    endpoints.push({ address: needAddress(secondary, mode), iface: secondary.iface, flags: ['subflow', 'fullmesh'] });
-  }
-  for (const ep of endpoints) commands.push(['ip', 'mptcp', 'endpoint', 'add', ep.address, 'dev', ep.iface, ...ep.flags]);
-  const subflows = mode === 'mptcp' || mode === 'backup' ? 2 : 8;
-  commands.push(['ip', 'mptcp', 'limits', 'set', 'subflow', String(subflows), 'add_addr_accepted', String(subflows)]);
+  // the same endpoints whichever interface is the default (common/phone-policy.ts), so that the
+  // mode survives a later `net --default`: the initial subflow's address never opens another one
+  const endpoints = modeEndpoints(
+    mode,
+    { iface: input.wifi.iface, address: needAddress(input.wifi, mode) },
+    { iface: input.cellular.iface, address: needAddress(input.cellular, mode) },
+  );
+  for (const ep of endpoints) commands.push(endpointCommand(ep));
+  commands.push(limitsCommand(mode));
   return { commands, expect: { enabled: true, endpoints, scheduler, pathManager } };
 }
 

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultRuleCommand, PHONE_POLICY, sourceRouteCommands } from '../../common/phone-policy.js';
 import { airplaneCommands, airplaneNeedsRoot, dataCommand, mobileDataAlwaysOnCommand, wifiCommand, type Argv, type OnOff } from './android-commands.js';
 import type { Device } from './device.js';
 import { describeIface, describeRoute, ipv4Address, readNetState, type NetState } from './net-state.js';
@@ -42,12 +43,8 @@ export class NetChangeError extends Error {
   }
 }
 
-/** Routing tables and rule priorities mplab uses on rooted phones (below Android's netd rules at 10000+). */
-export const POLICY = {
-  wifi: { table: 7101, priority: 9101 },
-  cellular: { table: 7102, priority: 9102 },
-  defaultPriority: 9190,
-} as const;
+/** Routing tables and rule priorities mplab uses on rooted phones (below Android's netd rules at 10000+), the lab's phones included. */
+export const POLICY = PHONE_POLICY;
 
 export interface Goals {
   wifi?: OnOff;
@@ -113,16 +110,14 @@ export function policyRouteScript(state: NetState, def: DefaultIface | undefined
     const addr = ipv4Address(v);
     if (!addr || !v.up) continue;
     const gw = state.gateways.find((g) => g.dev === v.name && g.via)?.via ?? null;
-    const route: Argv = gw ? ['ip', 'route', 'replace', 'default', 'via', gw, 'dev', v.name, 'table', String(table)] : ['ip', 'route', 'replace', 'default', 'dev', v.name, 'table', String(table)];
     lines.push(shCommand(['ip', 'route', 'flush', 'table', String(table)]) + ' 2>/dev/null; true');
-    lines.push(shCommand(route));
-    lines.push(shCommand(['ip', 'rule', 'add', 'from', addr, 'lookup', String(table), 'priority', String(priority)]));
+    for (const argv of sourceRouteCommands(side, { iface: v.name, address: addr, gateway: gw })) lines.push(shCommand(argv));
   }
   if (def) {
     const v = state[def];
     lines.push(clear(POLICY.defaultPriority));
     if (!ipv4Address(v) || !v.up) problems.push(`cannot make ${v.name} the default route: ${describeIface(v)}`);
-    else lines.push(shCommand(['ip', 'rule', 'add', 'from', 'all', 'lookup', String(POLICY[def].table), 'priority', String(POLICY.defaultPriority)]));
+    else lines.push(shCommand(defaultRuleCommand(def)));
   }
   return { script: lines.join('\n'), problems };
 }

@@ -96,7 +96,7 @@ export async function wirePhone(plan: LabPlan, phone: PhonePlan, settings: Phone
     await createTuns(plan, link);
     await routeLink(plan, link);
   }
-  for (const command of [...policyRoutingCommands(phone), ...defaultRouteCommands(phone, settings.defaultRoute), ...mptcpModeCommands(phone, settings.mode)]) {
+  for (const command of [...policyRoutingCommands(phone), ...defaultRouteCommands(settings.defaultRoute), ...mptcpModeCommands(phone, settings.mode)]) {
     await runIn(phone.netns, command);
   }
 }

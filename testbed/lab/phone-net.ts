@@ -1,16 +1,20 @@
+import { defaultRuleCommand, endpointCommand, FALLBACK_METRIC, limitsCommand, modeEndpoints, sourceRouteCommands } from '../../common/phone-policy.js';
 import type { MptcpMode } from './profile.js';
 import type { LinkKind, PhonePlan } from './plan.js';
 
 /**
  * The commands that set a virtual phone's routing and MPTCP mode, run inside the phone's
- * namespace. They are plain `ip` and `sysctl` commands so that whatever controls the phone
- * (the lab at start, later the device controller through adb) can run the same ones:
+ * namespace. They are the device controller's own (common/phone-policy.ts), so that a lab phone
+ * starts as `mplab device ... net` and `mptcp` would leave it, and the controller's later changes
+ * (through adb) replace these rules and endpoints instead of adding to them:
  *
  *   per-interface policy routing (set once):
- *     ip route add default via 198.18.1.1 dev wlan0 table 10;  ip rule add from 198.18.1.2 lookup 10 pref 100
- *     ip route add default via 198.18.2.1 dev rmnet0 table 20; ip rule add from 198.18.2.2 lookup 20 pref 100
- *   default route (main table):
- *     ip route replace default via 198.18.1.1 dev wlan0          (or via 198.18.2.1 dev rmnet0)
+ *     ip route replace default via 198.18.1.1 dev wlan0 table 7101;  ip rule add from 198.18.1.2 lookup 7101 priority 9101
+ *     ip route replace default via 198.18.2.1 dev rmnet0 table 7102; ip rule add from 198.18.2.2 lookup 7102 priority 9102
+ *     main table, Android's own choice when the chosen interface has no route (WiFi first):
+ *     ip route replace default via 198.18.1.1 dev wlan0 metric 100; ip route replace default via 198.18.2.1 dev rmnet0 metric 200
+ *   default route:
+ *     ip rule add from all lookup 7101 priority 9190          (7102: cellular)
  *   MPTCP mode:
  *     tcp       sysctl -w net.mptcp.enabled=0 (the kernel refuses IPPROTO_MPTCP sockets); no endpoints
  *     mptcp     net.mptcp.enabled=1; both addresses `subflow` endpoints
@@ -21,30 +25,23 @@ export type Command = readonly string[];
 
 export function policyRoutingCommands(phone: PhonePlan): Command[] {
   return [phone.wifi, phone.cellular].flatMap((link) => [
-    ['ip', 'route', 'replace', 'default', 'via', link.gateway, 'dev', link.iface, 'table', String(link.phoneTable)],
-    ['ip', 'rule', 'add', 'from', link.ip, 'lookup', String(link.phoneTable), 'pref', '100'],
+    ...sourceRouteCommands(link.kind, { iface: link.iface, address: link.ip, gateway: link.gateway }),
+    ['ip', 'route', 'replace', 'default', 'via', link.gateway, 'dev', link.iface, 'metric', String(FALLBACK_METRIC[link.kind])],
   ]);
 }
 
-export function defaultRouteCommands(phone: PhonePlan, via: LinkKind): Command[] {
-  const link = phone[via];
-  return [['ip', 'route', 'replace', 'default', 'via', link.gateway, 'dev', link.iface]];
+export function defaultRouteCommands(via: LinkKind): Command[] {
+  return [defaultRuleCommand(via)];
 }
 
 export function mptcpModeCommands(phone: PhonePlan, mode: MptcpMode): Command[] {
   const commands: Command[] = [['ip', 'mptcp', 'endpoint', 'flush']];
   if (mode === 'tcp') {
-    commands.push(['sysctl', '-q', '-w', 'net.mptcp.enabled=0'], ['ip', 'mptcp', 'limits', 'set', 'subflows', '0', 'add_addr_accepted', '0']);
+    commands.push(['sysctl', '-q', '-w', 'net.mptcp.enabled=0'], limitsCommand('tcp'));
     return commands;
   }
-  commands.push(['sysctl', '-q', '-w', 'net.mptcp.enabled=1']);
-  const fullmesh = mode === 'fullmesh';
-  commands.push(['ip', 'mptcp', 'limits', 'set', 'subflows', fullmesh ? '8' : '2', 'add_addr_accepted', fullmesh ? '8' : '2']);
-  for (const link of [phone.wifi, phone.cellular]) {
-    const flags = ['subflow'];
-    if (mode === 'backup' && link.kind === 'cellular') flags.push('backup');
-    if (fullmesh) flags.push('fullmesh');
-    commands.push(['ip', 'mptcp', 'endpoint', 'add', link.ip, 'dev', link.iface, ...flags]);
-  }
+  commands.push(['sysctl', '-q', '-w', 'net.mptcp.enabled=1'], limitsCommand(mode));
+  const side = (link: PhonePlan['wifi']) => ({ iface: link.iface, address: link.ip });
+  for (const ep of modeEndpoints(mode, side(phone.wifi), side(phone.cellular))) commands.push(endpointCommand(ep));
   return commands;
 }

@@ -1,3 +1,5 @@
+import { PHONE_POLICY } from '../../common/phone-policy.js';
+
 /**
  * The lab's address and naming plan (pure). Everything lives in 198.18.0.0/15:
  *
@@ -61,8 +63,8 @@ export interface LabPlan {
 }
 
 export const PHONE_IFACES: Record<LinkKind, string> = { wifi: 'wlan0', cellular: 'rmnet0' };
-/** Phone-side routing tables, one per interface (documented for `ip` commands on the phone). */
-export const PHONE_TABLES: Record<LinkKind, number> = { wifi: 10, cellular: 20 };
+/** Phone-side routing tables, one per interface: the device controller's (common/phone-policy.ts). */
+export const PHONE_TABLES: Record<LinkKind, number> = { wifi: PHONE_POLICY.wifi.table, cellular: PHONE_POLICY.cellular.table };
 
 export function labPlan(name: string, phones: number): LabPlan {
   if (!LAB_NAME.test(name)) throw new LabError(`lab name ${JSON.stringify(name)}: expected "mplab" followed by up to 20 of [a-z0-9_]`);

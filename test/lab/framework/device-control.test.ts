@@ -286,7 +286,9 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
 
       await applyMptcpMode(device, 'mptcp');
       expect(await nsSysctl(rooted.netns, 'net.mptcp.enabled')).toBe('1');
-      expect(await nsEndpoints(rooted.netns)).toMatch(new RegExp(`^${cell.replaceAll('.', '\\.')} id \\d+ subflow dev rmnet0 *$`));
+      const mp = await nsEndpoints(rooted.netns);
+      expect(mp).toMatch(new RegExp(`${wifi.replaceAll('.', '\\.')} id \\d+ subflow dev wlan0 *\n`));
+      expect(mp).toMatch(new RegExp(`${cell.replaceAll('.', '\\.')} id \\d+ subflow dev rmnet0 *$`));
       expect(await ip(rooted.netns, ['mptcp', 'limits', 'show'])).toMatch(/subflows 2/);
       // and a real MPTCP connection from the phone gets its second subflow over rmnet0
       expect((await subflowsOfOneConnection(rooted, true)).subflows).toBe(2);
@@ -297,7 +299,9 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
       expect(fm).toMatch(new RegExp(`${cell.replaceAll('.', '\\.')} id \\d+ subflow fullmesh dev rmnet0`));
 
       await applyMptcpMode(device, 'backup');
-      expect(await nsEndpoints(rooted.netns)).toMatch(new RegExp(`^${cell.replaceAll('.', '\\.')} id \\d+ subflow backup dev rmnet0 *$`));
+      const bk = await nsEndpoints(rooted.netns);
+      expect(bk).toMatch(new RegExp(`${wifi.replaceAll('.', '\\.')} id \\d+ subflow dev wlan0 *\n`));
+      expect(bk).toMatch(new RegExp(`${cell.replaceAll('.', '\\.')} id \\d+ subflow backup dev rmnet0 *$`));
       expect((await subflowsOfOneConnection(rooted, true)).subflows).toBe(2);
 
       await applyMptcpMode(device, 'mptcp', { scheduler: 'default', pathManager: 'kernel' });

@@ -62,8 +62,8 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'adb'] }))('la
     expect(addr.stdout).toContain('198.18.4.2/24');
     const endpoints = await mplab(['lab', 'exec', '--name', name, 'phone2', '--', 'ip', 'mptcp', 'endpoint', 'show']);
     expect(String(endpoints.stdout)).toMatch(/198\.18\.4\.2 id \d+ subflow backup dev rmnet0/);
-    const route = await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'ip', 'route', 'show', 'default']);
-    expect(String(route.stdout)).toMatch(/default via 198\.18\.2\.1 dev rmnet0/);
+    const route = await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'ip', 'route', 'get', '198.19.0.2']);
+    expect(String(route.stdout)).toMatch(/via 198\.18\.2\.1 dev rmnet0/);
     expect((await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'sh', '-c', 'exit 7'], false)).exitCode).toBe(7);
     // a command killed by a signal: 128 + its number, as a shell reports it (SIGUSR1 is 10)
     expect((await mplab(['lab', 'exec', '--name', name, 'phone1', '--', 'sh', '-c', 'kill -USR1 $$'], false)).exitCode).toBe(138);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { airplaneCommands, airplaneNeedsRoot, asRoot, dataCommand, wifiCommand } from '../../../framework/devices/android-commands.js';
 import { goalsOf, policyRouteScript, toggleCommands, unmetGoals } from '../../../framework/devices/network.js';
+import { defaultRouteCommands, policyRoutingCommands } from '../../../testbed/lab/phone-net.js';
+import { labPlan } from '../../../testbed/lab/plan.js';
 import { parseNetState, netStateScript, type NetState } from '../../../framework/devices/net-state.js';
 
 describe('Android commands per SDK level', () => {
@@ -121,5 +123,8 @@ describe('network state', () => {
       'ip rule add from all lookup 7102 priority 9190',
     ]);
     expect(policyRouteScript(state, 'cellular').problems).toEqual(['cannot make rmnet0 the default route: rmnet0 down, no address']);
+    // a lab phone starts with the same rules (lab up), so that this script replaces them
+    const lab = [...policyRoutingCommands(labPlan('mplab', 1).phones[0]), ...defaultRouteCommands('cellular')].map((c) => c.join(' ')).filter((c) => !c.includes(' metric '));
+    expect(lab.sort()).toEqual(script.split('\n').filter((l) => !l.includes('2>/dev/null')).sort());
   });
 });

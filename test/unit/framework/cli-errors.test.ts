@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../common/errors.js';
 import { EXIT, toUserError } from '../../../framework/cli/devices.js';
 import { AdbFailError } from '../../../framework/devices/adb-server.js';
+import { PhoneCaptureError } from '../../../framework/devices/capture.js';
 import { NotRootError } from '../../../framework/devices/device.js';
 import { MptcpModeError } from '../../../framework/devices/mptcp-commands.js';
 import { NetChangeError } from '../../../framework/devices/network.js';
@@ -24,6 +25,8 @@ describe('device errors as CLI exit statuses', () => {
     expect(exitOf(new MptcpModeError('no'))).toBe(EXIT.cannot);
     expect(exitOf(new NetChangeError('needs root', 'cannot'))).toBe(EXIT.cannot);
     expect(exitOf(new NetChangeError('did not take effect'))).toBe(EXIT.failed);
+    expect(exitOf(new PhoneCaptureError('devices.json says not to capture', 'cannot'))).toBe(EXIT.cannot);
+    expect(exitOf(new PhoneCaptureError('tcpdump exited at once'))).toBe(EXIT.failed);
     expect(exitOf(new ShellExitError('false', result))).toBe(EXIT.failed);
     expect(exitOf(new ShellTimeoutError('sleep 9', 1000, Buffer.alloc(0)))).toBe(EXIT.failed);
     expect(exitOf(Object.assign(new Error("ENOENT, no such file or directory '/x'"), { code: 'ENOENT' }))).toBe(EXIT.failed);

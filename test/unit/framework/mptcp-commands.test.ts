@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { planMptcpMode, type MptcpPlanInput } from '../../../framework/devices/mptcp-commands.js';
 import { mptcpMismatches, parseMptcpState } from '../../../framework/devices/mptcp.js';
+import { mptcpModeCommands } from '../../../testbed/lab/phone-net.js';
+import { labPlan } from '../../../testbed/lab/plan.js';
+import { MODES } from '../../../testbed/lab/profile.js';
 
 const base: MptcpPlanInput = {
   kernel: 'upstream',
@@ -22,15 +25,16 @@ describe('MPTCP on upstream kernels', () => {
     ]);
   });
 
-  it('mptcp: one subflow endpoint on the interface that is not the default', () => {
+  it('mptcp: both addresses subflow endpoints, whichever interface is the default', () => {
     const plan = planMptcpMode(base);
     expect(plan.commands).toEqual([
       ['sysctl', '-w', 'net.mptcp.enabled=1'],
       ['ip', 'mptcp', 'endpoint', 'flush'],
+      ['ip', 'mptcp', 'endpoint', 'add', '198.18.1.2', 'dev', 'wlan0', 'subflow'],
       ['ip', 'mptcp', 'endpoint', 'add', '198.18.2.2', 'dev', 'rmnet0', 'subflow'],
       ['ip', 'mptcp', 'limits', 'set', 'subflow', '2', 'add_addr_accepted', '2'],
     ]);
-    expect(planMptcpMode({ ...base, defaultIface: 'cellular' }).expect.endpoints).toEqual([{ address: '198.18.1.2', iface: 'wlan0', flags: ['subflow'] }]);
+    expect(planMptcpMode({ ...base, defaultIface: 'cellular' })).toEqual(plan);
   });
 
   it('fullmesh and backup endpoints', () => {
@@ -39,10 +43,23 @@ describe('MPTCP on upstream kernels', () => {
       { address: '198.18.2.2', iface: 'rmnet0', flags: ['subflow', 'fullmesh'] },
     ]);
     expect(planMptcpMode({ ...base, mode: 'backup' }).commands).toContainEqual(['ip', 'mptcp', 'endpoint', 'add', '198.18.2.2', 'dev', 'rmnet0', 'subflow', 'backup']);
-    expect(planMptcpMode({ ...base, mode: 'backup', defaultIface: 'cellular' }).expect.endpoints).toEqual([
-      { address: '198.18.1.2', iface: 'wlan0', flags: ['subflow'] },
-      { address: '198.18.2.2', iface: 'rmnet0', flags: ['subflow', 'backup'] },
-    ]);
+    for (const defaultIface of ['wifi', 'cellular'] as const) {
+      expect(planMptcpMode({ ...base, mode: 'backup', defaultIface }).expect.endpoints).toEqual([
+        { address: '198.18.1.2', iface: 'wlan0', flags: ['subflow'] },
+        { address: '198.18.2.2', iface: 'rmnet0', flags: ['subflow', 'backup'] },
+      ]);
+    }
+  });
+
+  it("gives a lab phone's modes the same endpoints and limits as `lab up --mode`", () => {
+    const phone = labPlan('mplab', 1).phones[0];
+    const mptcpCommands = (commands: ReadonlyArray<readonly string[]>) => commands.filter((c) => c[0] === 'ip' && c[1] === 'mptcp').map((c) => c.join(' ')).sort();
+    for (const mode of MODES) {
+      for (const defaultIface of ['wifi', 'cellular'] as const) {
+        expect(mptcpCommands(planMptcpMode({ ...base, mode, defaultIface }).commands), `${mode}, default ${defaultIface}`).toEqual(mptcpCommands(mptcpModeCommands(phone, mode)));
+      }
+    }
+    expect(() => planMptcpMode({ ...base, wifi: { iface: 'wlan0', address: null } })).toThrow('mode mptcp needs an IPv4 address on wlan0');
   });
 
   it('scheduler and path manager through their sysctls, checked against what the kernel offers', () => {
@@ -106,7 +123,7 @@ describe('MPTCP state read back', () => {
       endpoints: [{ address: '198.18.2.2', id: 1, dev: 'rmnet0', flags: ['subflow', 'backup'] }],
       limits: { subflows: 2, addAddrAccepted: 2 },
     });
-    expect(mptcpMismatches(planMptcpMode({ ...base, mode: 'backup' }), s)).toEqual([]);
+    expect(mptcpMismatches(planMptcpMode({ ...base, mode: 'backup' }), s)).toEqual(['endpoints [198.18.1.2 dev wlan0 subflow; 198.18.2.2 dev rmnet0 backup,subflow] wanted, are [198.18.2.2 dev rmnet0 backup,subflow]']);
     expect(mptcpMismatches(planMptcpMode({ ...base, mode: 'fullmesh' }), s)).toEqual([
       'endpoints [198.18.1.2 dev wlan0 fullmesh,subflow; 198.18.2.2 dev rmnet0 fullmesh,subflow] wanted, are [198.18.2.2 dev rmnet0 backup,subflow]',
     ]);

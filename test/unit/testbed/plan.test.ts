@@ -40,14 +40,16 @@ describe('lab plan', () => {
 describe('phone routing and MPTCP mode commands', () => {
   const phone = labPlan('mplab', 1).phones[0];
 
-  it('routes each source address through its own interface', () => {
+  it("routes each source address through its own interface, with the device controller's tables and priorities", () => {
     expect(policyRoutingCommands(phone)).toEqual([
-      ['ip', 'route', 'replace', 'default', 'via', '198.18.1.1', 'dev', 'wlan0', 'table', '10'],
-      ['ip', 'rule', 'add', 'from', '198.18.1.2', 'lookup', '10', 'pref', '100'],
-      ['ip', 'route', 'replace', 'default', 'via', '198.18.2.1', 'dev', 'rmnet0', 'table', '20'],
-      ['ip', 'rule', 'add', 'from', '198.18.2.2', 'lookup', '20', 'pref', '100'],
+      ['ip', 'route', 'replace', 'default', 'via', '198.18.1.1', 'dev', 'wlan0', 'table', '7101'],
+      ['ip', 'rule', 'add', 'from', '198.18.1.2', 'lookup', '7101', 'priority', '9101'],
+      ['ip', 'route', 'replace', 'default', 'via', '198.18.1.1', 'dev', 'wlan0', 'metric', '100'],
+      ['ip', 'route', 'replace', 'default', 'via', '198.18.2.1', 'dev', 'rmnet0', 'table', '7102'],
+      ['ip', 'rule', 'add', 'from', '198.18.2.2', 'lookup', '7102', 'priority', '9102'],
+      ['ip', 'route', 'replace', 'default', 'via', '198.18.2.1', 'dev', 'rmnet0', 'metric', '200'],
     ]);
-    expect(defaultRouteCommands(phone, 'cellular')).toEqual([['ip', 'route', 'replace', 'default', 'via', '198.18.2.1', 'dev', 'rmnet0']]);
+    expect(defaultRouteCommands('cellular')).toEqual([['ip', 'rule', 'add', 'from', 'all', 'lookup', '7102', 'priority', '9190']]);
   });
 
   it('sets endpoints per mode', () => {

@@ -128,6 +128,20 @@ export class Dir {
     this.inflightHead = 0;
   }
 
+  /**
+   * The connection closed: drops the arrays of what is no longer pending (nothing in flight, every
+   * range acknowledged) so that they die young instead of waiting out the grace period. Whatever
+   * comes later starts them again as on first use, with the same results.
+   */
+  release(): void {
+    if (this.inflightLen === 0 && this.inflightCap > 0) {
+      this.inflight = [];
+      this.inflightCap = 0;
+      this.inflightHead = 0;
+    }
+    this.sent.release();
+  }
+
   /** Karn's rule: segments at or after `rel` were retransmitted, their ACKs give no sample. */
   retransmittedFrom(rel: number): void {
     const q = this.inflight;
@@ -229,20 +243,25 @@ export class Subflow {
 export class Blocks {
   private lastUid = -1;
   private current = 0;
-  private readonly sizes: number[] = [];
+  /** the blocks before the current one, once there is one (most connections have a single subflow) */
+  private sizes: number[] | null = null;
 
   add(uid: number): void {
     if (uid === this.lastUid) {
       this.current++;
       return;
     }
-    if (this.current > 0) this.sizes.push(this.current);
+    if (this.current > 0) {
+      if (this.sizes === null) this.sizes = [this.current];
+      else this.sizes.push(this.current);
+    }
     this.lastUid = uid;
     this.current = 1;
   }
 
   toArray(): number[] {
-    return this.current > 0 ? [...this.sizes, this.current] : [...this.sizes];
+    const sizes = this.sizes ?? [];
+    return this.current > 0 ? [...sizes, this.current] : [...sizes];
   }
 }
 
@@ -305,6 +324,8 @@ export class DataDir {
   }
 }
 
+const NO_TOKENS: readonly number[] = [];
+
 export class Conn {
   mptcp = false;
   version = -1;
@@ -322,7 +343,8 @@ export class Conn {
   /** the keys of the client and the server have been seen (and hashed) */
   keyClient = false;
   keyServer = false;
-  tokens: number[] = [];
+  /** replaced, never changed in place (a connection's first tokens cost one array, not two) */
+  tokens: readonly number[] = NO_TOKENS;
   /** the token of the client's key, once known (a join with it was opened by the server) */
   tokenClient = -1;
   /** the token of a join whose connection was not (yet) known */

@@ -128,6 +128,14 @@ export class RangeSet {
     return this.other + this.same;
   }
 
+  /** Drops the array once every range in it has been acknowledged (add() makes a new one as on first use). */
+  release(): void {
+    if (this.r !== null && this.lo === this.r.length) {
+      this.r = null;
+      this.lo = 0;
+    }
+  }
+
   /** Everything below `point` has been acknowledged: forget who sent it, keep that it was sent. */
   acknowledge(point: number): void {
     if (point <= this.horizon) return;

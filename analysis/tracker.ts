@@ -141,6 +141,10 @@ export class Tracker {
       sf.rst = true;
     }
     if (flags & TH_FIN) d.fin = true;
+    if (flags & (TH_FIN | TH_RST) && sf.closed) {
+      sf.up.release();
+      sf.down.release();
+    }
   }
 
   /** Hands every connection still open to onDone (end of a trace). */

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatIPv6 } from '../../../analysis/address.js';
 import { InterfaceClassifier } from '../../../analysis/address.js';
+import { Dir, clock } from '../../../analysis/model.js';
 import { RangeSet } from '../../../analysis/ranges.js';
+import { seededRandom } from '../../../testbed/link/emulator.js';
 
 describe('RangeSet', () => {
   it('counts bytes sent before, split by the same and another owner', () => {
@@ -94,5 +96,71 @@ describe('addresses', () => {
     expect(c.classify('2001:db8:1::9', true)).toBe('wifi');
     expect(c.classify('198.18.2.2', false)).toBe('cellular');
     expect(c.classify('198.18.2.3', false)).toBeNull();
+  });
+});
+
+describe('state released when a subflow closes', () => {
+  it('a range set released whenever everything is acknowledged counts as one never released', () => {
+    const r = seededRandom(5);
+    const kept = new RangeSet();
+    const released = new RangeSet();
+    let released0 = 0;
+    let top = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const k = r();
+      if (k < 0.6) {
+        // mostly new data, sometimes a retransmission of older data
+        const a = r() < 0.8 ? top : Math.floor(r() * (top + 1));
+        const b = a + 1 + Math.floor(r() * 1000);
+        const owner = Math.floor(r() * 3);
+        top = Math.max(top, b);
+        expect(released.add(a, b, owner)).toBe(kept.add(a, b, owner));
+        expect([released.same, released.other]).toEqual([kept.same, kept.other]);
+      } else if (k < 0.9) {
+        const point = r() < 0.5 ? top : Math.floor(r() * (top + 1));
+        kept.acknowledge(point);
+        released.acknowledge(point);
+      } else {
+        const before = released.size;
+        released.release();
+        if (before === 0 && released.size === 0) released0++;
+      }
+      expect([released.size, released.horizon, released.maxEnd]).toEqual([kept.size, kept.horizon, kept.maxEnd]);
+    }
+    // the case in question happened
+    expect(released0).toBeGreaterThan(100);
+  });
+
+  it('RTT samples after releasing an empty queue are those of a queue never released', () => {
+    const r = seededRandom(6);
+    const kept = new Dir();
+    const released = new Dir();
+    let end = 0;
+    let acked = 0;
+    for (let i = 0; i < 20_000; i++) {
+      clock[0] = i * 0.001;
+      const k = r();
+      if (k < 0.5) {
+        end += 1 + Math.floor(r() * 100);
+        kept.sentAt(end);
+        released.sentAt(end);
+      } else if (k < 0.55) {
+        const from = Math.floor(r() * (end + 1));
+        kept.retransmittedFrom(from);
+        released.retransmittedFrom(from);
+      } else if (k < 0.9) {
+        acked = r() < 0.5 ? end : Math.max(acked, Math.floor(r() * (end + 1)));
+        kept.ackedAt(acked);
+        released.ackedAt(acked);
+      } else released.release();
+      expect([released.inflightLen, released.rttSamples, released.rttSum, released.rttMin, released.rttMax]).toEqual([
+        kept.inflightLen,
+        kept.rttSamples,
+        kept.rttSum,
+        kept.rttMin,
+        kept.rttMax,
+      ]);
+    }
+    expect(kept.rttSamples).toBeGreaterThan(1000);
   });
 });

@@ -58,6 +58,9 @@ export class Tracker {
   private fromClient = false;
   /** the subflow of the previous packet */
   private last: Subflow | null = null;
+  /** proxy-request prefixes no longer used (see recyclePrefixes) */
+  private readonly spareUp: Buffer[] = [];
+  private readonly spareDown: Buffer[] = [];
   trace = 0;
   subflowCount = 0;
 
@@ -522,8 +525,8 @@ export class Tracker {
   /** Collects the first bytes of each direction of the initial subflow until the proxy request is known. */
   private readProxyRequest(conn: Conn, seg: Segment, fromClient: boolean, rel: number): void {
     if (conn.upPrefix === null) {
-      conn.upPrefix = Buffer.allocUnsafe(PREFIX_UP);
-      conn.downPrefix = Buffer.allocUnsafe(PREFIX_DOWN);
+      conn.upPrefix = this.spareUp.pop() ?? Buffer.allocUnsafe(PREFIX_UP);
+      conn.downPrefix = this.spareDown.pop() ?? Buffer.allocUnsafe(PREFIX_DOWN);
     }
     const prefix = fromClient ? conn.upPrefix : conn.downPrefix;
     if (prefix === null) return;
@@ -532,25 +535,39 @@ export class Tracker {
     const cap = seg.payloadCap;
     if (start > filled || start + cap <= filled || filled >= prefix.length) return;
     const to = Math.min(cap, prefix.length - start);
-    seg.buf.copy(prefix, filled, seg.payloadOff + (filled - start), seg.payloadOff + to);
+    // a few bytes: a loop costs less than Buffer.copy's checks
+    const src = seg.buf;
+    for (let i = filled, j = seg.payloadOff + (filled - start); i < start + to; i++, j++) prefix[i] = src[j];
     if (fromClient) conn.upFilled = start + to;
     else conn.downFilled = start + to;
     const result = parseProxyRequest(conn.upPrefix!, conn.upFilled, conn.downPrefix!, conn.downFilled);
     if (result === 'none' || (result === 'more' && conn.upFilled >= PREFIX_UP)) {
       conn.proxyState = 2;
       conn.proxyRequest = null;
-      conn.upPrefix = null;
-      conn.downPrefix = null;
+      this.recyclePrefixes(conn);
     } else if (result !== 'more') {
       conn.proxyRequest = result;
       conn.proxyState = 1;
       // done once the proxy's reply (whose length may depend on its content) has been read
       if (result.downBytes === 0 || conn.downFilled >= Math.min(PREFIX_DOWN, Math.max(result.downBytes, 32))) {
         conn.proxyState = 2;
-        conn.upPrefix = null;
-        conn.downPrefix = null;
+        this.recyclePrefixes(conn);
       }
     }
+  }
+
+  /**
+   * The prefixes of a connection whose proxy request is read, for the next connection (nothing
+   * refers to them any more: the request holds strings). Their old bytes are never read: a prefix
+   * is read only up to what was copied into it, as with the uninitialized memory of a new one.
+   */
+  private recyclePrefixes(conn: Conn): void {
+    if (this.spareUp.length < 64) {
+      this.spareUp.push(conn.upPrefix!);
+      this.spareDown.push(conn.downPrefix!);
+    }
+    conn.upPrefix = null;
+    conn.downPrefix = null;
   }
 
   // ---- end of connections ----------------------------------------------------------------------

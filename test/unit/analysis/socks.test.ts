@@ -86,6 +86,25 @@ describe('SOCKS target in the analysis', () => {
     expect(out.result?.destinationPorts[0]).toMatchObject({ port: 443, connections: 1 });
   });
 
+  it('reads the request of each connection from its own bytes only (prefix buffers are reused)', () => {
+    const recs: CaptureRecord[] = [];
+    const request = [5, 1, 0, 3, ...domain('aaaa.example'), 0x01, 0xbb];
+    const a = new Conversation(recs, '198.18.1.2:40000', '198.18.0.1:1080');
+    a.handshake(1000);
+    a.send('up', 1000.1, Buffer.from([5, 1, 0]));
+    a.send('down', 1000.11, Buffer.from([5, 0]));
+    a.send('up', 1000.12, Buffer.from(request));
+    a.send('down', 1000.13, Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+    // the next connection sends the same bytes, cut in the middle of the host name
+    const b = new Conversation(recs, '198.18.1.2:40001', '198.18.0.1:1080');
+    b.handshake(1001);
+    b.send('up', 1001.1, Buffer.from([5, 1, 0]));
+    b.send('down', 1001.11, Buffer.from([5, 0]));
+    b.send('up', 1001.12, Buffer.from(request.slice(0, 9)));
+    const out = analyzeRecords(recs);
+    expect(out.connections.map((c) => c.target)).toEqual([{ host: 'aaaa.example', port: 443 }, null]);
+  });
+
   it('gives no target when the snapshot length cut the request', () => {
     const recs: CaptureRecord[] = [];
     const c = new Conversation(recs, '198.18.1.2:40000', '198.18.0.1:1080');

@@ -16,6 +16,8 @@ export const DOWN = 1;
 export const clock = new Float64Array(1);
 
 const MAPPINGS = 8;
+/** most directions of short connections see a few mappings: room for this many first */
+const FIRST_MAPPINGS = 4;
 const RTT_QUEUE = 512;
 
 /** What the sender of one subflow direction did. */
@@ -46,8 +48,8 @@ export class Dir {
   ssnKnown = false;
   /**
    * recent DSS mappings, a ring of [relative seq start, relative DSN start, length]; plain arrays
-   * allocated on first use (a small typed array costs far more memory, and tens of thousands of
-   * connections may be open at once)
+   * allocated on first use with room for 4, then 8 (a small typed array costs far more memory,
+   * and tens of thousands of connections may be open at once)
    */
   private maps: number[] | null = null;
   mapCount = 0;
@@ -71,7 +73,13 @@ export class Dir {
   }
 
   pushMapping(seqStart: number, dsnStart: number, length: number): void {
-    if (this.maps === null) this.maps = new Array<number>(3 * MAPPINGS).fill(0.5);
+    if (this.maps === null) this.maps = new Array<number>(3 * FIRST_MAPPINGS).fill(0.5);
+    else if (this.mapHead * 3 === this.maps.length && this.mapHead < MAPPINGS) {
+      // the ring fills from the front until it is full: grown in place of wrapping
+      const grown = new Array<number>(3 * MAPPINGS).fill(0.5);
+      for (let i = 0; i < this.maps.length; i++) grown[i] = this.maps[i];
+      this.maps = grown;
+    }
     const m = this.maps;
     if (this.mapCount > 0) {
       const last = 3 * ((this.mapHead + MAPPINGS - 1) % MAPPINGS);

@@ -164,3 +164,29 @@ describe('state released when a subflow closes', () => {
     expect(kept.rttSamples).toBeGreaterThan(1000);
   });
 });
+
+describe('DSS mappings of a subflow direction', () => {
+  it('finds the DSN of a sequence number in the 8 newest mappings, newest first', () => {
+    const r = seededRandom(7);
+    for (let run = 0; run < 200; run++) {
+      const d = new Dir();
+      const newest: [number, number, number][] = [];
+      const pushes = Math.floor(r() * 20);
+      for (let i = 0; i < pushes; i++) {
+        // sometimes the same mapping again (ignored), sometimes overlapping older ones
+        const m: [number, number, number] =
+          newest.length > 0 && r() < 0.2 ? newest[newest.length - 1] : [Math.floor(r() * 5000), Math.floor(r() * 1e6), 1 + Math.floor(r() * 1500)];
+        d.pushMapping(...m);
+        const last = newest[newest.length - 1];
+        if (!last || last[0] !== m[0] || last[1] !== m[1] || last[2] !== m[2]) newest.push(m);
+        if (newest.length > 8) newest.shift();
+        expect(d.mapCount).toBe(newest.length);
+        for (let k = 0; k < 30; k++) {
+          const rel = Math.floor(r() * 7000);
+          const hit = [...newest].reverse().find(([start, , len]) => rel >= start && rel < start + len);
+          expect(d.dsnOf(rel)).toBe(hit ? hit[1] + rel - hit[0] : NaN);
+        }
+      }
+    }
+  });
+});

@@ -221,15 +221,13 @@ class Session {
   private handshakeData(chunk: Buffer): void {
     this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
     while (this.phase === 'greeting' || this.phase === 'auth' || this.phase === 'request') {
-      const before = this.phase;
       if (!this.step()) break;
-      if (this.phase === before) break;
     }
     // every message has a bounded size (greeting 257, credentials 513, request 262 bytes), so an
     // incomplete one never holds more than that: there is no unbounded buffering to guard against
   }
 
-  /** Parses one message of the current phase; false when more bytes are needed or the session ended. */
+  /** Parses one message of the current phase; true when it moved on to the next phase, false when more bytes are needed or the session ended. */
   private step(): boolean {
     const { config } = this.proxy;
     if (this.phase === 'greeting') {

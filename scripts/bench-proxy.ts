@@ -14,7 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
-import { cpuSeconds } from '../common/process.js';
+import { cpuSeconds, processAlive } from '../common/process.js';
 import { startCaptureSet } from '../proxy/capture.js';
 import { Agent, type NetnsProgram, startOrigin, startProxy } from '../proxy/testkit/remote.js';
 import { addNetns, deleteNetns, inNetns, ip, listNetns, sysctl, vethPair } from '../testbed/netns.js';
@@ -73,12 +73,7 @@ function proxyCpuSeconds(pid: number | undefined): number {
 async function removeDeadBenchNamespaces(): Promise<void> {
   for (const name of await listNetns(BENCH_PREFIX)) {
     const match = /^mplabpbench(\d+)-[cpo]$/.exec(name);
-    if (!match) continue;
-    try {
-      process.kill(Number(match[1]), 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') await deleteNetns(name);
-    }
+    if (match && !processAlive(Number(match[1]))) await deleteNetns(name);
   }
 }
 

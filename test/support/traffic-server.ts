@@ -9,45 +9,33 @@
  */
 import { appendFileSync } from 'node:fs';
 import net from 'node:net';
-import { formatIPv6 } from '../../analysis/address.js';
 import { listenMptcp, mptcpInfo } from '../../common/mptcp.js';
 import { formatEndpoint } from '../../proxy/address.js';
+import { Cmd, type ConnectRequest, type Parsed, parseGreeting, parseRequest, SOCKS_VERSION } from '../../proxy/socks5.js';
 
 const [host = '0.0.0.0', portText = '1080', logFile] = process.argv.slice(2);
 let nextId = 1;
 const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
 
-/** Parses the proxy request at the start of `b`; returns its target and length, or null if incomplete. */
+/** What a SOCKS5 request has before the address (VER CMD RSV): the ShadowSocks form is the rest alone. */
+const REQUEST_HEAD = Buffer.from([SOCKS_VERSION, Cmd.connect, 0]);
+
+/** Parses the proxy request at the start of `b` with the proxy's parsers; returns its target and length, or null if incomplete. */
 function request(b: Buffer): { host: string; port: number; length: number; socks5: boolean } | 'bad' | null {
-  let p = 0;
-  let socks5 = false;
-  if (b[0] === 5) {
-    socks5 = true;
-    if (b.length < 2 || b.length < 2 + b[1]) return null;
-    p = 2 + b[1];
-    if (b.length < p + 4) return null;
-    if (b[p] !== 5) return 'bad';
-    p += 3;
+  const socks5 = b[0] === SOCKS_VERSION;
+  let parsed: Parsed<ConnectRequest>;
+  let offset: number;
+  if (socks5) {
+    const greeting = parseGreeting(b);
+    if (greeting.kind !== 'done') return greeting.kind === 'incomplete' ? null : 'bad';
+    offset = greeting.length;
+    parsed = parseRequest(b.subarray(offset));
+  } else {
+    offset = -REQUEST_HEAD.length;
+    parsed = parseRequest(Buffer.concat([REQUEST_HEAD, b]));
   }
-  const atyp = b[p];
-  const addrAt = p + 1;
-  let end: number;
-  let hostName: string;
-  if (atyp === 1) {
-    end = addrAt + 4;
-    if (b.length < end + 2) return null;
-    hostName = [...b.subarray(addrAt, end)].join('.');
-  } else if (atyp === 3) {
-    if (b.length < addrAt + 1) return null;
-    end = addrAt + 1 + b[addrAt];
-    if (b.length < end + 2) return null;
-    hostName = b.subarray(addrAt + 1, end).toString('latin1');
-  } else if (atyp === 4) {
-    end = addrAt + 16;
-    if (b.length < end + 2) return null;
-    hostName = formatIPv6(b.readUInt32BE(addrAt), b.readUInt32BE(addrAt + 4), b.readUInt32BE(addrAt + 8), b.readUInt32BE(addrAt + 12));
-  } else return 'bad';
-  return { host: hostName, port: b.readUInt16BE(end), length: end + 2, socks5 };
+  if (parsed.kind !== 'done') return parsed.kind === 'incomplete' ? null : 'bad';
+  return { host: parsed.value.host, port: parsed.value.port, length: offset + parsed.length, socks5 };
 }
 
 const server = net.createServer((socket) => {

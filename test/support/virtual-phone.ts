@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type Result } from 'execa';
 import { REPO_ROOT } from '../../common/paths.js';
 import { log } from '../../common/log.js';
+import { terminate } from '../../common/process.js';
 import { attachToAdb, listeningPort } from '../../testbed/lab/phones.js';
 import { addNetns, deleteNetns, ip, vethPair } from '../../testbed/netns.js';
 import { startVirtualPhone, type VirtualPhone, type VirtualPhoneOptions } from '../../testbed/phone/phone.js';
@@ -209,12 +210,7 @@ export async function createVirtualPhone(options: VirtualPhoneFixtureOptions = {
     async teardown() {
       if (port) await execa('adb', ['disconnect', `127.0.0.1:${port}`], { reject: false });
       await phone?.stop().catch(() => undefined);
-      if (child && child.exitCode === null) {
-        const exited = new Promise((resolve) => child!.once('exit', resolve));
-        child.kill('SIGTERM');
-        await Promise.race([exited, sleep(10_000)]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
+      if (child?.pid !== undefined && child.exitCode === null) await terminate(child.pid, 'SIGTERM', 10_000);
       await deleteNetns(netns);
       await deleteNetns(peerNetns);
       await rm(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { exitStatus } from '../phone/packets.js';
 import { createNamespaces, listening, wireCore, wirePhone } from './network.js';
 import { DEFAULT_LAB_NAME, LabError, labNamespaces, labPlan, LINK_KINDS, type LabPlan, type LinkKind } from './plan.js';
 import { isRunning, startInNetns, stopProcess, waitReady } from './processes.js';
-import { DEFAULT_PROFILE, loadProfile, type MptcpMode } from './profile.js';
+import { DEFAULT_PROFILE, loadProfile, type MptcpMode, type PhoneProfile } from './profile.js';
 import { attachToAdb, DEFAULT_ADB_PORT_BASE, startPhoneDaemon, stopPhoneDaemon } from './phones.js';
 import { startProxy } from './proxy.js';
 import { makeStateDir, readState, removeStateDir, stateDir, writeState, type LabState } from './state.js';
@@ -55,14 +55,16 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
   const removed = await labDown(name);
   if (removed.namespaces.length > 0 || removed.processes > 0) logger.warn(removed, 'removed the leftovers of an earlier lab of this name');
   const dir = makeStateDir(name);
+  // each phone's profile settings with the options' overrides, looked up once
+  const settings: PhoneProfile[] = plan.phones.map((p) => {
+    const fromProfile = profile.phone(p.name);
+    return { ...fromProfile, mode: options.mode ?? fromProfile.mode, defaultRoute: options.defaultRoute ?? fromProfile.defaultRoute };
+  });
   const state: LabState = {
     name,
     createdAt: Date.now() / 1000,
     profile: profile.file,
-    phones: plan.phones.map((p) => {
-      const settings = profile.phone(p.name);
-      return { name: p.name, mode: options.mode ?? settings.mode, defaultRoute: options.defaultRoute ?? settings.defaultRoute };
-    }),
+    phones: plan.phones.map((p, i) => ({ name: p.name, mode: settings[i].mode, defaultRoute: settings[i].defaultRoute })),
     processes: {},
     proxyLog: null,
     control: join(dir, 'linkd.sock'),
@@ -71,16 +73,13 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     writeState(state);
     await createNamespaces(plan);
     await wireCore(plan);
-    for (const [i, phone] of plan.phones.entries()) {
-      await wirePhone(plan, phone, { ...profile.phone(phone.name), mode: state.phones[i].mode, defaultRoute: state.phones[i].defaultRoute });
-    }
+    for (const [i, phone] of plan.phones.entries()) await wirePhone(plan, phone, settings[i]);
     logger.debug('network built');
 
-    const links: LinkSpec[] = plan.phones.flatMap((phone) =>
+    const links: LinkSpec[] = plan.phones.flatMap((phone, i) =>
       LINK_KINDS.map((kind) => {
-        const settings = profile.phone(phone.name)[kind];
-        const link = phone[kind];
-        return { name: link.linkName, devices: link.tun, up: settings.up, down: settings.down, outage: settings.outage };
+        const { up, down, outage } = settings[i][kind];
+        return { name: phone[kind].linkName, devices: phone[kind].tun, up, down, outage };
       }),
     );
     const config: DaemonConfig = { control: state.control, links };

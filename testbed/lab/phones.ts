@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { Logger } from '../../common/log.js';
 import { REPO_ROOT } from '../../common/paths.js';
+import { missingPrereqs } from '../../common/prereq.js';
 import type { PhonePlan } from './plan.js';
 import { startDetached, stopProcess, waitReady } from './processes.js';
 import type { PhoneDaemonRecord } from './state.js';
@@ -56,16 +57,12 @@ export async function startPhoneDaemon(phone: PhonePlan, stateDir: string, port:
   return { ...record, serial: `127.0.0.1:${bound}`, dir };
 }
 
-async function adbAvailable(): Promise<boolean> {
-  return (await execa('adb', ['version'], { reject: false })).exitCode === 0;
-}
-
 /**
  * `adb connect` and wait until adb lists the phone as `device`. Returns a problem to report, or
  * null. adb missing is a problem, not a failure: the phone still listens for a later `adb connect`.
  */
 export async function attachToAdb(serial: string, logger: Logger, timeoutMs = 30_000): Promise<string | null> {
-  if (!(await adbAvailable())) return `adb is not installed: attach the phone later with \`adb connect ${serial}\``;
+  if (missingPrereqs({ commands: ['adb'] }).length > 0) return `adb is not installed: attach the phone later with \`adb connect ${serial}\``;
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {

@@ -5,8 +5,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from '../../common/log.js';
 import { COMMANDS } from './commands/index.js';
 import type { CommandContext } from './commands/context.js';
-import { encodeShellPacket, ShellPacketDecoder } from '../../common/shell-packets.js';
-import { PacketId } from './packets.js';
+import { encodeShellPacket } from '../../common/shell-packets.js';
+import { PacketId, onShellPackets } from './packets.js';
 import { ROOT_SOCKET, SHELL_SOCKET, SHELL_UID } from './paths.js';
 import type { PhoneSandbox } from './sandbox.js';
 import { shellEnvironment } from './sandbox.js';
@@ -75,7 +75,6 @@ export class CommandServer {
 
   private accept(socket: net.Socket, uid: number): void {
     this.connections.add(socket);
-    const decoder = new ShellPacketDecoder();
     const abort = new AbortController();
     let stdin: PassThrough | undefined;
     let started = false;
@@ -92,49 +91,40 @@ export class CommandServer {
       stdin?.end();
       for (const resolve of pendingWrites.splice(0)) resolve('EPIPE');
     });
-    socket.on('data', (chunk: Buffer) => {
-      let packets;
-      try {
-        packets = decoder.push(chunk);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const packet of packets) {
-        if (packet.id === PacketId.request && !started) {
-          started = true;
-          let request: { argv: string[]; cwd: string };
-          try {
-            request = JSON.parse(packet.data.toString('utf8')) as { argv: string[]; cwd: string };
-          } catch {
-            socket.destroy();
-            return;
-          }
-          const context = this.context(request, uid, {
-            send,
-            abort,
-            stdin: () => {
-              if (!stdin) {
-                stdin = new PassThrough();
-                send(PacketId.wantStdin);
-              }
-              return stdin;
-            },
-            pendingWrites,
-          });
-          void this.run(context).then((status) => {
-            finished = true;
-            send(PacketId.exit, Buffer.from([status & 0xff]));
-            socket.end();
-          });
-        } else if (packet.id === PacketId.stdin) {
-          stdin?.write(packet.data);
-        } else if (packet.id === PacketId.closeStdin) {
-          stdin?.end();
-        } else if (packet.id === PacketId.writeFileResult) {
-          const result = JSON.parse(packet.data.toString('utf8')) as { error?: string };
-          pendingWrites.shift()?.(result.error);
+    onShellPackets(socket, (packet) => {
+      if (packet.id === PacketId.request && !started) {
+        started = true;
+        let request: { argv: string[]; cwd: string };
+        try {
+          request = JSON.parse(packet.data.toString('utf8')) as { argv: string[]; cwd: string };
+        } catch {
+          socket.destroy();
+          return;
         }
+        const context = this.context(request, uid, {
+          send,
+          abort,
+          stdin: () => {
+            if (!stdin) {
+              stdin = new PassThrough();
+              send(PacketId.wantStdin);
+            }
+            return stdin;
+          },
+          pendingWrites,
+        });
+        void this.run(context).then((status) => {
+          finished = true;
+          send(PacketId.exit, Buffer.from([status & 0xff]));
+          socket.end();
+        });
+      } else if (packet.id === PacketId.stdin) {
+        stdin?.write(packet.data);
+      } else if (packet.id === PacketId.closeStdin) {
+        stdin?.end();
+      } else if (packet.id === PacketId.writeFileResult) {
+        const result = JSON.parse(packet.data.toString('utf8')) as { error?: string };
+        pendingWrites.shift()?.(result.error);
       }
     });
   }

@@ -3,7 +3,7 @@
  * the phone's command wrappers use the same framing to talk to the daemon, with ids of their own
  * from 16 on.
  */
-import { ShellPacket } from '../../common/shell-packets.js';
+import { ShellPacket, ShellPacketDecoder, type ShellPacketData } from '../../common/shell-packets.js';
 
 export const PacketId = {
   ...ShellPacket,
@@ -22,4 +22,25 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null, s
   if (code !== null) return code & 0xff;
   if (signal && signals[signal] !== undefined) return 0x80 | signals[signal];
   return 1;
+}
+
+/**
+ * Calls `onPacket` for each packet that arrives on `source` (a stream split anywhere). A malformed
+ * stream, or an `onPacket` that destroyed `source`, ends the reading: the rest is not looked at.
+ */
+export function onShellPackets(source: NodeJS.EventEmitter & { destroyed: boolean; destroy(): void }, onPacket: (packet: ShellPacketData) => void): void {
+  const decoder = new ShellPacketDecoder();
+  source.on('data', (chunk: Buffer) => {
+    let packets: ShellPacketData[];
+    try {
+      packets = decoder.push(chunk);
+    } catch {
+      source.destroy();
+      return;
+    }
+    for (const packet of packets) {
+      if (source.destroyed) return;
+      onPacket(packet);
+    }
+  });
 }

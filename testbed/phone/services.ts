@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Logger } from '../../common/log.js';
-import { encodeShellPacket, ShellPacketDecoder } from '../../common/shell-packets.js';
-import { PacketId, exitStatus } from './packets.js';
+import { encodeShellPacket } from '../../common/shell-packets.js';
+import { PacketId, exitStatus, onShellPackets } from './packets.js';
 import { NODE, PHONE_LIB, SHELL_UID } from './paths.js';
 import { hangUp, shellEnvironment, type PhoneSandbox } from './sandbox.js';
 import type { AdbStream } from './transport.js';
@@ -123,19 +123,9 @@ async function runShell(host: ServiceHost, stream: AdbStream, request: ShellRequ
   });
 
   if (request.protocol === 'shell') {
-    const decoder = new ShellPacketDecoder();
-    stream.on('data', (chunk: Buffer) => {
-      let packets;
-      try {
-        packets = decoder.push(chunk);
-      } catch {
-        stream.destroy();
-        return;
-      }
-      for (const packet of packets) {
-        if (packet.id === PacketId.stdin) child.stdin!.write(packet.data);
-        else if (packet.id === PacketId.closeStdin) child.stdin!.end();
-      }
+    onShellPackets(stream, (packet) => {
+      if (packet.id === PacketId.stdin) child.stdin!.write(packet.data);
+      else if (packet.id === PacketId.closeStdin) child.stdin!.end();
     });
     forward(child.stdout!, stream, (d) => encodeShellPacket(PacketId.stdout, d));
     forward(child.stderr!, stream, (d) => encodeShellPacket(PacketId.stderr, d));

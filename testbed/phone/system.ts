@@ -187,26 +187,37 @@ export class PhoneSystem extends EventEmitter {
     return problems;
   }
 
-  /** Brings each interface to the state its radio switch asks for (one change at a time). */
+  /** Brings each interface to the state its radio switch asks for. */
   applyNetwork(): Promise<string[]> {
+    return this.setInterfaces(() => ({ wifi: this.wifiUp(), cellular: this.cellularUp() }));
+  }
+
+  /** Takes every radio's interface down as a power-off does, keeping their configuration. */
+  async powerOffRadios(): Promise<void> {
+    await this.setInterfaces(() => ({ wifi: false, cellular: false })).catch((error: Error) => this.logger.warn({ err: error.message }, 'taking the radios down failed'));
+  }
+
+  /**
+   * Brings the interfaces up or down (one change at a time: `wanted` is asked when this change's
+   * turn comes); an interface taken down keeps its configuration in the state for when it comes up.
+   */
+  private setInterfaces(wanted: () => Record<keyof PhoneInterfaces, boolean>): Promise<string[]> {
     const run = this.networkQueue.then(async () => {
       const problems: string[] = [];
-      const wanted: Array<[string, boolean]> = [
-        [this.options.interfaces.wifi, this.wifiUp()],
-        [this.options.interfaces.cellular, this.cellularUp()],
-      ];
-      for (const [iface, up] of wanted) {
+      const up = wanted();
+      for (const kind of ['wifi', 'cellular'] as const) {
+        const iface = this.options.interfaces[kind];
         const link = await this.network.link(iface);
         if (!link.exists) {
           problems.push(`${iface}: no such interface in ${this.options.netns}`);
           continue;
         }
-        if (up && !link.up) {
+        if (up[kind] && !link.up) {
           const failed = await this.network.bringUp(iface, this.state.savedInterfaces[iface]);
           problems.push(...failed.map((p) => `${iface}: ${p}`));
           delete this.state.savedInterfaces[iface];
           await this.save();
-        } else if (!up && link.up) {
+        } else if (!up[kind] && link.up) {
           this.state.savedInterfaces[iface] = await this.network.takeDown(iface);
           await this.save();
         }
@@ -216,19 +227,6 @@ export class PhoneSystem extends EventEmitter {
     });
     this.networkQueue = run.catch(() => undefined);
     return run;
-  }
-
-  /** Takes every radio's interface down as a power-off does, keeping their configuration. */
-  async powerOffRadios(): Promise<void> {
-    await (this.networkQueue = this.networkQueue.then(async () => {
-      for (const iface of [this.options.interfaces.wifi, this.options.interfaces.cellular]) {
-        const link = await this.network.link(iface);
-        if (link.exists && link.up) {
-          this.state.savedInterfaces[iface] = await this.network.takeDown(iface);
-          await this.save();
-        }
-      }
-    }).catch((error: Error) => this.logger.warn({ err: error.message }, 'taking the radios down failed')));
   }
 
   async link(iface: string): Promise<LinkInfo> {

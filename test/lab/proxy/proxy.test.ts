@@ -10,7 +10,8 @@ import { Agent, type NetnsProgram, startReadyInNetns, startOrigin, startProxy } 
 import { addNetns, inNetns, ip, sysctl, vethPair } from '../../../testbed/netns.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
 import { skipUnless } from '../../support/prereq.js';
-import { type Opened, exchange, nstat, readLog, recordFor, recordWhere } from './support.js';
+import { nstat } from '../../support/nstat.js';
+import { type Opened, exchange, readLog, recordFor, recordWhere } from './support.js';
 
 /*
  * client ns  wlan0 198.18.1.2/24, 2001:2:0:1::2/64, 198.18.9.2/24 (outside --allow)

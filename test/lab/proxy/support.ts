@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { ConnectionRecord } from '../../../proxy/connection-log.js';
 import type { Agent } from '../../../proxy/testkit/remote.js';
-import { inNetns } from '../../../testbed/netns.js';
 
 /** The proxy's connection log as records (an absent file is an empty log). */
 export async function readLog(file: string): Promise<ConnectionRecord[]> {
@@ -36,17 +35,6 @@ export interface Opened {
  */
 export function recordFor(file: string, conn: Opened, timeoutMs = 5000): Promise<ConnectionRecord> {
   return recordWhere(file, (r) => r.client === conn.local && r.start >= conn.at, timeoutMs, `client ${conn.local} since ${conn.at}`);
-}
-
-/** The kernel's absolute SNMP/MPTCP counters inside a namespace (nstat without touching its history). */
-export async function nstat(netns: string): Promise<Map<string, number>> {
-  const stdout = String((await inNetns(netns, 'nstat', ['-asz'])).stdout);
-  const counters = new Map<string, number>();
-  for (const line of stdout.split('\n')) {
-    const [name, value] = line.trim().split(/\s+/);
-    if (name && /^\d+$/.test(value ?? '')) counters.set(name, Number(value));
-  }
-  return counters;
 }
 
 export interface Exchange extends Opened {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inNetns, ip } from '../../../testbed/netns.js';
+import { nstat } from '../../support/nstat.js';
 
 /** Helpers of the lab integration tests: probes, counters and transfers inside lab namespaces. */
 const PROBE = fileURLToPath(new URL('./udp-probe.mjs', import.meta.url));
@@ -71,24 +72,13 @@ export async function rxBytes(netns: string, iface: string): Promise<number> {
 
 /** UDP datagrams the kernel of `netns` received so far (delivered or dropped at a full socket), whatever the receiving process does. */
 export async function udpReceived(netns: string): Promise<number> {
-  const { stdout } = await inNetns(netns, 'nstat', ['-asz', 'UdpInDatagrams', 'UdpInErrors']);
-  let total = 0;
-  for (const line of String(stdout).split('\n')) {
-    const [name, value] = line.trim().split(/\s+/);
-    if (name === 'UdpInDatagrams' || name === 'UdpInErrors') total += Number(value);
-  }
-  return total;
+  const counters = await nstat(netns, ['UdpInDatagrams', 'UdpInErrors']);
+  return (counters.get('UdpInDatagrams') ?? 0) + (counters.get('UdpInErrors') ?? 0);
 }
 
 /** The namespace's MPTCP counters (absolute values, nstat's history file untouched). */
 export async function mptcpCounters(netns: string): Promise<Record<string, number>> {
-  const { stdout } = await inNetns(netns, 'nstat', ['-asz', 'MPTcp*']);
-  const counters: Record<string, number> = {};
-  for (const line of String(stdout).split('\n')) {
-    const [name, value] = line.trim().split(/\s+/);
-    if (name?.startsWith('MPTcp')) counters[name] = Number(value);
-  }
-  return counters;
+  return Object.fromEntries(await nstat(netns, ['MPTcp*']));
 }
 
 export interface Download {

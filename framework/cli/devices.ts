@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { checkDevicesFile, devicesFilePath, findDevice, formatProblems, loadDevicesFile, DEFAULT_ADB_SERVER, INVALID_DEVICES_FILE_EXIT, type DevicesFile } from '../config/devices-file.js';
-import { AdbFailError, AdbTimeoutError } from '../devices/adb-server.js';
+import { AdbFailError, AdbkitFailError, AdbTimeoutError } from '../devices/adb-server.js';
 import { AppResetError, resetApp } from '../devices/app.js';
 import { PhoneCaptureError, pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
 import { Device, NotRootError, adbServer } from '../devices/device.js';
@@ -47,7 +47,7 @@ export function toUserError(err: unknown): unknown {
     return new UserError(err.message, EXIT.gone);
   }
   // adbkit's sync and host commands: the device or server said no (no such file, permission denied)
-  if ((err as Error | undefined)?.name === 'FailError') return new UserError((err as Error).message, EXIT.failed);
+  if (err instanceof AdbkitFailError) return new UserError(err.message, EXIT.failed);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return new UserError((err as Error).message, EXIT.failed);
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {

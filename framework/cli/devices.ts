@@ -2,12 +2,13 @@ import { Command, Option } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { checkDevicesFile, devicesFilePath, findDevice, formatProblems, loadDevicesFile, DEFAULT_ADB_SERVER, INVALID_DEVICES_FILE_EXIT, type DevicesFile } from '../config/devices-file.js';
 import { AdbFailError, AdbkitFailError, AdbTimeoutError } from '../devices/adb-server.js';
-import { AppResetError, resetApp } from '../devices/app.js';
-import { PhoneCaptureError, pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
-import { Device, NotRootError, adbServer } from '../devices/device.js';
+import { resetApp } from '../devices/app.js';
+import { pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
+import { Device, adbServer } from '../devices/device.js';
+import { PhoneOpError } from '../devices/errors.js';
 import { applyMptcpMode, describeMptcp, readMptcpState } from '../devices/mptcp.js';
-import { MPTCP_MODES, MptcpModeError, type MptcpMode } from '../devices/mptcp-commands.js';
-import { NetChangeError, applyNet, type NetRequest } from '../devices/network.js';
+import { MPTCP_MODES, type MptcpMode } from '../devices/mptcp-commands.js';
+import { applyNet, type NetRequest } from '../devices/network.js';
 import { DeviceGoneError } from '../devices/recovery.js';
 import { ShellCutError, ShellExitError, ShellTimeoutError } from '../devices/shell.js';
 import { takeSnapshot } from '../devices/snapshot.js';
@@ -36,13 +37,9 @@ async function load(option: string | undefined): Promise<DevicesFile> {
 export function toUserError(err: unknown): unknown {
   if (err instanceof UserError) return err;
   if (err instanceof DeviceGoneError) return new UserError(err.message, EXIT.gone);
-  if (err instanceof NotRootError || err instanceof MptcpModeError) return new UserError(err.message, EXIT.cannot);
-  if (err instanceof NetChangeError && err.kind === 'cannot') return new UserError(err.message, EXIT.cannot);
-  if (err instanceof PhoneCaptureError && err.kind === 'cannot') return new UserError(err.message, EXIT.cannot);
+  if (err instanceof PhoneOpError) return new UserError(err.message, err.kind === 'cannot' ? EXIT.cannot : EXIT.failed);
   // a command that outlived its timeout on a phone that still answers is a failed command, not a lost phone
-  if (err instanceof NetChangeError || err instanceof AppResetError || err instanceof PhoneCaptureError || err instanceof ShellExitError || err instanceof ShellTimeoutError) {
-    return new UserError(err.message, EXIT.failed);
-  }
+  if (err instanceof ShellExitError || err instanceof ShellTimeoutError) return new UserError(err.message, EXIT.failed);
   if (err instanceof ShellCutError || err instanceof AdbTimeoutError || err instanceof AdbFailError) {
     return new UserError(err.message, EXIT.gone);
   }

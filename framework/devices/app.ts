@@ -1,5 +1,6 @@
 import { clearDataCommand, forceStopCommand } from './android-commands.js';
 import type { Device } from './device.js';
+import { PhoneOpError } from './errors.js';
 import { shCommand } from './quote.js';
 
 /**
@@ -7,12 +8,7 @@ import { shCommand } from './quote.js';
  * each test starts the app fresh. The package name is passed as one quoted word whatever it
  * contains: a hostile name can fail, never run a command.
  */
-export class AppResetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AppResetError';
-  }
-}
+export class AppResetError extends PhoneOpError {}
 
 export async function resetApp(device: Device, pkg: string): Promise<string[]> {
   const done: string[] = [];

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseTcpdumpStats } from '../../proxy/capture.js';
 import { tcpdumpArgv } from './android-commands.js';
 import type { Device } from './device.js';
+import { PhoneOpError } from './errors.js';
 import { shCommand, shQuote } from './quote.js';
 
 /**
@@ -11,16 +12,8 @@ import { shCommand, shQuote } from './quote.js';
  * the capture), its pid in NAME.pid; stop sends SIGINT, waits for it to exit and reads the
  * counters tcpdump prints; pull copies the capture to the controller over adb sync.
  */
-export class PhoneCaptureError extends Error {
-  constructor(
-    message: string,
-    /** "cannot": devices.json does not allow it; "failed": tcpdump did not start or stop as it should. */
-    readonly kind: 'cannot' | 'failed' = 'failed',
-  ) {
-    super(message);
-    this.name = 'PhoneCaptureError';
-  }
-}
+/** "cannot": devices.json does not allow it; "failed": tcpdump did not start or stop as it should. */
+export class PhoneCaptureError extends PhoneOpError {}
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 

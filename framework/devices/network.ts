@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultRuleCommand, PHONE_POLICY, sourceRouteCommands } from '../../common/phone-policy.js';
 import { airplaneCommands, airplaneNeedsRoot, dataCommand, mobileDataAlwaysOnCommand, wifiCommand, type Argv, type OnOff } from './android-commands.js';
 import type { Device } from './device.js';
+import { PhoneOpError } from './errors.js';
 import { describeIface, describeRoute, ipv4Address, readNetState, type NetState } from './net-state.js';
 import { shCommand } from './quote.js';
 
@@ -32,16 +33,8 @@ export interface NetResult {
   waitedMs: number;
 }
 
-export class NetChangeError extends Error {
-  constructor(
-    message: string,
-    /** "cannot": the phone cannot do it at all (no root); "failed": it tried and did not get there. */
-    readonly kind: 'cannot' | 'failed' = 'failed',
-  ) {
-    super(message);
-    this.name = 'NetChangeError';
-  }
-}
+/** "cannot": the phone cannot do it at all (no root); "failed": it tried and did not get there. */
+export class NetChangeError extends PhoneOpError {}
 
 /** Routing tables and rule priorities mplab uses on rooted phones (below Android's netd rules at 10000+), the lab's phones included. */
 export const POLICY = PHONE_POLICY;

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../../common/errors.js';
-import { checkDevicesFile, devicesFilePath, findDevice, formatProblems, loadDevicesFile, DEFAULT_ADB_SERVER, INVALID_DEVICES_FILE_EXIT, type DevicesFile } from '../config/devices-file.js';
+import { checkDevicesFile, devicesFilePath, findDevice, invalidDevicesFile, loadDevicesFile, DEFAULT_ADB_SERVER, INVALID_DEVICES_FILE_EXIT } from '../config/devices-file.js';
 import { AdbFailError, AdbkitFailError, AdbTimeoutError } from '../devices/adb-server.js';
 import { resetApp } from '../devices/app.js';
 import { pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
@@ -22,16 +22,6 @@ import { formatStatus, readStatus } from '../devices/status.js';
 export const EXIT = { failed: 1, config: INVALID_DEVICES_FILE_EXIT, gone: 4, cannot: 5 } as const;
 
 const devicesOption = (): Option => new Option('--devices <file>', 'devices.json to use (default: $MPLAB_DEVICES or ./devices.json)');
-
-async function load(option: string | undefined): Promise<DevicesFile> {
-  const path = devicesFilePath(option);
-  try {
-    return await loadDevicesFile(path);
-  } catch (err) {
-    if (err instanceof UserError) throw new UserError(err.message, EXIT.config);
-    throw err;
-  }
-}
 
 /** Device-layer errors become one-line UserErrors with an exit status that says what kind of failure it was. */
 export function toUserError(err: unknown): unknown {
@@ -91,7 +81,7 @@ export function registerDevices(program: Command): void {
       guarded(async (opts: { devices?: string }) => {
         const path = devicesFilePath(opts.devices);
         const { devices: list, problems } = await checkDevicesFile(path);
-        if (problems.length) throw new UserError(formatProblems(path, problems), EXIT.config);
+        if (problems.length) throw invalidDevicesFile(path, problems);
         print(`${path}: valid, ${list.length} phone${list.length === 1 ? '' : 's'}${list.length ? `: ${list.map((d) => d.label).join(', ')}` : ''}`);
       }),
     );
@@ -151,7 +141,7 @@ export async function listDevices(devicesOpt?: string): Promise<ListRow[]> {
   const path = devicesFilePath(devicesOpt);
   const checked = await checkDevicesFile(path);
   const missing = checked.problems.length === 1 && checked.problems[0] === 'file not found';
-  if (checked.problems.length && !missing) throw new UserError(formatProblems(path, checked.problems), EXIT.config);
+  if (checked.problems.length && !missing) throw invalidDevicesFile(path, checked.problems);
   const configs = checked.devices;
   const addresses = [...new Set([DEFAULT_ADB_SERVER, ...configs.map((d) => d.adbServer)])];
   const rows: ListRow[] = [];
@@ -196,7 +186,7 @@ function commonOptions(cmd: Command): Command {
 function deviceProgram(id: string): Command {
   const sub = new Command(`mplab device ${id}`).exitOverride().showHelpAfterError().enablePositionalOptions();
   const open = async (opts: DeviceOpts): Promise<Device> => {
-    const file = await load(opts.devices);
+    const file = await loadDevicesFile(devicesFilePath(opts.devices));
     const config = findDevice(file, id);
     const wait = seconds('--wait', opts.wait);
     const device = new Device(config, { shellProtocol: opts.shellProtocol ?? 'auto', recovery: { offlineWaitMs: wait * 1000 } });

@@ -36,9 +36,6 @@ export interface NetResult {
 /** "cannot": the phone cannot do it at all (no root); "failed": it tried and did not get there. */
 export class NetChangeError extends PhoneOpError {}
 
-/** Routing tables and rule priorities mplab uses on rooted phones (below Android's netd rules at 10000+), the lab's phones included. */
-export const POLICY = PHONE_POLICY;
-
 export interface Goals {
   wifi?: OnOff;
   data?: OnOff;
@@ -97,7 +94,7 @@ export function policyRouteScript(state: NetState, def: DefaultIface | undefined
   const problems: string[] = [];
   const clear = (priority: number): string => `while ip rule del priority ${priority} 2>/dev/null; do :; done`;
   for (const side of ['wifi', 'cellular'] as const) {
-    const { table, priority } = POLICY[side];
+    const { table, priority } = PHONE_POLICY[side];
     const v = state[side];
     lines.push(clear(priority));
     const addr = ipv4Address(v);
@@ -108,7 +105,7 @@ export function policyRouteScript(state: NetState, def: DefaultIface | undefined
   }
   if (def) {
     const v = state[def];
-    lines.push(clear(POLICY.defaultPriority));
+    lines.push(clear(PHONE_POLICY.defaultPriority));
     if (!ipv4Address(v) || !v.up) problems.push(`cannot make ${v.name} the default route: ${describeIface(v)}`);
     else lines.push(shCommand(defaultRuleCommand(def)));
   }

@@ -150,9 +150,7 @@ export async function listDevices(devicesOpt?: string): Promise<ListRow[]> {
     try {
       entries = await adbServer(address).list();
     } catch (err) {
-      const used = configs.some((d) => d.adbServer === address);
-      if (!used) continue;
-      entries = [];
+      // the default server is listed only when it answers; a server devices.json names shows its phones as unreachable
       for (const d of configs.filter((c) => c.adbServer === address)) {
         rows.push({ serial: d.id, state: `adb server unreachable (${(err as Error).message})`, adbServer: address, known: true, label: d.label });
       }

@@ -5,6 +5,7 @@ import type { Device } from './device.js';
 import { PhoneOpError } from './errors.js';
 import { describeIface, describeRoute, ipv4Address, readNetState, type NetState } from './net-state.js';
 import { shCommand } from './quote.js';
+import { commandOutput } from './shell.js';
 
 /**
  * `mplab device <id> net`: WiFi, mobile data, airplane mode and the default route, with the
@@ -137,7 +138,7 @@ export async function applyNet(device: Device, req: NetRequest): Promise<NetResu
     const r = needsRoot ? await device.rootShell(argv) : await device.shell(argv);
     const text = shCommand(argv);
     if (r.exitCode !== 0) {
-      throw new NetChangeError(`${text} failed with exit status ${r.exitCode}: ${(r.stderr.length ? r.stderr : r.stdout).toString().trim() || 'no output'}`);
+      throw new NetChangeError(`${text} failed with exit status ${r.exitCode}: ${commandOutput(r) || 'no output'}`);
     }
     actions.push(text);
     log.info({ cmd: text }, 'toggle');

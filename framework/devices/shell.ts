@@ -61,10 +61,15 @@ export class ShellExitError extends Error {
     readonly command: string,
     readonly result: ShellResult,
   ) {
-    const err = (result.stderr.length ? result.stderr : result.stdout).toString('utf8').trim();
+    const err = commandOutput(result);
     super(`${abbreviate(command)} exited with status ${result.exitCode}${err ? `: ${abbreviate(err, 300)}` : ''}`);
     this.name = 'ShellExitError';
   }
+}
+
+/** What a command said: its stderr, or its stdout when stderr is empty (the legacy shell has no stderr), trimmed. */
+export function commandOutput(result: Pick<ShellResult, 'stdout' | 'stderr'>): string {
+  return (result.stderr.length ? result.stderr : result.stdout).toString('utf8').trim();
 }
 
 export function commandText(command: ShellCommand): string {

@@ -180,13 +180,12 @@ function checkUnique(list: unknown[], problems: Problems): void {
     for (const key of ['id', 'label'] as const) {
       const value = obj[key] ?? (key === 'label' ? obj.id : undefined);
       if (typeof value !== 'string' || !value) continue;
-      const tag = `${value}`;
-      const first = seen.get(tag);
+      const first = seen.get(value);
       if (first !== undefined && first !== i) {
         const field = key === 'label' && obj.label === undefined ? 'id' : key;
         problems.add(['devices', i, field], `${JSON.stringify(value)} is already used by devices[${first}] (ids and labels name one phone each)`);
       } else {
-        seen.set(tag, i);
+        seen.set(value, i);
       }
     }
   });

@@ -98,12 +98,6 @@ export class Device {
     return this.shell({ script: asRoot(method, commandText(command)) }, options);
   }
 
-  async rootRun(command: ShellCommand, options: DeviceShellOptions = {}): Promise<string> {
-    const result = await this.rootShell(command, options);
-    if (result.exitCode !== 0) throw new ShellExitError(commandText(command), result);
-    return result.stdout.toString('utf8');
-  }
-
   async requireRoot(): Promise<RootMethod> {
     if (!this.config.root) throw new NotRootError(this.serial, 'and devices.json says "root": false');
     const method = await this.detectRoot();

@@ -29,7 +29,7 @@ export function encodeShellPacket(id: number, data: Buffer | string = Buffer.all
   return Buffer.concat([header, body]);
 }
 
-/** Reassembles packets from a byte stream split anywhere. */
+/** Reassembles packets from a byte stream split anywhere. Each packet's data is a copy, free to keep after the next push. */
 export class ShellPacketDecoder {
   private pending: Buffer = Buffer.alloc(0);
 

@@ -1,13 +1,14 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../../common/errors.js';
-import { checkDevicesFile, devicesFilePath, findDevice, formatProblems, loadDevicesFile, DEFAULT_ADB_SERVER, INVALID_DEVICES_FILE_EXIT, type DevicesFile } from '../config/devices-file.js';
-import { AdbFailError, AdbTimeoutError } from '../devices/adb-server.js';
-import { AppResetError, resetApp } from '../devices/app.js';
-import { PhoneCaptureError, pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
-import { Device, NotRootError, adbServer } from '../devices/device.js';
+import { checkDevicesFile, devicesFilePath, findDevice, invalidDevicesFile, loadDevicesFile, DEFAULT_ADB_SERVER, INVALID_DEVICES_FILE_EXIT } from '../config/devices-file.js';
+import { AdbFailError, AdbkitFailError, AdbTimeoutError } from '../devices/adb-server.js';
+import { resetApp } from '../devices/app.js';
+import { pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
+import { Device, adbServer } from '../devices/device.js';
+import { PhoneOpError } from '../devices/errors.js';
 import { applyMptcpMode, describeMptcp, readMptcpState } from '../devices/mptcp.js';
-import { MPTCP_MODES, MptcpModeError, type MptcpMode } from '../devices/mptcp-commands.js';
-import { NetChangeError, applyNet, type NetRequest } from '../devices/network.js';
+import { MPTCP_MODES, type MptcpMode } from '../devices/mptcp-commands.js';
+import { applyNet, type NetRequest } from '../devices/network.js';
 import { DeviceGoneError } from '../devices/recovery.js';
 import { ShellCutError, ShellExitError, ShellTimeoutError } from '../devices/shell.js';
 import { takeSnapshot } from '../devices/snapshot.js';
@@ -22,32 +23,18 @@ export const EXIT = { failed: 1, config: INVALID_DEVICES_FILE_EXIT, gone: 4, can
 
 const devicesOption = (): Option => new Option('--devices <file>', 'devices.json to use (default: $MPLAB_DEVICES or ./devices.json)');
 
-async function load(option: string | undefined): Promise<DevicesFile> {
-  const path = devicesFilePath(option);
-  try {
-    return await loadDevicesFile(path);
-  } catch (err) {
-    if (err instanceof UserError) throw new UserError(err.message, EXIT.config);
-    throw err;
-  }
-}
-
 /** Device-layer errors become one-line UserErrors with an exit status that says what kind of failure it was. */
 export function toUserError(err: unknown): unknown {
   if (err instanceof UserError) return err;
   if (err instanceof DeviceGoneError) return new UserError(err.message, EXIT.gone);
-  if (err instanceof NotRootError || err instanceof MptcpModeError) return new UserError(err.message, EXIT.cannot);
-  if (err instanceof NetChangeError && err.kind === 'cannot') return new UserError(err.message, EXIT.cannot);
-  if (err instanceof PhoneCaptureError && err.kind === 'cannot') return new UserError(err.message, EXIT.cannot);
+  if (err instanceof PhoneOpError) return new UserError(err.message, err.kind === 'cannot' ? EXIT.cannot : EXIT.failed);
   // a command that outlived its timeout on a phone that still answers is a failed command, not a lost phone
-  if (err instanceof NetChangeError || err instanceof AppResetError || err instanceof PhoneCaptureError || err instanceof ShellExitError || err instanceof ShellTimeoutError) {
-    return new UserError(err.message, EXIT.failed);
-  }
+  if (err instanceof ShellExitError || err instanceof ShellTimeoutError) return new UserError(err.message, EXIT.failed);
   if (err instanceof ShellCutError || err instanceof AdbTimeoutError || err instanceof AdbFailError) {
     return new UserError(err.message, EXIT.gone);
   }
   // adbkit's sync and host commands: the device or server said no (no such file, permission denied)
-  if ((err as Error | undefined)?.name === 'FailError') return new UserError((err as Error).message, EXIT.failed);
+  if (err instanceof AdbkitFailError) return new UserError(err.message, EXIT.failed);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return new UserError((err as Error).message, EXIT.failed);
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
@@ -94,7 +81,7 @@ export function registerDevices(program: Command): void {
       guarded(async (opts: { devices?: string }) => {
         const path = devicesFilePath(opts.devices);
         const { devices: list, problems } = await checkDevicesFile(path);
-        if (problems.length) throw new UserError(formatProblems(path, problems), EXIT.config);
+        if (problems.length) throw invalidDevicesFile(path, problems);
         print(`${path}: valid, ${list.length} phone${list.length === 1 ? '' : 's'}${list.length ? `: ${list.map((d) => d.label).join(', ')}` : ''}`);
       }),
     );
@@ -154,7 +141,7 @@ export async function listDevices(devicesOpt?: string): Promise<ListRow[]> {
   const path = devicesFilePath(devicesOpt);
   const checked = await checkDevicesFile(path);
   const missing = checked.problems.length === 1 && checked.problems[0] === 'file not found';
-  if (checked.problems.length && !missing) throw new UserError(formatProblems(path, checked.problems), EXIT.config);
+  if (checked.problems.length && !missing) throw invalidDevicesFile(path, checked.problems);
   const configs = checked.devices;
   const addresses = [...new Set([DEFAULT_ADB_SERVER, ...configs.map((d) => d.adbServer)])];
   const rows: ListRow[] = [];
@@ -163,9 +150,7 @@ export async function listDevices(devicesOpt?: string): Promise<ListRow[]> {
     try {
       entries = await adbServer(address).list();
     } catch (err) {
-      const used = configs.some((d) => d.adbServer === address);
-      if (!used) continue;
-      entries = [];
+      // the default server is listed only when it answers; a server devices.json names shows its phones as unreachable
       for (const d of configs.filter((c) => c.adbServer === address)) {
         rows.push({ serial: d.id, state: `adb server unreachable (${(err as Error).message})`, adbServer: address, known: true, label: d.label });
       }
@@ -199,7 +184,7 @@ function commonOptions(cmd: Command): Command {
 function deviceProgram(id: string): Command {
   const sub = new Command(`mplab device ${id}`).exitOverride().showHelpAfterError().enablePositionalOptions();
   const open = async (opts: DeviceOpts): Promise<Device> => {
-    const file = await load(opts.devices);
+    const file = await loadDevicesFile(devicesFilePath(opts.devices));
     const config = findDevice(file, id);
     const wait = seconds('--wait', opts.wait);
     const device = new Device(config, { shellProtocol: opts.shellProtocol ?? 'auto', recovery: { offlineWaitMs: wait * 1000 } });

@@ -180,13 +180,12 @@ function checkUnique(list: unknown[], problems: Problems): void {
     for (const key of ['id', 'label'] as const) {
       const value = obj[key] ?? (key === 'label' ? obj.id : undefined);
       if (typeof value !== 'string' || !value) continue;
-      const tag = `${value}`;
-      const first = seen.get(tag);
+      const first = seen.get(value);
       if (first !== undefined && first !== i) {
         const field = key === 'label' && obj.label === undefined ? 'id' : key;
         problems.add(['devices', i, field], `${JSON.stringify(value)} is already used by devices[${first}] (ids and labels name one phone each)`);
       } else {
-        seen.set(tag, i);
+        seen.set(value, i);
       }
     }
   });
@@ -209,13 +208,13 @@ export async function refuseInvalidDevicesFile(): Promise<void> {
   const path = devicesFilePath();
   if (process.env.MPLAB_DEVICES === undefined && !existsSync(path)) return;
   const { problems } = await checkDevicesFile(path);
-  if (problems.length > 0) throw new UserError(formatProblems(path, problems), INVALID_DEVICES_FILE_EXIT);
+  if (problems.length > 0) throw invalidDevicesFile(path, problems);
 }
 
-/** Reads and validates devices.json. Throws a UserError that lists every problem with its path. */
+/** Reads and validates devices.json. Throws a UserError that lists every problem with its path (exit status 3). */
 export async function loadDevicesFile(path: string): Promise<DevicesFile> {
   const result = await checkDevicesFile(path);
-  if (result.problems.length > 0) throw new UserError(formatProblems(path, result.problems));
+  if (result.problems.length > 0) throw invalidDevicesFile(path, result.problems);
   return { path, devices: result.devices };
 }
 
@@ -237,9 +236,10 @@ export async function checkDevicesFile(path: string): Promise<{ devices: DeviceC
   return validateDevicesFile(json);
 }
 
-export function formatProblems(path: string, problems: string[]): string {
+/** The error of a devices.json with problems: the file, then every problem on a line of its own; exit status 3. */
+export function invalidDevicesFile(path: string, problems: string[]): UserError {
   const noun = problems.length === 1 ? 'problem' : 'problems';
-  return `${path}: ${problems.length} ${noun}\n${problems.map((p) => `  ${p}`).join('\n')}`;
+  return new UserError(`${path}: ${problems.length} ${noun}\n${problems.map((p) => `  ${p}`).join('\n')}`, INVALID_DEVICES_FILE_EXIT);
 }
 
 /** "invalid JSON at line 3, column 7 (byte 41): Unexpected token ..." */

@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import adbkit from '@devicefarmer/adbkit';
-import type { Client, DeviceClient } from '@devicefarmer/adbkit';
+import type { Client, DeviceClient, Parser as ParserClass } from '@devicefarmer/adbkit';
 import AdbConnection from '@devicefarmer/adbkit/dist/src/adb/connection.js';
+import AdbParser from '@devicefarmer/adbkit/dist/src/adb/parser.js';
 import { HOST_PORT, splitHostPort } from '../config/validate.js';
 
 /**
@@ -174,6 +175,14 @@ export class AdbServer {
     throw new Error(`adb server at ${this.address} answered ${JSON.stringify(reply)} to ${service} (expected OKAY or FAIL)`);
   }
 }
+
+// adbkit's own errors (its sync and host commands): FAIL from the server or device, and a stream that ended too early
+const Parser: typeof ParserClass = (() => {
+  const mod = AdbParser as unknown as { default?: typeof ParserClass } & typeof ParserClass;
+  return mod.default ?? mod;
+})();
+export const AdbkitFailError = Parser.FailError;
+export const AdbkitPrematureEOFError = Parser.PrematureEOFError;
 
 type ConnectionClass = new (options: Client['options']) => Awaited<ReturnType<Client['connection']>>;
 function connectionClass(): ConnectionClass {

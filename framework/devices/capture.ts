@@ -4,23 +4,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseTcpdumpStats } from '../../proxy/capture.js';
 import { tcpdumpArgv } from './android-commands.js';
 import type { Device } from './device.js';
+import { PhoneOpError } from './errors.js';
 import { shCommand, shQuote } from './quote.js';
+import { commandOutput } from './shell.js';
 
 /**
  * Packet captures on the phone (root): tcpdump runs detached (nohup, output to a log file next to
  * the capture), its pid in NAME.pid; stop sends SIGINT, waits for it to exit and reads the
  * counters tcpdump prints; pull copies the capture to the controller over adb sync.
  */
-export class PhoneCaptureError extends Error {
-  constructor(
-    message: string,
-    /** "cannot": devices.json does not allow it; "failed": tcpdump did not start or stop as it should. */
-    readonly kind: 'cannot' | 'failed' = 'failed',
-  ) {
-    super(message);
-    this.name = 'PhoneCaptureError';
-  }
-}
+/** "cannot": devices.json does not allow it; "failed": tcpdump did not start or stop as it should. */
+export class PhoneCaptureError extends PhoneOpError {}
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -74,7 +68,7 @@ export async function startPhoneCapture(device: Device, name: string = defaultCa
   const { dir, iface, snaplen } = device.config.capture;
   const p = capturePaths(dir, name);
   const r = await device.rootShell({ script: captureStartScript({ dir, name, iface, snaplen }) }, { repeatable: false });
-  if (r.exitCode !== 0) throw new PhoneCaptureError(`starting tcpdump on the phone failed (exit status ${r.exitCode}): ${(r.stderr.toString() || r.stdout.toString()).trim()}`);
+  if (r.exitCode !== 0) throw new PhoneCaptureError(`starting tcpdump on the phone failed (exit status ${r.exitCode}): ${commandOutput(r)}`);
   const pid = Number(r.stdout.toString().trim().split('\n').pop());
   if (!Number.isInteger(pid) || pid <= 0) throw new PhoneCaptureError(`starting tcpdump on the phone gave no pid: ${JSON.stringify(r.stdout.toString())}`);
   // tcpdump says "listening on" once it captures; an error (no such device, no permission) ends it at once

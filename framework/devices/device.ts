@@ -7,6 +7,7 @@ import { log as makeLogger, type Logger } from '../../common/log.js';
 import type { DeviceConfig } from '../config/devices-file.js';
 import { AdbServer, withTimeout } from './adb-server.js';
 import { asRoot, type RootMethod } from './android-commands.js';
+import { PhoneOpError } from './errors.js';
 import { parseGetprop } from './parse.js';
 import { DEFAULT_RECOVERY, classifyFault, isTransient, recover, type RecoveryOptions } from './recovery.js';
 import { ShellExitError, commandText, runShell, type ShellCommand, type ShellProtocol, type ShellResult, type ShellRunOptions } from './shell.js';
@@ -32,10 +33,9 @@ export interface DeviceShellOptions extends ShellRunOptions {
   repeatable?: boolean;
 }
 
-export class NotRootError extends Error {
+export class NotRootError extends PhoneOpError {
   constructor(serial: string, why: string) {
-    super(`phone ${serial}: needs root, ${why}`);
-    this.name = 'NotRootError';
+    super(`phone ${serial}: needs root, ${why}`, 'cannot');
   }
 }
 
@@ -96,12 +96,6 @@ export class Device {
   async rootShell(command: ShellCommand, options: DeviceShellOptions = {}): Promise<ShellResult> {
     const method = await this.requireRoot();
     return this.shell({ script: asRoot(method, commandText(command)) }, options);
-  }
-
-  async rootRun(command: ShellCommand, options: DeviceShellOptions = {}): Promise<string> {
-    const result = await this.rootShell(command, options);
-    if (result.exitCode !== 0) throw new ShellExitError(commandText(command), result);
-    return result.stdout.toString('utf8');
   }
 
   async requireRoot(): Promise<RootMethod> {

@@ -1,6 +1,7 @@
 import { endpointCommand, limitsCommand, modeEndpoints } from '../../common/phone-policy.js';
 import type { Kernel } from '../config/devices-file.js';
 import type { Argv } from './android-commands.js';
+import { PhoneOpError } from './errors.js';
 
 /**
  * MPTCP modes as commands, for the two kernel families a phone may have (REFERENCE.md section 4):
@@ -54,10 +55,10 @@ export interface MptcpPlan {
   };
 }
 
-export class MptcpModeError extends Error {
+/** Any refusal or failure of a mode change: the phone cannot be put in that mode. */
+export class MptcpModeError extends PhoneOpError {
   constructor(message: string) {
-    super(message);
-    this.name = 'MptcpModeError';
+    super(message, 'cannot');
   }
 }
 

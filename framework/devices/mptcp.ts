@@ -4,6 +4,7 @@ import { planMptcpMode, MptcpModeError, type MptcpMode, type MptcpPlan } from '.
 import { ipv4Address, readNetState } from './net-state.js';
 import { multipathState, parseIpLink, parseMptcpEndpoints, parseMptcpLimits, sectionStart, splitSections, type MptcpEndpoint } from './parse.js';
 import { shCommand } from './quote.js';
+import { commandOutput } from './shell.js';
 
 /**
  * Reading and setting a phone's MPTCP mode. The kernel flavour is read from /proc/sys/net/mptcp
@@ -117,7 +118,7 @@ export async function applyMptcpMode(device: Device, mode: MptcpMode, opts: { sc
   for (const argv of plan.commands) {
     const r = await device.rootShell(argv);
     if (r.exitCode !== 0) {
-      const why = (r.stderr.length ? r.stderr : r.stdout).toString().trim();
+      const why = commandOutput(r);
       throw new MptcpModeError(`${shCommand(argv)} failed with exit status ${r.exitCode}${why ? `: ${why}` : ''}`);
     }
     device.log.debug({ cmd: shCommand(argv) }, 'mptcp');

@@ -76,7 +76,7 @@ export function describeIface(v: IfaceView): string {
   return `${v.name} ${v.up ? 'up' : 'down'}${addrs.length ? ` ${addrs.join(' ')}` : ', no address'}`;
 }
 
-export function describeRoute(state: NetState): string {
+export function describeRoute(state: { route: Pick<RouteLookup, 'dev' | 'via'> | null; routeError: string | null }): string {
   if (!state.route) return `no default route (${state.routeError})`;
   return `default route via ${state.route.dev}${state.route.via ? ` (gateway ${state.route.via})` : ''}`;
 }

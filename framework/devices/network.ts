@@ -2,8 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultRuleCommand, PHONE_POLICY, sourceRouteCommands } from '../../common/phone-policy.js';
 import { airplaneCommands, airplaneNeedsRoot, dataCommand, mobileDataAlwaysOnCommand, wifiCommand, type Argv, type OnOff } from './android-commands.js';
 import type { Device } from './device.js';
+import { PhoneOpError } from './errors.js';
 import { describeIface, describeRoute, ipv4Address, readNetState, type NetState } from './net-state.js';
 import { shCommand } from './quote.js';
+import { commandOutput } from './shell.js';
 
 /**
  * `mplab device <id> net`: WiFi, mobile data, airplane mode and the default route, with the
@@ -32,19 +34,8 @@ export interface NetResult {
   waitedMs: number;
 }
 
-export class NetChangeError extends Error {
-  constructor(
-    message: string,
-    /** "cannot": the phone cannot do it at all (no root); "failed": it tried and did not get there. */
-    readonly kind: 'cannot' | 'failed' = 'failed',
-  ) {
-    super(message);
-    this.name = 'NetChangeError';
-  }
-}
-
-/** Routing tables and rule priorities mplab uses on rooted phones (below Android's netd rules at 10000+), the lab's phones included. */
-export const POLICY = PHONE_POLICY;
+/** "cannot": the phone cannot do it at all (no root); "failed": it tried and did not get there. */
+export class NetChangeError extends PhoneOpError {}
 
 export interface Goals {
   wifi?: OnOff;
@@ -104,7 +95,7 @@ export function policyRouteScript(state: NetState, def: DefaultIface | undefined
   const problems: string[] = [];
   const clear = (priority: number): string => `while ip rule del priority ${priority} 2>/dev/null; do :; done`;
   for (const side of ['wifi', 'cellular'] as const) {
-    const { table, priority } = POLICY[side];
+    const { table, priority } = PHONE_POLICY[side];
     const v = state[side];
     lines.push(clear(priority));
     const addr = ipv4Address(v);
@@ -115,7 +106,7 @@ export function policyRouteScript(state: NetState, def: DefaultIface | undefined
   }
   if (def) {
     const v = state[def];
-    lines.push(clear(POLICY.defaultPriority));
+    lines.push(clear(PHONE_POLICY.defaultPriority));
     if (!ipv4Address(v) || !v.up) problems.push(`cannot make ${v.name} the default route: ${describeIface(v)}`);
     else lines.push(shCommand(defaultRuleCommand(def)));
   }
@@ -147,7 +138,7 @@ export async function applyNet(device: Device, req: NetRequest): Promise<NetResu
     const r = needsRoot ? await device.rootShell(argv) : await device.shell(argv);
     const text = shCommand(argv);
     if (r.exitCode !== 0) {
-      throw new NetChangeError(`${text} failed with exit status ${r.exitCode}: ${(r.stderr.length ? r.stderr : r.stdout).toString().trim() || 'no output'}`);
+      throw new NetChangeError(`${text} failed with exit status ${r.exitCode}: ${commandOutput(r) || 'no output'}`);
     }
     actions.push(text);
     log.info({ cmd: text }, 'toggle');

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../common/log.js';
-import { AdbFailError, AdbTimeoutError, isTcpSerial, type AdbServer } from './adb-server.js';
+import { AdbFailError, AdbTimeoutError, AdbkitPrematureEOFError, isTcpSerial, type AdbServer } from './adb-server.js';
 import { ShellCutError, ShellTimeoutError } from './shell.js';
 
 /**
@@ -50,9 +50,7 @@ export function classifyFault(err: unknown): Fault {
   if (err instanceof AdbTimeoutError) return 'unresponsive';
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return 'server';
-  if (code === 'ECONNRESET' || code === 'EPIPE') return 'cut';
-  const name = (err as Error | undefined)?.name;
-  if (name === 'PrematureEOFError') return 'cut';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || err instanceof AdbkitPrematureEOFError) return 'cut';
   return 'other';
 }
 

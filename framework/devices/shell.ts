@@ -61,10 +61,15 @@ export class ShellExitError extends Error {
     readonly command: string,
     readonly result: ShellResult,
   ) {
-    const err = (result.stderr.length ? result.stderr : result.stdout).toString('utf8').trim();
+    const err = commandOutput(result);
     super(`${abbreviate(command)} exited with status ${result.exitCode}${err ? `: ${abbreviate(err, 300)}` : ''}`);
     this.name = 'ShellExitError';
   }
+}
+
+/** What a command said: its stderr, or its stdout when stderr is empty (the legacy shell has no stderr), trimmed. */
+export function commandOutput(result: Pick<ShellResult, 'stdout' | 'stderr'>): string {
+  return (result.stderr.length ? result.stderr : result.stdout).toString('utf8').trim();
 }
 
 export function commandText(command: ShellCommand): string {
@@ -137,18 +142,21 @@ function collect<T>(stream: Duplex, text: string, timeoutMs: number, c: Collecto
 }
 
 function collectV2(stream: Duplex, text: string, timeoutMs: number, stdin?: Buffer): Promise<Omit<ShellResult, 'protocol' | 'durationMs'>> {
+  // the decoder hands over packet data of its own (copied out of the stream): kept as it is
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  let finished: ((code: number) => void) | undefined;
+  let exitCode: number | undefined;
   const decoder = new ShellV2Decoder({
-    stdout: (d) => out.push(Buffer.from(d)),
-    stderr: (d) => err.push(Buffer.from(d)),
-    exit: (code) => finished?.(code),
+    stdout: (d) => out.push(d),
+    stderr: (d) => err.push(d),
+    exit: (code) => {
+      exitCode = code;
+    },
   });
   const result = collect<Omit<ShellResult, 'protocol' | 'durationMs'>>(stream, text, timeoutMs, {
     onData: (chunk, done) => {
-      finished = (exitCode) => done({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode });
       decoder.push(chunk);
+      if (exitCode !== undefined) done({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode });
     },
     onEnd: (_done, fail) => fail(new ShellCutError(text, Buffer.concat(out))),
     partial: () => Buffer.concat(out),

@@ -1,6 +1,6 @@
 import type { Device } from './device.js';
 import { describeMptcp, readMptcpState, type MptcpState } from './mptcp.js';
-import { describeIface, describeRoute, readNetState, type NetState } from './net-state.js';
+import { describeIface, describeRoute, readNetState } from './net-state.js';
 import { parseBattery, parseLocked, parseScreenOn, sectionStart, splitSections, type Battery } from './parse.js';
 
 /** `mplab device <id> status`: what the phone is and how it is, from one adb round per topic. */
@@ -44,7 +44,7 @@ export async function readStatus(device: Device): Promise<DeviceStatus> {
   const props = await device.properties(true);
   const screenText = (await device.shell({ script: screenScript() }, { timeoutMs: 20_000 })).stdout.toString('utf8');
   const s = splitSections(screenText);
-  const net: NetState = await readNetState(device);
+  const net = await readNetState(device);
   const mptcp = await readMptcpState(device);
   const rootMethod = config.root ? await device.detectRoot() : null;
   const sdk = Number(props['ro.build.version.sdk']);
@@ -97,7 +97,7 @@ export function formatStatus(st: DeviceStatus): string {
       `${yesNo(st.mobileData.enabled, 'enabled', 'disabled')}, always on ${yesNo(st.mobileData.alwaysOn)}; ${describeIface({ name: st.mobileData.iface, present: true, up: st.mobileData.up, ipv4: st.mobileData.ipv4, ipv6: st.mobileData.ipv6 })}`,
     ],
     ['airplane mode', yesNo(st.airplaneMode, 'on', 'off')],
-    ['route', st.defaultRoute ? describeRoute({ route: { ...st.defaultRoute, table: null }, routeError: null } as NetState) : 'no default route'],
+    ['route', st.defaultRoute ? describeRoute({ route: st.defaultRoute, routeError: null }) : 'no default route'],
     ['MPTCP', `${describeMptcp(st.mptcp)}${st.mptcp.kernel !== st.mptcp.configured ? ` (devices.json says ${st.mptcp.configured})` : ''}`],
     ['root', st.root.configured ? (st.root.method ? `yes (${st.root.method})` : 'devices.json says yes, but no root method works') : 'no'],
     ['shell', `protocol ${st.shellProtocol}`],

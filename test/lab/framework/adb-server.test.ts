@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { MPLAB_CLI } from '../../../common/paths.js';
+import { listDevices } from '../../../framework/cli/devices.js';
 import { AdbServer } from '../../../framework/devices/adb-server.js';
 import { Device } from '../../../framework/devices/device.js';
 import { DeviceGoneError } from '../../../framework/devices/recovery.js';
@@ -35,6 +36,19 @@ describe.skipIf(skipUnless({ commands: ['adb'] }))('the real adb server, without
     await expect(other.list(3000)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     const ps = await execa('ps', ['-eo', 'args']);
     expect(ps.stdout).not.toContain(`tcp:${port}`);
+  });
+
+  it('devices list shows the phones of an adb server that does not answer as unreachable', async () => {
+    const port = await closedPort();
+    const dir = await mkdtemp(join(tmpdir(), 'mplab-unreachable-'));
+    try {
+      const file = join(dir, 'devices.json');
+      await writeFile(file, JSON.stringify({ devices: [{ id: 'far1', adbServer: `127.0.0.1:${port}`, root: false, kernel: 'none' }] }));
+      const rows = (await listDevices(file)).filter((r) => r.adbServer !== '127.0.0.1:5037');
+      expect(rows).toEqual([{ serial: 'far1', state: expect.stringMatching(/^adb server unreachable \(.*ECONNREFUSED/), adbServer: `127.0.0.1:${port}`, known: true, label: 'far1' }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a TCP phone that is not there fails recovery within its time bound, with each step logged', async () => {

@@ -23,6 +23,13 @@ describe('shell protocol packets', () => {
     }
   });
 
+  it('hands over packet data of its own, not a view of the chunk it was read from', () => {
+    const chunk = encodeShellPacket(ShellPacket.stdout, 'kept');
+    const [packet] = new ShellPacketDecoder().push(chunk);
+    chunk.fill(0);
+    expect(packet.data.toString()).toBe('kept');
+  });
+
   it('refuses a packet longer than its limit', () => {
     expect(() => new ShellPacketDecoder(10).push(encodeShellPacket(1, Buffer.alloc(11)))).toThrow(/larger/);
   });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../common/errors.js';
 import { EXIT, toUserError } from '../../../framework/cli/devices.js';
-import { AdbFailError } from '../../../framework/devices/adb-server.js';
+import { AdbFailError, AdbkitFailError } from '../../../framework/devices/adb-server.js';
+import { AppResetError } from '../../../framework/devices/app.js';
 import { PhoneCaptureError } from '../../../framework/devices/capture.js';
 import { NotRootError } from '../../../framework/devices/device.js';
 import { MptcpModeError } from '../../../framework/devices/mptcp-commands.js';
@@ -29,8 +30,14 @@ describe('device errors as CLI exit statuses', () => {
     expect(exitOf(new PhoneCaptureError('tcpdump exited at once'))).toBe(EXIT.failed);
     expect(exitOf(new ShellExitError('false', result))).toBe(EXIT.failed);
     expect(exitOf(new ShellTimeoutError('sleep 9', 1000, Buffer.alloc(0)))).toBe(EXIT.failed);
+    expect(exitOf(new AdbkitFailError('No such file or directory'))).toBe(EXIT.failed);
     expect(exitOf(Object.assign(new Error("ENOENT, no such file or directory '/x'"), { code: 'ENOENT' }))).toBe(EXIT.failed);
     expect(exitOf(new UserError('as is', 3))).toBe(3);
     expect(exitOf(new TypeError('a bug'))).toBe('internal');
+  });
+
+  it('keeps the name of each device-layer error class (logs and stacks show it)', () => {
+    const errors = [new NotRootError('x', 'no'), new MptcpModeError('no'), new NetChangeError('no'), new PhoneCaptureError('no'), new AppResetError('no')];
+    expect(errors.map((e) => e.name)).toEqual(['NotRootError', 'MptcpModeError', 'NetChangeError', 'PhoneCaptureError', 'AppResetError']);
   });
 });

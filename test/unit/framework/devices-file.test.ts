@@ -113,6 +113,7 @@ describe('devices.json files', () => {
     const path = await file(JSON.stringify({ devices: [{ id: 'a', root: 1, kernel: 'x' }] }));
     const err = await loadDevicesFile(path).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(3);
     expect((err as Error).message).toBe(
       `${path}: 2 problems\n  devices[0].root: expected true or false, got number 1\n  devices[0].kernel: expected one of "upstream", "multipath-tcp.org", "none", got the string "x"`,
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdbFailError, AdbTimeoutError, isTcpSerial, parseDeviceList } from '../../../framework/devices/adb-server.js';
+import { AdbFailError, AdbTimeoutError, AdbkitPrematureEOFError, isTcpSerial, parseDeviceList } from '../../../framework/devices/adb-server.js';
 import { captureStartScript, checkCaptureName, defaultCaptureName } from '../../../framework/devices/capture.js';
 import { parseBattery, parseGetprop, parseLocked, parseScreenOn } from '../../../framework/devices/parse.js';
 import { classifyFault } from '../../../framework/devices/recovery.js';
@@ -51,6 +51,7 @@ describe('adb answers and faults', () => {
     expect(classifyFault(new ShellTimeoutError('ls', 1000, Buffer.alloc(0)))).toBe('unresponsive');
     expect(classifyFault(new AdbTimeoutError('host:devices', 1000))).toBe('unresponsive');
     expect(classifyFault(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe('server');
+    expect(classifyFault(new AdbkitPrematureEOFError(4))).toBe('cut');
     expect(classifyFault(new Error('something else'))).toBe('other');
   });
 });

@@ -56,9 +56,10 @@ export interface MptcpPlan {
 }
 
 /** Any refusal or failure of a mode change: the phone cannot be put in that mode. */
+/** The phone cannot have the mode (kind cannot, the default), or a command for it failed or did not take effect (kind failed). */
 export class MptcpModeError extends PhoneOpError {
-  constructor(message: string) {
-    super(message, 'cannot');
+  constructor(message: string, kind: 'cannot' | 'failed' = 'cannot') {
+    super(message, kind);
   }
 }
 

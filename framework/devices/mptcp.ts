@@ -119,13 +119,13 @@ export async function applyMptcpMode(device: Device, mode: MptcpMode, opts: { sc
     const r = await device.rootShell(argv);
     if (r.exitCode !== 0) {
       const why = commandOutput(r);
-      throw new MptcpModeError(`${shCommand(argv)} failed with exit status ${r.exitCode}${why ? `: ${why}` : ''}`);
+      throw new MptcpModeError(`${shCommand(argv)} failed with exit status ${r.exitCode}${why ? `: ${why}` : ''}`, 'failed');
     }
     device.log.debug({ cmd: shCommand(argv) }, 'mptcp');
   }
   const state = await readMptcpState(device);
   const mismatches = mptcpMismatches(plan, state);
-  if (mismatches.length) throw new MptcpModeError(`mode ${mode} did not take effect: ${mismatches.join('; ')}`);
+  if (mismatches.length) throw new MptcpModeError(`mode ${mode} did not take effect: ${mismatches.join('; ')}`, 'failed');
   device.log.info({ mode, scheduler: state.scheduler, pathManager: state.pathManager, endpoints: state.endpoints.length }, 'mptcp mode set');
   return { plan, state, summary: describeMptcp(state, mode) };
 }

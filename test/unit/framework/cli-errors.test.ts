@@ -24,6 +24,7 @@ describe('device errors as CLI exit statuses', () => {
     expect(exitOf(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(EXIT.gone);
     expect(exitOf(new NotRootError('x', 'no'))).toBe(EXIT.cannot);
     expect(exitOf(new MptcpModeError('no'))).toBe(EXIT.cannot);
+    expect(exitOf(new MptcpModeError('mode mptcp did not take effect', 'failed'))).toBe(EXIT.failed);
     expect(exitOf(new NetChangeError('needs root', 'cannot'))).toBe(EXIT.cannot);
     expect(exitOf(new NetChangeError('did not take effect'))).toBe(EXIT.failed);
     expect(exitOf(new PhoneCaptureError('devices.json says not to capture', 'cannot'))).toBe(EXIT.cannot);

@@ -14,6 +14,15 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** A process's arguments (/proc/PID/cmdline), to tell it from another that reused its pid; null once it is gone. */
+export function commandLine(pid: number): string[] | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return null;
+  }
+}
+
 /** User plus system CPU seconds a process has used (/proc/PID/stat fields 14 and 15, in 1/100 s); null once it is gone. */
 export function cpuSeconds(pid: number): number | null {
   try {

@@ -1,12 +1,12 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { UserError } from '../common/errors.js';
 import { log } from '../common/log.js';
-import { terminate } from '../common/process.js';
+import { commandLine, terminate } from '../common/process.js';
 
 /**
  * tcpdump captures into named files, one process per interface, started inside a network
@@ -157,12 +157,8 @@ async function finish(file: string, launched: Launched): Promise<{ stats: Captur
 
 /** A pid that still belongs to the tcpdump writing `file` (pids are reused). */
 function isOurTcpdump(pid: number, file: string): boolean {
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return cmdline.includes('tcpdump') && cmdline.includes(file);
-  } catch {
-    return false;
-  }
+  const argv = commandLine(pid);
+  return argv !== null && argv.includes('tcpdump') && argv.includes(file);
 }
 
 /** One capture in this process; stop() returns tcpdump's counters. */

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processAlive, terminate } from '../../common/process.js';
+import { commandLine, processAlive, terminate } from '../../common/process.js';
 import { assertLabName } from '../netns.js';
 import type { ProcessRecord } from './state.js';
 
@@ -29,17 +29,9 @@ export function startDetached(argv: readonly string[], log: string, marker: stri
   }
 }
 
-function commandLine(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return null;
-  }
-}
-
 /** The process still runs and is the one recorded (not another that reused its pid). */
 export function isRunning(record: ProcessRecord): boolean {
-  return processAlive(record.pid) && (commandLine(record.pid)?.includes(record.marker) ?? false);
+  return processAlive(record.pid) && (commandLine(record.pid)?.join(' ').includes(record.marker) ?? false);
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`. */

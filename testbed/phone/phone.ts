@@ -1,8 +1,9 @@
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { log, type Logger } from '../../common/log.js';
+import { commandLine } from '../../common/process.js';
 import { assertLabName } from '../netns.js';
 import type { VirtualApp } from './apps.js';
 import { phonePrograms } from './bundle.js';
@@ -79,11 +80,7 @@ const FOLDERS_IN_USE = new Set<string>();
 
 /** A live Node process (a daemon's pid may have been reused by something else since). */
 function daemonAlive(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('node');
-  } catch {
-    return false;
-  }
+  return commandLine(pid)?.join(' ').includes('node') ?? false;
 }
 
 class PhoneDaemon implements VirtualPhone, ServiceHost {

@@ -1,5 +1,5 @@
 import { formatEndpoint, formatIp, type InterfaceClassifier } from './address.js';
-import { hasHandover, roundTime, rttStats, type RttStats } from './metrics.js';
+import { hasHandover, round6, roundTime, rttStats, type RttStats } from './metrics.js';
 import { DOWN, UP, type Conn, type Subflow } from './model.js';
 import type { ProxyLog, ProxyLogEntry } from './proxy-log.js';
 import { parseProxyRequest, type ProxyProtocol, type ProxyTarget } from './socks.js';
@@ -220,7 +220,7 @@ function cellularShare(subflows: readonly Subflow[], ifaces: readonly Iface[]): 
       total += n;
       if (ifaces[i] === 'cellular') cellular += n;
     }
-    return total === 0 ? null : Math.round((cellular / total) * 1e6) / 1e6;
+    return total === 0 ? null : round6(cellular / total);
   };
   return { up: share((sf) => sf.up.bytes), down: share((sf) => sf.down.bytes) };
 }

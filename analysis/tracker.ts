@@ -221,8 +221,7 @@ export class Tracker {
   /** A SYN on a known 4-tuple starts a new subflow unless it repeats the SYN already seen. */
   private isNewIncarnation(sf: Subflow, seg: Segment): boolean {
     const d = this.fromClient ? sf.up : sf.down;
-    if (d.synSeen) return seg.seq !== d.base;
-    return true;
+    return !d.synSeen || seg.seq !== d.base;
   }
 
   private create(seg: Segment): Subflow {
@@ -430,8 +429,8 @@ export class Tracker {
     const orphan = this.orphans.get(token);
     if (orphan !== undefined && !orphan.done) {
       this.orphans.delete(token);
-      const flipped = client;
-      for (const sf of orphan.subflows) if (flipped) sf.flip();
+      // its joins were oriented by their SYN: one with the client's token was opened by the server
+      if (client) for (const sf of orphan.subflows) sf.flip();
       this.merge(orphan, conn);
     }
   }

@@ -160,7 +160,9 @@ export function pcapFile(records: CaptureRecord[], opts: PcapOptions): Buffer {
     const cap = Math.min(r.data.length, snaplen);
     const h = Buffer.alloc(16);
     const sec = Math.floor(r.ts);
-    const frac = Math.round((r.ts - sec) * (opts.nanoseconds ? 1e9 : 1e6));
+    // a fraction that rounds up to a whole second would make the record corrupt
+    const ticks = opts.nanoseconds ? 1e9 : 1e6;
+    const frac = Math.min(ticks - 1, Math.round((r.ts - sec) * ticks));
     w32(h, sec, 0);
     w32(h, frac, 4);
     w32(h, cap, 8);

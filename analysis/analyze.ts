@@ -44,8 +44,6 @@ export interface AnalyzeLogger {
   warn(obj: object, msg: string): void;
 }
 
-export { DEFAULTS };
-
 class PacketSink implements FrameSink {
   ts = 0;
   readonly seg = new Segment();
@@ -55,9 +53,7 @@ class PacketSink implements FrameSink {
   truncated = 0;
   malformed = 0;
 
-  constructor(private readonly tracker: Tracker) {
-    this.seg.ts = 0.5;
-  }
+  constructor(private readonly tracker: Tracker) {}
 
   frame(buf: Buffer, offset: number, caplen: number, wirelen: number, linktype: number): void {
     this.read++;

@@ -125,21 +125,19 @@ export function decodeFrame(seg: Segment, buf: Buffer, off: number, caplen: numb
         if (ip > end) return Decoded.Truncated;
         type = (buf[ip - 2] << 8) | buf[ip - 1];
       }
-      version = type === 0x0800 ? 4 : type === 0x86dd ? 6 : 0;
+      version = etherTypeVersion(type);
       break;
     }
     case LINKTYPE_LINUX_SLL2: {
       ip = off + 20;
       if (ip > end) return Decoded.Truncated;
-      const type = (buf[off] << 8) | buf[off + 1];
-      version = type === 0x0800 ? 4 : type === 0x86dd ? 6 : 0;
+      version = etherTypeVersion((buf[off] << 8) | buf[off + 1]);
       break;
     }
     case LINKTYPE_LINUX_SLL: {
       ip = off + 16;
       if (ip > end) return Decoded.Truncated;
-      const type = (buf[off + 14] << 8) | buf[off + 15];
-      version = type === 0x0800 ? 4 : type === 0x86dd ? 6 : 0;
+      version = etherTypeVersion((buf[off + 14] << 8) | buf[off + 15]);
       break;
     }
     case LINKTYPE_RAW:
@@ -246,6 +244,11 @@ export function decodeFrame(seg: Segment, buf: Buffer, off: number, caplen: numb
   seg.optionsCut = false;
   if (hlen > 20) parseOptions(seg, buf, tcp + 20, payloadOff < end ? payloadOff : end, payloadOff > end);
   return Decoded.Tcp;
+}
+
+/** The IP version an EtherType announces, 0 for anything else. */
+function etherTypeVersion(type: number): number {
+  return type === 0x0800 ? 4 : type === 0x86dd ? 6 : 0;
 }
 
 function parseOptions(seg: Segment, buf: Buffer, o: number, end: number, cut: boolean): void {

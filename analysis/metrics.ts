@@ -46,11 +46,14 @@ export function rttStats(samples: number, sum: number, sumSq: number, min: numbe
   return { avgMs: round3(avg), minMs: round3(min), maxMs: round3(max), stdMs: round3(Math.sqrt(variance)), samples };
 }
 
-export function round3(x: number): number {
+function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** Epoch seconds to the microsecond. */
-export function roundTime(t: number): number {
-  return Math.round(t * 1e6) / 1e6;
+/** Six decimals: shares, and epoch seconds to the microsecond. */
+export function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
 }
+
+/** Epoch seconds to the microsecond. */
+export const roundTime = round6;

@@ -1,6 +1,6 @@
 import { formatEndpoint, formatIp, type InterfaceClassifier } from './address.js';
-import { hasHandover, roundTime, rttStats, type RttStats } from './metrics.js';
-import { DOWN, UP, type Conn, type Subflow } from './model.js';
+import { hasHandover, round6, roundTime, rttStats, type RttStats } from './metrics.js';
+import { DOWN, UP, type Conn, type Dir, type Subflow } from './model.js';
 import type { ProxyLog, ProxyLogEntry } from './proxy-log.js';
 import { parseProxyRequest, type ProxyProtocol, type ProxyTarget } from './socks.js';
 
@@ -93,18 +93,17 @@ export interface ReportContext {
 
 export function buildRecords(conn: Conn, ctx: ReportContext): { connection: ConnectionRecord; subflows: SubflowRecord[] } {
   const first = conn.subflows[0];
-  const sum = (pick: (sf: Subflow, dir: 0 | 1) => number): UpDown<number> => {
+  const sum = (pick: (d: Dir) => number): UpDown<number> => {
     let up = 0;
     let down = 0;
     for (const sf of conn.subflows) {
-      up += pick(sf, UP);
-      down += pick(sf, DOWN);
+      up += pick(sf.up);
+      down += pick(sf.down);
     }
     return { up, down };
   };
-  const dirOf = (sf: Subflow, dir: 0 | 1) => (dir === UP ? sf.up : sf.down);
-  const bytes = sum((sf, d) => dirOf(sf, d).bytes);
-  const uniqueBytes = sum((sf, d) => dirOf(sf, d).unique);
+  const bytes = sum((d) => d.bytes);
+  const uniqueBytes = sum((d) => d.unique);
   const used = (sf: Subflow) => sf.up.bytes > 0 || sf.down.bytes > 0;
 
   const ifaces = conn.subflows.map((sf) => (ctx.classifier.known ? ctx.classifier.classify(formatIp(sf.v6, sf.c0, sf.c1, sf.c2, sf.c3), sf.v6) : null));
@@ -123,7 +122,7 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
   const handover = hasHandover(
     conn.subflows.map((sf) => ({ used: used(sf), lastClientAck: sf.lastClientAck, lastNewData: sf.lastNewData, clientFin: sf.up.fin })),
   );
-  const empty = established && !failed && uniqueBytes.up <= (request?.upBytes ?? 0) && uniqueBytes.down <= (request?.downBytes ?? 0);
+  const empty = established && uniqueBytes.up <= (request?.upBytes ?? 0) && uniqueBytes.down <= (request?.downBytes ?? 0);
 
   // RTT of the used subflows, for telling why an additional subflow stayed unused
   let bestUsedRtt = Infinity;
@@ -183,8 +182,8 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
     subflows: conn.subflows.length,
     bytes,
     uniqueBytes,
-    retransmittedBytes: sum((sf, d) => dirOf(sf, d).retransmitted),
-    reinjectedBytes: sum((sf, d) => dirOf(sf, d).reinjected),
+    retransmittedBytes: sum((d) => d.retransmitted),
+    reinjectedBytes: sum((d) => d.reinjected),
     blocks: { up: conn.data[UP].blocks.toArray(), down: conn.data[DOWN].blocks.toArray() },
     handover,
     established,
@@ -220,7 +219,7 @@ function cellularShare(subflows: readonly Subflow[], ifaces: readonly Iface[]): 
       total += n;
       if (ifaces[i] === 'cellular') cellular += n;
     }
-    return total === 0 ? null : Math.round((cellular / total) * 1e6) / 1e6;
+    return total === 0 ? null : round6(cellular / total);
   };
   return { up: share((sf) => sf.up.bytes), down: share((sf) => sf.down.bytes) };
 }

@@ -1,4 +1,5 @@
 import { formatIPv4, formatIPv6 } from './address.js';
+import { u16be, u32be } from './bytes.js';
 
 /**
  * The real destination of a proxied connection, read from the first bytes the client sent
@@ -49,8 +50,7 @@ interface Address {
 function parseAddress(b: Uint8Array, len: number, p: number, atyp: number): Address | 'more' | 'none' {
   if (atyp === 1) {
     if (len < p + 6) return 'more';
-    const ip = ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
-    return { host: formatIPv4(ip), port: (b[p + 4] << 8) | b[p + 5], end: p + 6 };
+    return { host: formatIPv4(u32be(b, p)), port: u16be(b, p + 4), end: p + 6 };
   }
   if (atyp === 3) {
     if (len < p + 1) return 'more';
@@ -61,12 +61,11 @@ function parseAddress(b: Uint8Array, len: number, p: number, atyp: number): Addr
     // one string from the (ASCII) bytes, not one per character appended
     const host = String.fromCharCode.apply(null, b.subarray(p + 1, p + 1 + n) as unknown as number[]);
     const q = p + 1 + n;
-    return { host, port: (b[q] << 8) | b[q + 1], end: q + 2 };
+    return { host, port: u16be(b, q), end: q + 2 };
   }
   if (atyp === 4) {
     if (len < p + 18) return 'more';
-    const w = (o: number) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-    return { host: formatIPv6(w(p), w(p + 4), w(p + 8), w(p + 12)), port: (b[p + 16] << 8) | b[p + 17], end: p + 18 };
+    return { host: formatIPv6(u32be(b, p), u32be(b, p + 4), u32be(b, p + 8), u32be(b, p + 12)), port: u16be(b, p + 16), end: p + 18 };
   }
   return 'none';
 }
@@ -115,8 +114,8 @@ function parseSocks4(u: Uint8Array, len: number): ParseResult {
   if (len < 2) return 'more';
   if (u[1] !== 1 && u[1] !== 2) return 'none';
   if (len < 9) return 'more';
-  const port = (u[2] << 8) | u[3];
-  const ip = ((u[4] << 24) | (u[5] << 16) | (u[6] << 8) | u[7]) >>> 0;
+  const port = u16be(u, 2);
+  const ip = u32be(u, 4);
   let p = 8;
   while (p < len && u[p] !== 0) p++;
   if (p >= len) return p >= 512 ? 'none' : 'more';

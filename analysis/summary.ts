@@ -1,5 +1,5 @@
 import type { ReadResult } from './capture/reader.js';
-import { roundTime } from './metrics.js';
+import { round6, roundTime } from './metrics.js';
 import type { ConnectionRecord, UpDown } from './records.js';
 
 /** summary.json: totals over every connection written, and what was read. */
@@ -117,8 +117,4 @@ function addTo(t: { connections: number; bytes: UpDown<number> }, bytes: UpDown<
   t.connections++;
   t.bytes.up += bytes.up;
   t.bytes.down += bytes.down;
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }

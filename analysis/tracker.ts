@@ -169,35 +169,20 @@ export class Tracker {
   private lookup(seg: Segment): Subflow | null {
     // consecutive packets often belong to the same subflow: try it before hashing
     const last = this.last;
-    if (last !== null && last.v6 === seg.v6) {
-      if (last.cport === seg.sport && last.sport === seg.dport && last.c0 === seg.src0 && last.s0 === seg.dst0) {
-        if (!seg.v6 || (last.c1 === seg.src1 && last.c2 === seg.src2 && last.c3 === seg.src3 && last.s1 === seg.dst1 && last.s2 === seg.dst2 && last.s3 === seg.dst3)) {
-          this.fromClient = true;
-          return last;
-        }
-      } else if (last.cport === seg.dport && last.sport === seg.sport && last.c0 === seg.dst0 && last.s0 === seg.src0) {
-        if (!seg.v6 || (last.c1 === seg.dst1 && last.c2 === seg.dst2 && last.c3 === seg.dst3 && last.s1 === seg.src1 && last.s2 === seg.src2 && last.s3 === seg.src3)) {
-          this.fromClient = false;
-          return last;
-        }
+    if (last !== null) {
+      const o = orientation(last, seg);
+      if (o !== NOT_THIS) {
+        this.fromClient = o === FROM_CLIENT;
+        return last;
       }
     }
-    const key = flowKey(seg);
-    let sf = this.table.get(key) ?? null;
+    let sf = this.table.get(flowKey(seg)) ?? null;
     while (sf !== null) {
-      if (sf.cport === seg.sport && sf.sport === seg.dport && sf.c0 === seg.src0 && sf.s0 === seg.dst0 && sf.v6 === seg.v6) {
-        if (!seg.v6 || (sf.c1 === seg.src1 && sf.c2 === seg.src2 && sf.c3 === seg.src3 && sf.s1 === seg.dst1 && sf.s2 === seg.dst2 && sf.s3 === seg.dst3)) {
-          this.fromClient = true;
-          this.last = sf;
-          return sf;
-        }
-      }
-      if (sf.cport === seg.dport && sf.sport === seg.sport && sf.c0 === seg.dst0 && sf.s0 === seg.src0 && sf.v6 === seg.v6) {
-        if (!seg.v6 || (sf.c1 === seg.dst1 && sf.c2 === seg.dst2 && sf.c3 === seg.dst3 && sf.s1 === seg.src1 && sf.s2 === seg.src2 && sf.s3 === seg.src3)) {
-          this.fromClient = false;
-          this.last = sf;
-          return sf;
-        }
+      const o = orientation(sf, seg);
+      if (o !== NOT_THIS) {
+        this.fromClient = o === FROM_CLIENT;
+        this.last = sf;
+        return sf;
       }
       sf = sf.next;
     }
@@ -221,8 +206,7 @@ export class Tracker {
   /** A SYN on a known 4-tuple starts a new subflow unless it repeats the SYN already seen. */
   private isNewIncarnation(sf: Subflow, seg: Segment): boolean {
     const d = this.fromClient ? sf.up : sf.down;
-    if (d.synSeen) return seg.seq !== d.base;
-    return true;
+    return !d.synSeen || seg.seq !== d.base;
   }
 
   private create(seg: Segment): Subflow {
@@ -430,8 +414,8 @@ export class Tracker {
     const orphan = this.orphans.get(token);
     if (orphan !== undefined && !orphan.done) {
       this.orphans.delete(token);
-      const flipped = client;
-      for (const sf of orphan.subflows) if (flipped) sf.flip();
+      // its joins were oriented by their SYN: one with the client's token was opened by the server
+      if (client) for (const sf of orphan.subflows) sf.flip();
       this.merge(orphan, conn);
     }
   }
@@ -603,6 +587,22 @@ function isClosed(conn: Conn): boolean {
   if (conn.fastClose) return true;
   for (const sf of conn.subflows) if (!sf.closed) return false;
   return true;
+}
+
+const NOT_THIS = 0;
+const FROM_CLIENT = 1;
+const FROM_SERVER = 2;
+
+/** Whether `seg` belongs to subflow `sf`, and which way it goes. */
+function orientation(sf: Subflow, seg: Segment): number {
+  if (sf.v6 !== seg.v6) return NOT_THIS;
+  if (sf.cport === seg.sport && sf.sport === seg.dport && sf.c0 === seg.src0 && sf.s0 === seg.dst0) {
+    if (!seg.v6 || (sf.c1 === seg.src1 && sf.c2 === seg.src2 && sf.c3 === seg.src3 && sf.s1 === seg.dst1 && sf.s2 === seg.dst2 && sf.s3 === seg.dst3)) return FROM_CLIENT;
+  }
+  if (sf.cport === seg.dport && sf.sport === seg.sport && sf.c0 === seg.dst0 && sf.s0 === seg.src0) {
+    if (!seg.v6 || (sf.c1 === seg.dst1 && sf.c2 === seg.dst2 && sf.c3 === seg.dst3 && sf.s1 === seg.src1 && sf.s2 === seg.src2 && sf.s3 === seg.src3)) return FROM_SERVER;
+  }
+  return NOT_THIS;
 }
 
 /** Without a handshake: the server port is the one below the ephemeral range, else the lower one. */

@@ -1,5 +1,5 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { Conversation, dss, keyHash, mpCapable, mptcpKey, type CaptureRecord } from '../test/support/pcap-writer.js';
+import { writeFileSync } from 'node:fs';
+import { Conversation, LINKTYPE, dss, keyHash, mpCapable, mptcpKey, pcapFile, type CaptureRecord } from '../test/support/pcap-writer.js';
 
 /**
  * The second workload of `npm run bench:analysis`: many short MPTCP v1 connections through a SOCKS5
@@ -11,7 +11,6 @@ import { Conversation, dss, keyHash, mpCapable, mptcpKey, type CaptureRecord } f
  */
 const SERVER = '198.18.0.1:1080';
 const SNAPLEN = 150;
-const LINKTYPE_LINUX_SLL2 = 276;
 
 function connectionPackets(i: number, t0: number, out: CaptureRecord[]): void {
   const client = `198.18.1.${2 + Math.floor(i / 20000)}:${40000 + (i % 20000)}`;
@@ -64,35 +63,6 @@ export function writeShortConnections(file: string, count: number): number {
   const records: CaptureRecord[] = [];
   for (let i = 0; i < count; i++) connectionPackets(i, t0 + i * 0.002, records);
   records.sort((a, b) => a.ts - b.ts);
-  const fd = openSync(file, 'w');
-  try {
-    const header = Buffer.alloc(24);
-    header.writeUInt32LE(0xa1b2c3d4, 0);
-    header.writeUInt16LE(2, 4);
-    header.writeUInt16LE(4, 6);
-    header.writeUInt32LE(SNAPLEN, 16);
-    header.writeUInt32LE(LINKTYPE_LINUX_SLL2, 20);
-    const parts: Buffer[] = [header];
-    let size = header.length;
-    const flush = () => {
-      writeSync(fd, Buffer.concat(parts, size));
-      parts.length = 0;
-      size = 0;
-    };
-    for (const r of records) {
-      const h = Buffer.alloc(16);
-      const sec = Math.floor(r.ts);
-      h.writeUInt32LE(sec, 0);
-      h.writeUInt32LE(Math.min(999_999, Math.round((r.ts - sec) * 1e6)), 4);
-      h.writeUInt32LE(r.data.length, 8);
-      h.writeUInt32LE(r.wirelen ?? r.data.length, 12);
-      parts.push(h, r.data);
-      size += 16 + r.data.length;
-      if (size > 1 << 22) flush();
-    }
-    flush();
-  } finally {
-    closeSync(fd);
-  }
+  writeFileSync(file, pcapFile(records, { linktype: LINKTYPE.sll2, snaplen: SNAPLEN }));
   return records.length;
 }

@@ -120,8 +120,7 @@ const rate = (packets: number, s: number) => `${(packets / s / 1e6).toFixed(2)}M
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-async function benchmark(name: string, file: string): Promise<void> {
-  const packets = countPackets(file);
+async function benchmark(name: string, file: string, packets = countPackets(file)): Promise<void> {
   const size = statSync(file).size;
   console.log(`\n== ${name}: ${file}\n   ${packets.toLocaleString('en')} packets, ${(size / 1e6).toFixed(1)} MB; load average before ${load()}`);
 
@@ -175,7 +174,7 @@ if (values.file) {
       await makeBulkCapture(BULK);
     }
     const packets = countPackets(BULK);
-    await benchmark(`bulk${packets < TARGET_PACKETS * 0.9 ? ' (fewer than the 1 million packets aimed at)' : ''}`, BULK);
+    await benchmark(`bulk${packets < TARGET_PACKETS * 0.9 ? ' (fewer than the 1 million packets aimed at)' : ''}`, BULK, packets);
   }
   if (values.only !== 'bulk') {
     if (!existsSync(SHORT)) {

@@ -149,7 +149,7 @@ export function readCapture(file: string, sink: FrameSink, options: ReaderOption
 
 function readPcap(file: string, win: Window, sink: FrameSink, options: ReaderOptions, le: boolean, tick: number, recordHeader: number): ReadResult {
   if (win.end < 24) throw new CaptureError(file, win.end, `pcap file header cut off: ${win.end} of 24 bytes`);
-  const u32 = le ? (b: Buffer, o: number) => u32le(b, o) : (b: Buffer, o: number) => u32be(b, o);
+  const u32 = le ? u32le : u32be;
   const snaplen = u32(win.buf, 16);
   // the upper bits of the link-type field may hold an FCS length (pcap-linktype(7))
   const linkField = u32(win.buf, 20);
@@ -334,7 +334,6 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
     const at = win.base + p;
     const type = u32le(win.buf, p);
     if (type === PCAPNG_SHB) {
-      p = win.fill(p, 12);
       const bom = u32le(win.buf, p + 8);
       if (bom === PCAPNG_BOM) le = true;
       else if (bom === 0x4d3c2b1a) le = false;
@@ -401,7 +400,7 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
       if (!isSupportedLinkType(linktype)) {
         throw new CaptureError(file, at + 8, `link type ${linkTypeName(linktype)} of interface ${ifaces.length} is not supported (supported: ${SUPPORTED_LINK_TYPES})`);
       }
-      ifaces.push(parseInterface(p, len, linktype, u16, u32));
+      ifaces.push(parseInterface(p, len, linktype));
       if (!result.linkTypes.includes(linktype)) result.linkTypes.push(linktype);
     }
     p += len;
@@ -410,13 +409,13 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
   options.onProgress?.(win.base + p);
   return finished(result, packets.count, packets.times);
 
-  function parseInterface(q: number, len: number, linktype: number, r16: (o: number) => number, r32: (o: number) => number): Interface {
-    const iface: Interface = { linktype, tick: 1e-6, hiTick: 4294967296e-6, offset: 0, snaplen: r32(q + 12) };
+  function parseInterface(q: number, len: number, linktype: number): Interface {
+    const iface: Interface = { linktype, tick: 1e-6, hiTick: 4294967296e-6, offset: 0, snaplen: u32(q + 12) };
     let o = q + 16;
     const end = q + len - 4;
     while (o + 4 <= end) {
-      const code = r16(o);
-      const olen = r16(o + 2);
+      const code = u16(o);
+      const olen = u16(o + 2);
       if (code === 0) break;
       if (code === 9 && olen >= 1) {
         const v = win.buf[o + 4];
@@ -425,7 +424,7 @@ function readPcapng(file: string, win: Window, sink: FrameSink, options: ReaderO
         iface.hiTick = 4294967296 * iface.tick;
       } else if (code === 14 && olen >= 8) {
         // a 64-bit integer in the section's byte order
-        iface.offset = le ? r32(o + 8) * 4294967296 + r32(o + 4) : r32(o + 4) * 4294967296 + r32(o + 8);
+        iface.offset = le ? u32(o + 8) * 4294967296 + u32(o + 4) : u32(o + 4) * 4294967296 + u32(o + 8);
       }
       o += 4 + ((olen + 3) & ~3);
     }

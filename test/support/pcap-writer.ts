@@ -145,10 +145,17 @@ export interface PcapOptions {
   bigEndian?: boolean;
 }
 
+/** 16- and 32-bit writes in a file's byte order. */
+function writers(bigEndian: boolean) {
+  return {
+    w16: (b: Buffer, v: number, o: number) => (bigEndian ? b.writeUInt16BE(v, o) : b.writeUInt16LE(v, o)),
+    w32: (b: Buffer, v: number, o: number) => (bigEndian ? b.writeUInt32BE(v >>> 0, o) : b.writeUInt32LE(v >>> 0, o)),
+  };
+}
+
 export function pcapFile(records: CaptureRecord[], opts: PcapOptions): Buffer {
   const snaplen = opts.snaplen ?? 262144;
-  const w32 = (b: Buffer, v: number, o: number) => (opts.bigEndian ? b.writeUInt32BE(v >>> 0, o) : b.writeUInt32LE(v >>> 0, o));
-  const w16 = (b: Buffer, v: number, o: number) => (opts.bigEndian ? b.writeUInt16BE(v, o) : b.writeUInt16LE(v, o));
+  const { w16, w32 } = writers(opts.bigEndian ?? false);
   const header = Buffer.alloc(24);
   w32(header, opts.nanoseconds ? 0xa1b23c4d : 0xa1b2c3d4, 0);
   w16(header, 2, 4);
@@ -160,7 +167,9 @@ export function pcapFile(records: CaptureRecord[], opts: PcapOptions): Buffer {
     const cap = Math.min(r.data.length, snaplen);
     const h = Buffer.alloc(16);
     const sec = Math.floor(r.ts);
-    const frac = Math.round((r.ts - sec) * (opts.nanoseconds ? 1e9 : 1e6));
+    // a fraction that rounds up to a whole second would make the record corrupt
+    const ticks = opts.nanoseconds ? 1e9 : 1e6;
+    const frac = Math.min(ticks - 1, Math.round((r.ts - sec) * ticks));
     w32(h, sec, 0);
     w32(h, frac, 4);
     w32(h, cap, 8);
@@ -179,30 +188,22 @@ export interface PcapngOptions {
 }
 
 export function pcapngFile(records: CaptureRecord[], opts: PcapngOptions): Buffer {
-  const be = opts.bigEndian ?? false;
+  const { w16, w32 } = writers(opts.bigEndian ?? false);
   const block = (type: number, body: Buffer): Buffer => {
     const len = 12 + body.length + ((4 - (body.length % 4)) % 4);
     const b = Buffer.alloc(len);
-    const w = (v: number, o: number) => (be ? b.writeUInt32BE(v >>> 0, o) : b.writeUInt32LE(v >>> 0, o));
-    w(type, 0);
-    w(len, 4);
+    w32(b, type, 0);
+    w32(b, len, 4);
     body.copy(b, 8);
-    w(len, len - 4);
+    w32(b, len, len - 4);
     return b;
   };
   const shbBody = Buffer.alloc(16);
-  if (be) {
-    shbBody.writeUInt32BE(0x1a2b3c4d, 0);
-    shbBody.writeUInt16BE(1, 4);
-  } else {
-    shbBody.writeUInt32LE(0x1a2b3c4d, 0);
-    shbBody.writeUInt16LE(1, 4);
-  }
+  w32(shbBody, 0x1a2b3c4d, 0);
+  w16(shbBody, 1, 4);
   shbBody.writeBigInt64LE(-1n, 8);
   const resol = opts.tsresol ?? 6;
   const idbBody = Buffer.alloc(8 + (resol !== 6 ? 8 + 4 : 0));
-  const w16 = (b: Buffer, v: number, o: number) => (be ? b.writeUInt16BE(v, o) : b.writeUInt16LE(v, o));
-  const w32 = (b: Buffer, v: number, o: number) => (be ? b.writeUInt32BE(v >>> 0, o) : b.writeUInt32LE(v >>> 0, o));
   w16(idbBody, opts.linktype, 0);
   w32(idbBody, opts.snaplen ?? 262144, 4);
   if (resol !== 6) {

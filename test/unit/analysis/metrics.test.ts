@@ -191,15 +191,19 @@ describe('join delay, backup and the subtraces', () => {
 });
 
 describe('empty and failed connections', () => {
-  const socks5 = (host: number[]) => Buffer.from([5, 1, 0, 5, 1, 0, 1, ...host, 0x01, 0xbb]);
+  /** A connection to a SOCKS5 proxy: handshake, greeting and request for host:443, the proxy's two replies. */
+  const socks5 = (recs: CaptureRecord[], host: number[]) => {
+    const c = new Conversation(recs, '198.18.1.2:40000', '198.18.0.1:1080');
+    c.handshake(T);
+    c.send('up', T + 0.02, Buffer.from([5, 1, 0, 5, 1, 0, 1, ...host, 0x01, 0xbb]));
+    c.send('down', T + 0.03, Buffer.from([5, 0]));
+    c.send('down', T + 0.04, Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+    return c;
+  };
 
   it('marks a connection that only exchanged the SOCKS request as empty', () => {
     const recs: CaptureRecord[] = [];
-    const c = new Conversation(recs, '198.18.1.2:40000', '198.18.0.1:1080');
-    c.handshake(T);
-    c.send('up', T + 0.02, socks5([93, 184, 216, 34]));
-    c.send('down', T + 0.03, Buffer.from([5, 0]));
-    c.send('down', T + 0.04, Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+    const c = socks5(recs, [93, 184, 216, 34]);
     c.fin('up', T + 0.05);
     c.fin('down', T + 0.06);
     const conn = analyzeRecords(recs).connections[0];
@@ -222,12 +226,7 @@ describe('empty and failed connections', () => {
 
   it('does not mark a connection that carried data as empty', () => {
     const recs: CaptureRecord[] = [];
-    const c = new Conversation(recs, '198.18.1.2:40000', '198.18.0.1:1080');
-    c.handshake(T);
-    c.send('up', T + 0.02, socks5([1, 2, 3, 4]));
-    c.send('down', T + 0.03, Buffer.from([5, 0]));
-    c.send('down', T + 0.04, Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
-    c.send('down', T + 0.05, 1);
+    socks5(recs, [1, 2, 3, 4]).send('down', T + 0.05, 1);
     expect(analyzeRecords(recs).connections[0].empty).toBe(false);
   });
 

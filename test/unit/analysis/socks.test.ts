@@ -95,6 +95,8 @@ describe('SOCKS target in the analysis', () => {
     a.send('down', 1000.11, Buffer.from([5, 0]));
     a.send('up', 1000.12, Buffer.from(request));
     a.send('down', 1000.13, Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+    // the first response bytes: the proxy's reply is read whole, and the prefixes go to the next connection
+    a.send('down', 1000.14, 100);
     // the next connection sends the same bytes, cut in the middle of the host name
     const b = new Conversation(recs, '198.18.1.2:40001', '198.18.0.1:1080');
     b.handshake(1001);

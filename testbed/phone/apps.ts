@@ -7,20 +7,38 @@
 
 export const SCREEN = { width: 1080, height: 2400, density: 420 };
 
+/**
+ * One view of a screen, as UiAutomator sees it (AccessibilityNodeInfo): what `uiautomator dump`
+ * and the UiAutomator2 server's page source print, and what their selectors match.
+ */
 export interface UiNode {
   class: string;
   text?: string;
+  /** Full resource id, `package:id/name`. */
   resourceId?: string;
   contentDesc?: string;
+  /** An EditText's hint (shown while it is empty). */
+  hint?: string;
   /** [left, top, right, bottom] in pixels. */
   bounds: [number, number, number, number];
+  /** The package the view belongs to when it is not the app's own (a system dialog). */
+  package?: string;
   clickable?: boolean;
+  longClickable?: boolean;
   scrollable?: boolean;
+  /** Default: clickable or an EditText. */
+  focusable?: boolean;
   focused?: boolean;
+  /** Present (true or false) when the view can be checked. */
   checked?: boolean;
+  /** Default true. */
+  enabled?: boolean;
+  selected?: boolean;
   password?: boolean;
   children?: UiNode[];
 }
+
+export type LogLevel = 'V' | 'D' | 'I' | 'W' | 'E';
 
 export interface AppContext {
   /** The package in front, if any. */
@@ -29,6 +47,13 @@ export interface AppContext {
   start(pkg: string, activity?: string): void;
   /** Returns to the home screen. */
   home(): void;
+  /** Writes a line to the phone's log (logcat's main buffer) as this app's process. */
+  log(level: LogLevel, tag: string, message: string): void;
+  /**
+   * The app's process dies of an uncaught exception: a FATAL EXCEPTION in logcat (AndroidRuntime,
+   * crash buffer) with the exception's lines, the process killed, the app taken off the screen.
+   */
+  crash(exception: string, stack?: string[]): void;
 }
 
 export interface VirtualApp {
@@ -43,7 +68,18 @@ export interface VirtualApp {
   /** The view hierarchy while the app is in front (below the status bar). */
   screen?(context: AppContext): UiNode;
   onTap?(node: UiNode | undefined, x: number, y: number, context: AppContext): void;
+  /** A touch held for `durationMs` (at least 500 ms: Android's long-press timeout). */
+  onLongPress?(node: UiNode | undefined, x: number, y: number, durationMs: number, context: AppContext): void;
+  /**
+   * A swipe that started on a scrollable view (the deepest one under the finger): the finger moved
+   * by (dx, dy); content follows the finger, so dy < 0 scrolls a list down. Return true when the
+   * view scrolled (false at the end of its content).
+   */
+  onScroll?(node: UiNode, dx: number, dy: number, context: AppContext): boolean;
+  /** `input text` into the focused field. */
   onText?(text: string, context: AppContext): void;
+  /** A field's whole text set (UiAutomator's ACTION_SET_TEXT: the UiAutomator2 server's value and clear). */
+  onSetText?(node: UiNode, text: string, context: AppContext): void;
   /** Return true when the app handled the key (BACK inside the app, ENTER, ...). */
   onKey?(keycode: number, context: AppContext): boolean;
   onStart?(context: AppContext): void;
@@ -151,15 +187,24 @@ function statusBar(): UiNode {
   return { class: 'android.widget.FrameLayout', resourceId: 'com.android.systemui:id/status_bar', bounds: [0, 0, SCREEN.width, 84] };
 }
 
-/** The node a tap at (x, y) lands on: the deepest clickable one containing the point. */
+/** The node a tap at (x, y) lands on: the deepest enabled clickable one containing the point. */
 export function nodeAt(root: UiNode, x: number, y: number): UiNode | undefined {
+  return deepestAt(root, x, y, (n) => Boolean(n.clickable || n.longClickable) && n.enabled !== false);
+}
+
+export function isFocusable(node: UiNode): boolean {
+  return node.focusable ?? (Boolean(node.clickable) || node.class === 'android.widget.EditText');
+}
+
+/** The deepest node containing (x, y) that satisfies `accept`. */
+export function deepestAt(root: UiNode, x: number, y: number, accept: (node: UiNode) => boolean): UiNode | undefined {
   const [l, t, r, b] = root.bounds;
   if (x < l || x >= r || y < t || y >= b) return undefined;
   for (const child of root.children ?? []) {
-    const hit = nodeAt(child, x, y);
+    const hit = deepestAt(child, x, y, accept);
     if (hit) return hit;
   }
-  return root.clickable ? root : undefined;
+  return accept(root) ? root : undefined;
 }
 
 function escapeXml(text: string): string {
@@ -173,18 +218,18 @@ function nodeXml(node: UiNode, index: number, pkg: string, out: string[]): void 
     ['text', node.text ?? ''],
     ['resource-id', node.resourceId ?? ''],
     ['class', node.class],
-    ['package', pkg],
+    ['package', node.package ?? pkg],
     ['content-desc', node.contentDesc ?? ''],
     ['checkable', String(node.checked !== undefined)],
     ['checked', String(Boolean(node.checked))],
     ['clickable', String(Boolean(node.clickable))],
-    ['enabled', 'true'],
-    ['focusable', String(Boolean(node.clickable))],
+    ['enabled', String(node.enabled ?? true)],
+    ['focusable', String(isFocusable(node))],
     ['focused', String(Boolean(node.focused))],
     ['scrollable', String(Boolean(node.scrollable))],
-    ['long-clickable', 'false'],
+    ['long-clickable', String(Boolean(node.longClickable))],
     ['password', String(Boolean(node.password))],
-    ['selected', 'false'],
+    ['selected', String(Boolean(node.selected))],
     ['bounds', `[${l},${t}][${r},${b}]`],
   ];
   const head = `<node ${attrs.map(([k, v]) => `${k}="${escapeXml(v)}"`).join(' ')}`;

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../common/log.js';
-import { LAUNCHER, builtinApps, fullActivity, hierarchyXml, launcherScreen, nodeAt, type AppContext, type UiNode, type VirtualApp } from './apps.js';
+import { LAUNCHER, builtinApps, deepestAt, fullActivity, hierarchyXml, launcherScreen, nodeAt, shortComponent, type AppContext, type UiNode, type VirtualApp } from './apps.js';
+import { LogBuffers, type LogPriority } from './logcat.js';
 import { NamespaceNetwork, type LinkInfo } from './network.js';
 import { buildProperties, type BuildIdentity } from './props.js';
 import { StateStore, type PhoneState, type SettingsNamespace } from './state.js';
@@ -20,7 +21,9 @@ export interface PhoneInterfaces {
 
 export type InputEvent =
   | { kind: 'tap'; x: number; y: number; package?: string; node?: string }
-  | { kind: 'swipe'; x1: number; y1: number; x2: number; y2: number; durationMs: number }
+  | { kind: 'long-press'; x: number; y: number; durationMs: number; package?: string; node?: string }
+  | { kind: 'swipe'; x1: number; y1: number; x2: number; y2: number; durationMs: number; scrolled?: boolean }
+  | { kind: 'set-text'; text: string; package?: string; node?: string }
   | { kind: 'text'; text: string; package?: string }
   | { kind: 'key'; keycode: number; package?: string };
 
@@ -39,6 +42,11 @@ interface ActivityRecord {
   package: string;
   activity: string;
 }
+
+/** The pid the phone's system_server writes its log lines as. */
+export const SYSTEM_SERVER_PID = 1321;
+/** Android's long-press timeout: a touch held this long is a long press. */
+export const LONG_PRESS_MS = 500;
 
 /** What Android's SELinux policy lets the shell user set. */
 const SHELL_WRITABLE_PROPS = /^(debug\.|log\.|persist\.debug\.|persist\.log\.)/;
@@ -59,6 +67,11 @@ export class PhoneSystem extends EventEmitter {
   bootCompleted = false;
   adbdRoot = false;
   readonly events: InputEvent[] = [];
+  /** logcat's buffers. */
+  readonly logs = new LogBuffers();
+  /** Pids of the running apps' processes (stand-ins until an app has a process of its own). */
+  private readonly appPids = new Map<string, number>();
+  private nextPid = 4100;
   private networkQueue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly options: SystemOptions) {
@@ -262,12 +275,44 @@ export class PhoneSystem extends EventEmitter {
     return this.running.has(pkg);
   }
 
-  private appContext(): AppContext {
+  /** The context an app's callbacks get: what it may do to the phone, as `pkg`. */
+  appContext(pkg: string): AppContext {
     return {
       foreground: () => this.foreground().package,
-      start: (pkg, activity) => void this.startActivity(pkg, activity),
+      start: (target, activity) => void this.startActivity(target, activity),
       home: () => this.goHome(),
+      log: (level, tag, message) => this.log(level, tag, message, pkg),
+      crash: (exception, stack) => this.crash(pkg, exception, stack),
     };
+  }
+
+  /** A log line from `pkg`'s process (or from system_server when `pkg` is undefined). */
+  log(priority: LogPriority, tag: string, message: string, pkg?: string, buffer: 'main' | 'system' | 'crash' = 'main'): void {
+    const pid = pkg ? (this.appPids.get(pkg) ?? SYSTEM_SERVER_PID) : SYSTEM_SERVER_PID;
+    const uid = pkg ? (this.uidOf(pkg) ?? 1000) : 1000;
+    this.logs.write({ pid, uid, priority, tag, message, buffer });
+  }
+
+  pidOf(pkg: string): number | undefined {
+    return this.appPids.get(pkg);
+  }
+
+  /** An uncaught exception in `pkg`'s main thread, logged as Android's runtime logs it; the process dies. */
+  crash(pkg: string, exception: string, stack: string[] = []): void {
+    const pid = this.appPids.get(pkg);
+    if (pid === undefined) return;
+    const uid = this.uidOf(pkg) ?? 1000;
+    this.logs.writeLines({
+      pid,
+      uid,
+      priority: 'E',
+      tag: 'AndroidRuntime',
+      buffer: 'crash',
+      lines: ['FATAL EXCEPTION: main', `Process: ${pkg}, PID: ${pid}`, exception, ...stack.map((l) => `\tat ${l}`)],
+    });
+    this.log('I', 'Process', `Sending signal. PID: ${pid} SIG: 9`, pkg);
+    this.log('W', 'ActivityManager', `Process ${pkg} (pid ${pid}) has died: fg  TOP `, undefined, 'system');
+    this.forceStop(pkg, 'crash');
   }
 
   /** am start: brings the package's activity to the front. Returns false for an unknown one. */
@@ -282,9 +327,13 @@ export class PhoneSystem extends EventEmitter {
     if (activity && full !== fullActivity(app)) return false;
     this.stack = this.stack.filter((r) => r.package !== pkg);
     this.stack.push({ package: pkg, activity: full });
+    this.log('I', 'ActivityTaskManager', `START u0 {act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10200000 cmp=${shortComponent({ package: pkg, activity: full })}} from uid 2000`, undefined, 'system');
     if (!this.running.has(pkg)) {
       this.running.add(pkg);
-      app.onStart?.(this.appContext());
+      const pid = this.nextPid++;
+      this.appPids.set(pkg, pid);
+      this.log('I', 'ActivityManager', `Start proc ${pid}:${pkg}/u0a${(this.uidOf(pkg) ?? 10000) - 10000} for next-top-activity {${shortComponent({ package: pkg, activity: full })}}`, undefined, 'system');
+      app.onStart?.(this.appContext(pkg));
     }
     this.emit('foreground', pkg);
     return true;
@@ -295,11 +344,14 @@ export class PhoneSystem extends EventEmitter {
     this.emit('foreground', LAUNCHER);
   }
 
-  forceStop(pkg: string): void {
+  forceStop(pkg: string, reason: 'force-stop' | 'crash' = 'force-stop'): void {
     if (pkg === LAUNCHER) return;
     const wasRunning = this.running.delete(pkg);
     this.stack = this.stack.filter((r) => r.package !== pkg);
-    if (wasRunning) this.apps.get(pkg)?.onStop?.();
+    if (!wasRunning) return;
+    if (reason === 'force-stop') this.log('I', 'ActivityManager', `Force stopping ${pkg} appid=${this.uidOf(pkg) ?? 0} user=0: from pid ${SYSTEM_SERVER_PID}`, undefined, 'system');
+    this.appPids.delete(pkg);
+    this.apps.get(pkg)?.onStop?.();
   }
 
   /** Every package's /data/data/PACKAGE, owned by the app's uid (root is the phone's `/` on the host). */
@@ -328,7 +380,7 @@ export class PhoneSystem extends EventEmitter {
   screenHierarchy(): { package: string; root: UiNode | undefined } {
     const top = this.foreground();
     if (top.package === LAUNCHER) return { package: LAUNCHER, root: launcherScreen([...this.apps.values()]) };
-    return { package: top.package, root: this.apps.get(top.package)?.screen?.(this.appContext()) };
+    return { package: top.package, root: this.apps.get(top.package)?.screen?.(this.appContext(top.package)) };
   }
 
   windowDump(): string {
@@ -352,20 +404,48 @@ export class PhoneSystem extends EventEmitter {
       if (app) this.startActivity(app.package);
       return;
     }
-    this.apps.get(pkg)?.onTap?.(node, x, y, this.appContext());
+    this.apps.get(pkg)?.onTap?.(node, x, y, this.appContext(pkg));
   }
 
-  swipe(x1: number, y1: number, x2: number, y2: number, durationMs: number): void {
-    this.record({ kind: 'swipe', x1, y1, x2, y2, durationMs });
+  /** A touch held at (x, y) for `durationMs` (a long press from LONG_PRESS_MS on; a tap below). */
+  longPress(x: number, y: number, durationMs: number): void {
+    if (durationMs < LONG_PRESS_MS) return this.tap(x, y);
+    const { package: pkg, root } = this.screenHierarchy();
+    const node = root ? nodeAt(root, x, y) : undefined;
+    this.record({ kind: 'long-press', x, y, durationMs, package: pkg, ...(node?.text ? { node: node.text } : {}) });
+    if (!this.screenOn || this.locked || pkg === LAUNCHER) return;
+    this.apps.get(pkg)?.onLongPress?.(node, x, y, durationMs, this.appContext(pkg));
+  }
+
+  /** A finger moving from (x1, y1) to (x2, y2): scrolls the scrollable view it started on. Returns whether something scrolled. */
+  swipe(x1: number, y1: number, x2: number, y2: number, durationMs: number): boolean {
+    let scrolled = false;
     // Swiping up on a locked screen with no secure lock unlocks it.
     if (this.screenOn && this.locked && y2 < y1) this.locked = false;
+    else if (this.screenOn && !this.locked) {
+      const { package: pkg, root } = this.screenHierarchy();
+      const target = root ? deepestAt(root, x1, y1, (n) => Boolean(n.scrollable)) : undefined;
+      if (target && pkg !== LAUNCHER) scrolled = this.apps.get(pkg)?.onScroll?.(target, x2 - x1, y2 - y1, this.appContext(pkg)) ?? false;
+    }
+    this.record({ kind: 'swipe', x1, y1, x2, y2, durationMs, scrolled });
+    return scrolled;
+  }
+
+  /** Sets a field's whole text (ACTION_SET_TEXT), as the UiAutomator2 server's value and clear do. */
+  setText(node: UiNode, text: string): void {
+    const pkg = this.foreground().package;
+    this.record({ kind: 'set-text', text, package: pkg, ...(node.resourceId ? { node: node.resourceId } : {}) });
+    if (!this.screenOn || this.locked) return;
+    const app = this.apps.get(pkg);
+    if (app?.onSetText) app.onSetText(node, text, this.appContext(pkg));
+    else app?.onText?.(text, this.appContext(pkg));
   }
 
   text(text: string): void {
     const pkg = this.foreground().package;
     this.record({ kind: 'text', text, package: pkg });
     if (!this.screenOn || this.locked) return;
-    this.apps.get(pkg)?.onText?.(text, this.appContext());
+    this.apps.get(pkg)?.onText?.(text, this.appContext(pkg));
   }
 
   key(keycode: number): void {
@@ -386,8 +466,9 @@ export class PhoneSystem extends EventEmitter {
         return;
     }
     if (!this.screenOn || this.locked) return;
-    if (this.apps.get(pkg)?.onKey?.(keycode, this.appContext())) return;
+    if (this.apps.get(pkg)?.onKey?.(keycode, this.appContext(pkg))) return;
     if (keycode === 3) this.goHome();
     else if (keycode === 4 && this.stack.length) this.stack.pop();
   }
 }
+

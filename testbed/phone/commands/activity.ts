@@ -74,7 +74,7 @@ async function start(context: CommandContext, args: readonly string[]): Promise<
     context.stderr(`Error type 3\nError: Activity class {${intent.component ?? target.pkg}} does not exist.\n`);
     return 1;
   }
-  if (target.pkg === 'com.android.chrome' && intent.data) app.onText?.(intent.data, { foreground: () => target.pkg, start: () => undefined, home: () => undefined });
+  if (target.pkg === 'com.android.chrome' && intent.data) app.onText?.(intent.data, context.system.appContext(target.pkg));
   if (intent.wait) {
     const ms = Math.max(1, Math.round(performance.now() - started)) + (wasRunning ? 120 : 480);
     const top = context.system.foreground();

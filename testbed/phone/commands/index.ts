@@ -2,6 +2,7 @@ import { am, monkey, runAm } from './activity.js';
 import type { Command, CommandContext } from './context.js';
 import { dumpsys, runDumpsys } from './dumpsys.js';
 import { input, uiautomator, wm } from './input.js';
+import { logcat } from './logcat.js';
 import { pm, runPm } from './package.js';
 import { getprop, setprop } from './props.js';
 import { cmdConnectivity, cmdPhone, cmdWifi, svc } from './radio.js';
@@ -44,6 +45,7 @@ export const COMMANDS: Record<string, Command> = {
   dumpsys,
   getprop,
   input,
+  logcat,
   monkey,
   pm,
   reboot,

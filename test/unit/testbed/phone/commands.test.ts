@@ -72,6 +72,10 @@ describe('Android commands on the phone\'s state', () => {
   });
 
   async function run(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string; files: Record<string, string> }> {
+    return runUntil(new AbortController().signal, ...argv);
+  }
+
+  async function runUntil(signal: AbortSignal, ...argv: string[]): Promise<{ status: number; stdout: string; stderr: string; files: Record<string, string> }> {
     let stdout = '';
     let stderr = '';
     const files: Record<string, string> = {};
@@ -91,7 +95,7 @@ describe('Android commands on the phone\'s state', () => {
       stdin: () => new PassThrough(),
       spawn: () => Promise.reject(new Error('no phone here')),
       reboot: () => undefined,
-      signal: new AbortController().signal,
+      signal,
     };
     const status = await COMMANDS[argv[0]](context);
     return { status, stdout, stderr, files };
@@ -170,5 +174,50 @@ describe('Android commands on the phone\'s state', () => {
     expect(low).toMatch(/^ {2}USB powered: false$/m);
     await run('dumpsys', 'battery', 'reset');
     expect((await run('dumpsys', 'battery')).stdout).toMatch(/^ {2}USB powered: true$/m);
+  });
+
+  it('logcat dumps the log in threadtime format, filters by tag and priority, clears, and follows until the caller goes', async () => {
+    await run('logcat', '-c', '-b', 'all');
+    await run('am', 'start', '-n', 'com.android.settings/.Settings');
+    system.appContext('com.android.settings').log('W', 'SettingsTest', 'something odd');
+    const dump = await run('logcat', '-d');
+    expect(dump.status).toBe(0);
+    expect(dump.stdout).toMatch(/^--------- beginning of system$/m);
+    expect(dump.stdout).toMatch(/^\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} {2}1321 {2}1321 I ActivityTaskManager: START u0 \{.*cmp=com\.android\.settings\/\.Settings\} from uid 2000$/m);
+    const pid = system.pidOf('com.android.settings');
+    expect(dump.stdout).toMatch(new RegExp(`^\\S+ \\S+ +${pid} +${pid} W SettingsTest: something odd$`, 'm'));
+    expect((await run('logcat', '-d', '-s', 'SettingsTest:W')).stdout).toMatch(/^--------- beginning of main\n\S+ \S+ +\d+ +\d+ W SettingsTest: something odd\n$/);
+    expect((await run('logcat', '-d', 'SettingsTest:E', '*:S')).stdout).toBe('');
+    expect((await run('logcat', '-d', '-v', 'brief', '-s', 'SettingsTest')).stdout).toMatch(/^W\/SettingsTest\(\s*\d+\): something odd$/m);
+    expect((await run('logcat', '-b', 'nope')).status).toBe(1);
+
+    const caller = new AbortController();
+    const following = runUntil(caller.signal, 'logcat', '-v', 'threadtime', '-T', '0');
+    await new Promise((r) => setTimeout(r, 20));
+    system.appContext('com.android.settings').log('I', 'Later', 'after the start');
+    await new Promise((r) => setTimeout(r, 20));
+    caller.abort();
+    const followed = await following;
+    expect(followed.stdout).toMatch(/I Later {3}: after the start\n$/);
+    expect(followed.stdout).not.toMatch(/something odd/);
+
+    await run('logcat', '-c');
+    expect((await run('logcat', '-d')).stdout).toBe('');
+  });
+
+  it('an app crash is a FATAL EXCEPTION in the crash buffer; its process is gone and the screen goes home', async () => {
+    await run('am', 'start', '-n', 'com.android.settings/.Settings');
+    const pid = system.pidOf('com.android.settings')!;
+    system.appContext('com.android.settings').crash('java.lang.IllegalStateException: told to crash', ['com.android.settings.Settings.onClick(Settings.java:42)']);
+    const crash = (await run('logcat', '-d', '-b', 'crash')).stdout.split('\n');
+    expect(crash[0]).toBe('--------- beginning of crash');
+    expect(crash.slice(1, 5).map((l) => l.replace(/^.* E AndroidRuntime: /, ''))).toEqual([
+      'FATAL EXCEPTION: main',
+      `Process: com.android.settings, PID: ${pid}`,
+      'java.lang.IllegalStateException: told to crash',
+      '\tat com.android.settings.Settings.onClick(Settings.java:42)',
+    ]);
+    expect(system.isRunning('com.android.settings')).toBe(false);
+    expect(system.foreground().package).toBe('com.android.launcher3');
   });
 });

@@ -1,4 +1,4 @@
-import { runCli } from './run.js';
+import { runCli } from './program.js';
 
 /**
  * `mplab analyze` alone, the same program as main.ts gives for that command. bin/mplab.js runs it

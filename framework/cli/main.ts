@@ -1,4 +1,4 @@
-import { runCli, type CommandLoaders } from './run.js';
+import { runCli, type CommandLoaders } from './program.js';
 
 /** Each top-level command's module, loaded only when that command runs (or for the overall help). */
 const COMMANDS: CommandLoaders = {

@@ -12,8 +12,24 @@ export const RESULT_FILE = 'result.json';
 
 export type Verdict = 'passed' | 'failed' | 'error';
 
-/** How good an experience measure is, where a seed defines bands (a 5 MB download: <= 20 s good, ~40 s the boundary, > 80 s very bad). */
-export type Band = 'good' | 'fair' | 'bad' | 'very bad';
+/**
+ * How good an experience measure is, where a seed defines bands. File downloads (WhatsApp's 5 MB
+ * file, 000_1018b5d05352e2c8.txt Fig. 7): up to 20 s good, up to about 40 s still acceptable (the
+ * good/bad threshold), beyond it bad, over 80 s very bad.
+ */
+export type Band = 'good' | 'acceptable' | 'bad' | 'very bad';
+
+export const DOWNLOAD_BANDS: readonly { upTo: number; band: Band }[] = [
+  { upTo: 20, band: 'good' },
+  { upTo: 40, band: 'acceptable' },
+  { upTo: 80, band: 'bad' },
+  { upTo: Infinity, band: 'very bad' },
+];
+
+/** The band of a file download's time in seconds. */
+export function downloadBand(seconds: number): Band {
+  return DOWNLOAD_BANDS.find((b) => seconds <= b.upTo)!.band;
+}
 
 export interface Measure {
   /** e.g. "download-time", "page-load", "startup-delay", "stall-time", "stall-ratio", "upload-time", "delivery-time" */

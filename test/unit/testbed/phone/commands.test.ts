@@ -94,6 +94,7 @@ describe('Android commands on the phone\'s state', () => {
       },
       stdin: () => new PassThrough(),
       spawn: () => Promise.reject(new Error('no phone here')),
+      processes: async () => [],
       reboot: () => undefined,
       signal,
     };

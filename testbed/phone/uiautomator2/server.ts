@@ -6,7 +6,7 @@ import type { PhoneSystem } from '../system.js';
 import { ELEMENT_KEY, decodeActions, type Gesture } from './actions.js';
 import { ServerError } from './errors.js';
 import { renderScreen } from './screenshot.js';
-import { isEditText, subtree, takeSnapshot, viewAttribute, type Snapshot, type ViewNode } from './snapshot.js';
+import { subtree, takeSnapshot, viewAttribute, type Snapshot, type ViewNode } from './snapshot.js';
 import { findByXPath, pageSource, sourceDocument } from './source.js';
 import { findByUiAutomator } from './uiselector.js';
 
@@ -351,10 +351,5 @@ export class Uia2Server {
       Object.assign(session.settings, settings);
       return session.settings;
     }));
-  }
-
-  /** Whether `node` is a text field (for callers that check before typing). */
-  static isTextField(node: ViewNode): boolean {
-    return isEditText(node.ui);
   }
 }

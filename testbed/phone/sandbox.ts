@@ -324,6 +324,8 @@ export interface PhoneProcess {
   wchan: string;
   /** argv[0] as the process set it (an app process names itself after its package), else its comm. */
   name: string;
+  /** The whole command line. */
+  args: string;
 }
 
 function readProcess(pid: number): PhoneProcess | undefined {
@@ -332,7 +334,8 @@ function readProcess(pid: number): PhoneProcess | undefined {
   const comm = stat.slice(stat.indexOf('(') + 1, close);
   const fields = stat.slice(close + 2).split(' ');
   const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0');
-  const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  const argv0 = argv[0] ?? '';
   let wchan = '0';
   try {
     wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8').trim() || '0';
@@ -348,6 +351,7 @@ function readProcess(pid: number): PhoneProcess | undefined {
     rssKb: Number(fields[21]) * 4,
     wchan,
     name: argv0 || comm,
+    args: argv.join(' ') || `[${comm}]`,
   };
 }
 

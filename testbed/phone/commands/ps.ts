@@ -55,7 +55,7 @@ const COLUMNS: Record<string, { title: string; width: number; left?: boolean; va
   s: { title: 'S', width: 1, left: true, value: (p) => p.state },
   name: { title: 'NAME', width: 0, left: true, value: (p) => p.name },
   cmd: { title: 'CMD', width: 0, left: true, value: (p) => p.name },
-  args: { title: 'ARGS', width: 0, left: true, value: (p) => p.name },
+  args: { title: 'ARGS', width: 0, left: true, value: (p) => p.args },
 };
 const DEFAULT_COLUMNS = ['user', 'pid', 'ppid', 'vsz', 'rss', 'wchan', 'addr', 's', 'name'];
 
@@ -68,7 +68,7 @@ async function phoneProcesses(context: CommandContext): Promise<PhoneProcess[]> 
   for (const pkg of system.apps.keys()) {
     const pid = system.isRunning(pkg) ? system.pidOf(pkg) : undefined;
     if (pid === undefined || pids.has(pid)) continue;
-    standIns.push({ pid, ppid: 1, uid: system.uidOf(pkg) ?? 10000, state: 'S', vszKb: 0, rssKb: 0, wchan: '0', name: pkg });
+    standIns.push({ pid, ppid: 1, uid: system.uidOf(pkg) ?? 10000, state: 'S', vszKb: 0, rssKb: 0, wchan: '0', name: pkg, args: pkg });
   }
   return [...real, ...standIns].sort((a, b) => a.pid - b.pid);
 }

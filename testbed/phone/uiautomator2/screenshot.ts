@@ -28,15 +28,11 @@ type Colour = [number, number, number];
 function fill(data: Uint8Array, [l, t, r, b]: Rect, [red, green, blue]: Colour): void {
   const x0 = Math.max(0, l);
   const x1 = Math.min(SCREEN.width, r);
-  for (let y = Math.max(0, t); y < Math.min(SCREEN.height, b); y++) {
-    for (let x = x0; x < x1; x++) {
-      const i = (y * SCREEN.width + x) * 4;
-      data[i] = red;
-      data[i + 1] = green;
-      data[i + 2] = blue;
-      data[i + 3] = 255;
-    }
-  }
+  if (x1 <= x0) return;
+  // One 32-bit store per pixel (RGBA in memory order on a little-endian machine).
+  const pixels = new Uint32Array(data.buffer, data.byteOffset, SCREEN.width * SCREEN.height);
+  const value = ((255 << 24) | (blue << 16) | (green << 8) | red) >>> 0;
+  for (let y = Math.max(0, t); y < Math.min(SCREEN.height, b); y++) pixels.fill(value, y * SCREEN.width + x0, y * SCREEN.width + x1);
 }
 
 function frame(data: Uint8Array, [l, t, r, b]: Rect, colour: Colour, width = 2): void {

@@ -4,8 +4,9 @@ import { SCREEN, isFocusable, statusBar, type UiNode } from '../apps.js';
  * What the UiAutomator2 server sees of the screen at one moment: the views that show (a view
  * outside its parent's visible area is not in the accessibility tree, as a list item scrolled
  * away is not on Android), each with its visible bounds, its attributes in the server's order and
- * a key that names the same view in the next snapshot (its package and the chain of child
- * indexes, classes and resource ids from the window's root), which element references hold on to.
+ * a key that names the same view in the next snapshot (its package and the chain of places among
+ * siblings, or UiNode keys, classes and resource ids from the window's root), which element
+ * references hold on to.
  */
 
 export type Rect = [number, number, number, number];
@@ -46,21 +47,22 @@ export function takeSnapshot(screen: { package: string; root: UiNode | undefined
   };
   const nodes: ViewNode[] = [];
   const byKey = new Map<string, ViewNode>();
-  const visit = (ui: UiNode, index: number, parent: ViewNode | undefined, visible: Rect): ViewNode | undefined => {
+  const visit = (ui: UiNode, index: number, position: number, parent: ViewNode | undefined, visible: Rect): ViewNode | undefined => {
     const bounds = clip(ui.bounds, visible);
     if (!bounds) return undefined;
     const pkg = ui.package ?? screen.package;
-    const step = `${index}:${ui.class}:${ui.resourceId ?? ''}${ui.key !== undefined ? `#${ui.key}` : ''}`;
+    // A keyed view is itself wherever it moves; another is the view at its place among its siblings.
+    const step = `${ui.key !== undefined ? `#${ui.key}` : position}:${ui.class}:${ui.resourceId ?? ''}`;
     const node: ViewNode = { ui, index, package: pkg, bounds, key: parent ? `${parent.key}/${step}` : `${screen.package}|${step}`, parent, children: [] };
     nodes.push(node);
     byKey.set(node.key, node);
-    for (const child of ui.children ?? []) {
-      const shown = visit(child, node.children.length, node, bounds);
+    (ui.children ?? []).forEach((child, position) => {
+      const shown = visit(child, node.children.length, position, node, bounds);
       if (shown) node.children.push(shown);
-    }
+    });
     return node;
   };
-  const root = visit(frame, 0, undefined, [0, 0, SCREEN.width, SCREEN.height])!;
+  const root = visit(frame, 0, 0, undefined, [0, 0, SCREEN.width, SCREEN.height])!;
   return { root, nodes, package: screen.package, byKey };
 }
 

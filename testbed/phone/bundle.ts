@@ -7,7 +7,6 @@ import { buildSync } from 'esbuild';
  * starts and installed under /system/lib/mplab.
  */
 const ENTRIES: Record<string, string> = {
-  'client.mjs': './device/command-client.ts',
   'sync.mjs': './device/sync-main.ts',
   'uiautomator2.mjs': './device/uiautomator2-main.ts',
 };

@@ -6,14 +6,14 @@ import type { Logger } from '../../common/log.js';
 import { COMMANDS } from './commands/index.js';
 import type { CommandContext } from './commands/context.js';
 import { encodeShellPacket } from '../../common/shell-packets.js';
-import { PacketId, onShellPackets } from './packets.js';
+import { PacketId, decodeRequest, encodeWriteFile, onShellPackets } from './packets.js';
 import { ROOT_SOCKET, SHELL_SOCKET, SHELL_UID } from './paths.js';
 import type { PhoneSandbox } from './sandbox.js';
 import { shellEnvironment } from './sandbox.js';
 import type { PhoneSystem } from './system.js';
 
 /**
- * The daemon's end of the phone's command wrappers: two unix sockets in the phone's /dev/socket,
+ * The daemon's end of the phone's Android commands (native/phone_command.c): two unix sockets in the phone's /dev/socket,
  * one that only root can connect to (mode 0600) and one for everybody. A connection carries one
  * command: a request packet (argv, cwd), then stdout/stderr packets back and an exit packet.
  */
@@ -94,10 +94,8 @@ export class CommandServer {
     onShellPackets(socket, (packet) => {
       if (packet.id === PacketId.request && !started) {
         started = true;
-        let request: { argv: string[]; cwd: string };
-        try {
-          request = JSON.parse(packet.data.toString('utf8')) as { argv: string[]; cwd: string };
-        } catch {
+        const request = decodeRequest(packet.data);
+        if (!request) {
           socket.destroy();
           return;
         }
@@ -123,8 +121,7 @@ export class CommandServer {
       } else if (packet.id === PacketId.closeStdin) {
         stdin?.end();
       } else if (packet.id === PacketId.writeFileResult) {
-        const result = JSON.parse(packet.data.toString('utf8')) as { error?: string };
-        pendingWrites.shift()?.(result.error);
+        pendingWrites.shift()?.(packet.data.length ? packet.data.toString('utf8') : undefined);
       }
     });
   }
@@ -146,11 +143,8 @@ export class CommandServer {
       stderr: (data) => io.send(PacketId.stderr, data),
       writeFile: (phonePath, data) =>
         new Promise((resolve) => {
-          const header = Buffer.from(JSON.stringify({ path: phonePath }), 'utf8');
-          const length = Buffer.alloc(4);
-          length.writeUInt32LE(header.length, 0);
           io.pendingWrites.push(resolve);
-          io.send(PacketId.writeFile, Buffer.concat([length, header, Buffer.from(data)]));
+          io.send(PacketId.writeFile, encodeWriteFile(phonePath, data));
         }),
       stdin: io.stdin,
       spawn: (argv, options) =>

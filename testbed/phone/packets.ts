@@ -1,21 +1,38 @@
 /**
  * Packet ids of the virtual phone: shell protocol v2 streams use ids 0-5 (common/shell-packets.ts);
- * the phone's command wrappers use the same framing to talk to the daemon, with ids of their own
+ * the phone's Android commands (native/phone_command.c) use the same framing to talk to the daemon, with ids of their own
  * from 16 on.
  */
+
 import { ShellPacket, ShellPacketDecoder, type ShellPacketData } from '../../common/shell-packets.js';
 
 export const PacketId = {
   ...ShellPacket,
-  /** Wrapper to daemon: JSON {argv, cwd}. */
+  /** Command to daemon: its working directory and argv, each ended by a NUL byte (native/phone_command.c). */
   request: 16,
-  /** Daemon to wrapper: start forwarding your stdin. */
+  /** Daemon to command: start forwarding your stdin. */
   wantStdin: 17,
-  /** Daemon to wrapper: write a file as yourself (JSON header length u32, JSON {path}, data). */
+  /** Daemon to command: write a file as yourself (path length u32 little-endian, path, data). */
   writeFile: 18,
-  /** Wrapper to daemon: outcome of writeFile, JSON {error?}. */
+  /** Command to daemon: outcome of writeFile, the errno's name ("EACCES"), empty for success. */
   writeFileResult: 19,
 } as const;
+
+/** A request's words: the working directory, then argv (NUL-terminated strings); undefined when malformed. */
+export function decodeRequest(data: Buffer): { cwd: string; argv: string[] } | undefined {
+  if (data.length === 0 || data[data.length - 1] !== 0) return undefined;
+  const words = data.subarray(0, data.length - 1).toString('utf8').split('\0');
+  if (words.length < 2 || !words[1]) return undefined;
+  return { cwd: words[0], argv: words.slice(1) };
+}
+
+/** writeFile's payload: path length, path, data. */
+export function encodeWriteFile(phonePath: string, data: Buffer | string): Buffer {
+  const pathBytes = Buffer.from(phonePath, 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(pathBytes.length, 0);
+  return Buffer.concat([length, pathBytes, Buffer.from(data)]);
+}
 
 /** Exit status as adbd reports it: the exit code, or 128 + signal for a killed process. */
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null, signals: Record<string, number>): number {

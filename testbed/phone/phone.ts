@@ -12,6 +12,7 @@ import { COMMANDS } from './commands/index.js';
 import { formatBuildProp } from './props.js';
 import { NODE, PHONE_LIB } from './paths.js';
 import { PhoneSandbox, shellEnvironment } from './sandbox.js';
+import { listenInNetns } from './netns-socket.js';
 import { knowsService, openService, type ServiceHost } from './services.js';
 import { defaultState } from './state.js';
 import { PhoneSystem } from './system.js';
@@ -139,6 +140,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
     this.uiautomator2 = new Uia2Instrumentation({
       system: this.system,
       logger: this.logger,
+      listen: (port) => listenInNetns(options.netns, '127.0.0.1', port),
       startProcess: (port) => {
         const uid = this.system.uidOf(UIA2_SERVER_PACKAGE) ?? 10000;
         return this.sandbox.spawn([NODE, `${PHONE_LIB}/uiautomator2.mjs`, String(port)], { uid, env: shellEnvironment(uid, this.hostname), stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });

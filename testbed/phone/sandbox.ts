@@ -4,7 +4,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../common/log.js';
 import { assertLabName } from '../netns.js';
-import { LOCAL_TMP, NODE, PHONE_LIB, SDCARD, SHELL_UID } from './paths.js';
+import { REPO_ROOT } from '../../common/paths.js';
+import { LOCAL_TMP, NODE, PHONE_COMMAND, PHONE_LIB, SDCARD, SHELL_UID } from './paths.js';
 
 /**
  * The phone's filesystem: a directory tree inside the phone's folder that every shell command
@@ -113,6 +114,11 @@ export class PhoneSandbox {
     this.root = path.join(path.resolve(options.dir), 'root');
   }
 
+  /** The phone's network namespace. */
+  get netns(): string {
+    return this.options.netns;
+  }
+
   /** Host path of a path on the phone (no symlinks are followed: for files the daemon itself owns). */
   hostPath(phonePath: string): string {
     const normal = path.posix.normalize(`/${phonePath}`);
@@ -185,14 +191,17 @@ export class PhoneSandbox {
       await fs.rm(path.join(bin, 'tcpdump'), { force: true });
       await writeAtomically(path.join(bin, 'tcpdump'), '#!/system/bin/sh\nexec /usr/bin/tcpdump -Z root "$@"\n', 0o755);
     }
-    const wrapper = (name: string) => `#!/system/bin/sh\nexec ${NODE} ${PHONE_LIB}/client.mjs ${name} "$@"\n`;
+    // Every Android command is the one small program (native/phone_command.c), run by its name.
+    const client = path.join(this.root, PHONE_COMMAND);
+    await fs.rm(client, { force: true });
+    await fs.copyFile(phoneCommandBinary(), client);
+    await fs.chmod(client, 0o755);
     for (const command of this.options.commands) {
       if (command === 'su') continue;
-      await fs.rm(path.join(bin, command), { force: true });
-      await writeAtomically(path.join(bin, command), wrapper(command), 0o755);
+      await replaceSymlink(PHONE_COMMAND, path.join(bin, command));
     }
     const su = path.join(xbin, 'su');
-    if (this.options.su) await writeAtomically(su, wrapper('su'), 0o755);
+    if (this.options.su) await replaceSymlink(PHONE_COMMAND, su);
     else await fs.rm(su, { force: true });
   }
 
@@ -385,6 +394,13 @@ async function symlink(target: string, link: string): Promise<void> {
     // absent or not a link
   }
   await replaceSymlink(target, link);
+}
+
+/** The Android commands' program as `npm ci` built it (binding.gyp target phone_command). */
+export function phoneCommandBinary(): string {
+  const file = path.join(REPO_ROOT, 'build/Release/phone_command');
+  if (!existsSync(file)) throw new Error(`${file} is missing: \`npm ci\` (or \`npm rebuild\`) builds it with the native addons`);
+  return file;
 }
 
 async function replaceSymlink(target: string, link: string): Promise<void> {

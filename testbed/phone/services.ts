@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
+import type net from 'node:net';
 import { constants } from 'node:os';
 import type { Logger } from '../../common/log.js';
 import { encodeShellPacket } from '../../common/shell-packets.js';
+import { connectInNetns } from './netns-socket.js';
 import { PacketId, exitStatus, onShellPackets } from './packets.js';
 import { NODE, PHONE_LIB, SHELL_UID } from './paths.js';
 import { hangUp, shellEnvironment, type PhoneSandbox } from './sandbox.js';
@@ -171,6 +173,29 @@ export function parseTcpService(service: string): { port: number; host: string }
   return { port: Number(m[1]), host: m[2] ?? '127.0.0.1' };
 }
 
+/** A `tcp:` stream to the phone's loopback: a socket made in its namespace, piped both ways with adb's flow control. */
+function forwardLoopback(host: ServiceHost, stream: AdbStream, target: { host: string; port: number }): void {
+  let socket: net.Socket;
+  try {
+    socket = connectInNetns(host.sandbox.netns, target.host, target.port);
+  } catch (error) {
+    // as socat would: the port is closed, the stream ends at once
+    host.logger.debug({ target, err: (error as Error).message }, 'tcp forward refused');
+    stream.destroy();
+    return;
+  }
+  socket.on('error', () => undefined);
+  stream.pipe(socket);
+  forward(socket, stream, (d) => d);
+  socket.on('end', () => {
+    if (!stream.destroyed) stream.end();
+  });
+  socket.on('close', () => {
+    if (!stream.destroyed) stream.end();
+  });
+  stream.on('remote-close', () => socket.destroy());
+}
+
 function reply(stream: AdbStream, text: string, then?: () => void): void {
   stream.end(text, () => then?.());
 }
@@ -195,7 +220,10 @@ export function openService(host: ServiceHost, service: string, stream: AdbStrea
       stream.destroy();
       return;
     }
-    runPiped(host, stream, ['/usr/bin/socat', '-', `TCP:${target.host}:${target.port}`]).catch(fail);
+    // The phone's own loopback is reached directly from here; other hosts through socat in the
+    // phone, which resolves names with the phone's /etc/hosts as an app would.
+    if (/^127\.\d+\.\d+\.\d+$/.test(target.host)) forwardLoopback(host, stream, target);
+    else runPiped(host, stream, ['/usr/bin/socat', '-', `TCP:${target.host}:${target.port}`]).catch(fail);
     return;
   }
   if (service.startsWith('reboot:')) {

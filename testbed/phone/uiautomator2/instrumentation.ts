@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import http from 'node:http';
-import type net from 'node:net';
 import type { Logger } from '../../../common/log.js';
 import type { Instrumentation, InstrumentationRequest, PhoneSystem } from '../system.js';
 import { Uia2Server } from './server.js';
@@ -25,7 +25,9 @@ const TAG = 'AppiumUiAutomator2Server';
 export interface Uia2InstrumentationOptions {
   system: PhoneSystem;
   logger: Logger;
-  /** Starts the server's process in the phone with an IPC channel (argv after node: program and port). */
+  /** A listening socket on 127.0.0.1:PORT of the phone's namespace, as a descriptor (netns-socket.ts). */
+  listen: (port: number) => number;
+  /** Starts the server's process in the phone (what `ps` shows; it holds an IPC channel to the daemon). */
   startProcess: (port: number) => Promise<ChildProcess>;
   port?: number;
 }
@@ -56,19 +58,30 @@ export class Uia2Instrumentation implements Instrumentation {
     await previous?.done;
     const port = this.options.port ?? UIA2_PORT;
     const started = Date.now();
-    const child = await this.options.startProcess(port);
+    // The port first: the driver asks GET /status as soon as it has started `am instrument`.
+    let fd: number;
+    try {
+      fd = this.options.listen(port);
+    } catch (error) {
+      return `INSTRUMENTATION_RESULT: shortMsg=The UiAutomator2 server could not listen: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} on 127.0.0.1:${port}\nINSTRUMENTATION_CODE: 0\n`;
+    }
+    let child: ChildProcess;
+    try {
+      child = await this.options.startProcess(port);
+    } catch (error) {
+      closeFd(fd);
+      return `INSTRUMENTATION_RESULT: shortMsg=The UiAutomator2 server process could not start: ${(error as Error).message}\nINSTRUMENTATION_CODE: 0\n`;
+    }
     let resolveEnd: (why: Ending) => void = () => undefined;
     const ending = new Promise<Ending>((resolve) => (resolveEnd = resolve));
     const run = (async (): Promise<string> => {
       let httpServer: http.Server | undefined;
       try {
-        const handle = await listeningHandle(child, ending);
-        if (typeof handle === 'string') return `INSTRUMENTATION_RESULT: shortMsg=${handle}\nINSTRUMENTATION_CODE: 0\n`;
         const protocol = new Uia2Server({ system, logger, onSessionDeleted: () => resolveEnd('session deleted') });
         httpServer = http.createServer({ keepAlive: true }, (req, res) => protocol.handle(req, res));
         httpServer.keepAliveTimeout = 600_000;
         const srv = httpServer;
-        await new Promise<void>((resolve) => srv.listen(handle, resolve));
+        await new Promise<void>((resolve) => srv.listen({ fd }, resolve));
         system.log('I', TAG, `Starting Server on port ${port}`, UIA2_SERVER_PACKAGE);
         logger.info({ port, pid: child.pid, ms: Date.now() - started }, 'UiAutomator2 server listening in the phone');
         child.once('exit', () => resolveEnd('process died'));
@@ -98,20 +111,10 @@ export class Uia2Instrumentation implements Instrumentation {
   }
 }
 
-/** The listening socket the server's process sends, or why it did not. */
-function listeningHandle(child: ChildProcess, ending: Promise<Ending>): Promise<net.Server | string> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve('The UiAutomator2 server process did not open its port within 10 s'), 10_000);
-    const done = (value: net.Server | string) => {
-      clearTimeout(timer);
-      resolve(value);
-    };
-    child.on('message', (message: { listening?: number; error?: string }, handle: unknown) => {
-      if (message?.listening && handle) done(handle as net.Server);
-      else if (message?.error) done(`The UiAutomator2 server could not listen: ${message.error}`);
-    });
-    child.once('exit', (code, signal) => done(`The UiAutomator2 server process exited (${code ?? signal}) before it listened`));
-    child.once('error', (error) => done(`The UiAutomator2 server process could not start: ${error.message}`));
-    void ending.then((why) => done(`Instrumentation ended (${why}) before the server listened`));
-  });
+function closeFd(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
 }

@@ -42,7 +42,8 @@ function config(phone: LabPhone, extra: Record<string, unknown> = {}): DeviceCon
 }
 
 async function mplab(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [MPLAB_CLI, ...args], { reject: false, env: { MPLAB_LOG_LEVEL: 'warn', MPLAB_LOG_FORMAT: 'json', ...env } });
+  // a command that hangs is killed (exit code undefined) rather than holding up the run
+  return execa(process.execPath, [MPLAB_CLI, ...args], { reject: false, timeout: 60_000, env: { MPLAB_LOG_LEVEL: 'warn', MPLAB_LOG_FORMAT: 'json', ...env } });
 }
 
 async function nsSysctl(netns: string, key: string): Promise<string> {
@@ -178,7 +179,54 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
     await expect(device.pull('/data/local/tmp/no-such-file', back)).rejects.toMatchObject({ code: 'ENOENT' });
     const cli = await mplab(['device', 'vplain', 'pull', '--devices', devicesJson, '/data/local/tmp/no-such-file', back]);
     expect(cli.exitCode).toBe(1);
-    expect(cli.stderr).toMatch(/ENOENT, no such file or directory '\/data\/local\/tmp\/no-such-file'/);
+    expect(cli.stderr).toBe('mplab: pull /data/local/tmp/no-such-file: no such file on the phone');
+  });
+
+  it('pull: a LOCAL that cannot be written fails at once and leaves no sync service on the phone; a failed pull never touches LOCAL', async () => {
+    const device = new Device(config(plain));
+    await device.run(['sh', '-c', 'echo fresh > /data/local/tmp/pull-me.txt; echo secret > /data/local/tmp/unreadable; chmod 000 /data/local/tmp/unreadable']);
+    const noFolder = join(work, 'no-such-folder', 'x.txt');
+    const cases = [
+      { local: noFolder, error: `mplab: ${noFolder}: folder ${join(work, 'no-such-folder')} does not exist` },
+      { local: work, error: `mplab: ${work}: is a directory; give the path of the file to write` },
+    ];
+    for (const c of cases) {
+      const started = Date.now();
+      const r = await mplab(['device', 'vplain', 'pull', '--devices', devicesJson, '/data/local/tmp/pull-me.txt', c.local]);
+      expect({ exit: r.exitCode, stderr: r.stderr }).toEqual({ exit: 1, stderr: c.error });
+      expect(Date.now() - started).toBeLessThan(15_000);
+      // and through the API, in this process, whose adb connections would outlive a failed pull
+      await expect(device.pull('/data/local/tmp/pull-me.txt', c.local)).rejects.toThrow(c.error.slice('mplab: '.length));
+    }
+
+    // an earlier file is replaced only by a complete copy: a directory, a missing or an unreadable file leave it as it was
+    const kept = join(work, 'kept.txt');
+    await writeFile(kept, 'earlier');
+    const failures = [
+      ['/data/local/tmp', 'mplab: pull /data/local/tmp: is a directory on the phone, not a file'],
+      ['/data/local/tmp/gone', 'mplab: pull /data/local/tmp/gone: no such file on the phone'],
+      ['/data/local/tmp/unreadable', 'mplab: pull /data/local/tmp/unreadable: the phone says: open failed: Permission denied'],
+    ];
+    for (const [remote, error] of failures) {
+      const r = await mplab(['device', 'vplain', 'pull', '--devices', devicesJson, remote, kept]);
+      expect({ exit: r.exitCode, stderr: r.stderr }).toEqual({ exit: 1, stderr: error });
+      expect(await readFile(kept, 'utf8')).toBe('earlier');
+      await expect(device.pull(remote, kept)).rejects.toThrow(error.slice('mplab: '.length));
+      expect(await readFile(kept, 'utf8')).toBe('earlier');
+    }
+    expect((await readdir(work)).filter((f) => f.includes('mplab-pull'))).toEqual([]);
+    let left: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      left = await plain.syncServices();
+      if (left.length === 0) break;
+      await sleep(100);
+    }
+    expect(left).toEqual([]);
+
+    const ok = await mplab(['device', 'vplain', 'pull', '--devices', devicesJson, '/data/local/tmp/pull-me.txt', kept]);
+    expect({ exit: ok.exitCode, stdout: ok.stdout }).toEqual({ exit: 0, stdout: `pulled 6 bytes to ${kept}` });
+    expect(await readFile(kept, 'utf8')).toBe('fresh\n');
+    await device.run(['rm', '-f', '/data/local/tmp/pull-me.txt', '/data/local/tmp/unreadable']);
   });
 
   it('a hostile package name or file name runs nothing', async () => {

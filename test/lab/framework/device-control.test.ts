@@ -91,14 +91,15 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
   });
 
   it('status: Android 14 / SDK 34, boot, battery, screen, interfaces, route, MPTCP, root', async () => {
+    const device = new Device(config(rooted));
+    await device.run(['sh', '-c', 'dumpsys battery set level 42; dumpsys battery set temp 317; dumpsys battery set ac 1']);
     const r = await mplab(['device', 'vroot', 'status', '--json', '--devices', devicesJson]);
+    await device.run(['dumpsys', 'battery', 'reset']);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const st = JSON.parse(r.stdout);
     expect(st).toMatchObject({ id: rooted.serial, state: 'device', android: '14', sdk: 34, bootCompleted: true, shellProtocol: 'v2' });
-    expect(st.battery.level).toBeGreaterThanOrEqual(0);
-    expect(st.battery.level).toBeLessThanOrEqual(100);
-    expect(typeof st.battery.temperatureC).toBe('number');
+    expect(st.battery).toEqual({ level: 42, temperatureC: 31.7, powered: { ac: true, usb: false, wireless: false } });
     expect(typeof st.screen.on).toBe('boolean');
     expect(st.wifi).toMatchObject({ iface: 'wlan0', up: true });
     expect(st.wifi.ipv4).toHaveLength(1);
@@ -293,6 +294,14 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
     it('Android 10 (SDK 29): svc wifi and svc data, effects checked in the namespace', async () => {
       const device = new Device(config(android10));
       expect(await device.sdk()).toBe(29);
+      // the phone has only what Android 10 has: the commands of Android 11 are refused and change nothing
+      for (const argv of [['cmd', 'wifi', 'set-wifi-enabled', 'disabled'], ['cmd', 'phone', 'data', 'disable'], ['cmd', 'connectivity', 'airplane-mode', 'enable']]) {
+        const r = await device.shell(argv);
+        expect({ argv, exit: r.exitCode, stderr: r.stderr.toString() }).toEqual({ argv, exit: 255, stderr: `Unknown command: ${argv[2]}\n` });
+      }
+      expect((await device.shell(['cmd', '-w', 'wifi', 'set-wifi-enabled', 'disabled'])).stderr.toString()).toBe("cmd: Can't find service: -w\n");
+      expect(await ip(android10.netns, ['-4', '-o', 'addr', 'show', 'dev', 'wlan0'])).toContain('inet ');
+      expect(await ip(android10.netns, ['-4', '-o', 'addr', 'show', 'dev', 'rmnet0'])).toContain('inet ');
       const off = await applyNet(device, { wifi: 'off', data: 'off', timeoutMs: 20_000 });
       expect(off.actions.slice(0, 2)).toEqual(['svc wifi disable', 'svc data disable']);
       expect(await ip(android10.netns, ['-4', '-o', 'addr', 'show', 'dev', 'wlan0'])).toBe('');
@@ -390,7 +399,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
     expect(records.find((r) => r.file === 'ip-route.txt')?.exitCode).toBe(0);
   });
 
-  it('capture on the phone: start, traffic, stop with counters, pull a valid pcap', async () => {
+  it('capture on the phone: start, traffic, stop with counters, pull a pcap holding every packet counted', async () => {
     const device = new Device(config(rooted, { capture: { onPhone: true } }));
     const c = await startPhoneCapture(device, 'labtest');
     const ping = await device.shell(['ping', '-c', '3', '-i', '0.2', '-W', '1', rooted.wifiGateway], { timeoutMs: 10_000 });
@@ -402,6 +411,12 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
     expect(bytes).toBe(stats.bytes);
     const magic = (await readFile(file)).readUInt32LE(0);
     expect([0xa1b2c3d4, 0xa1b23c4d]).toContain(magic);
+    // every packet tcpdump counted is in the file, the three echo requests and their replies among them
+    const read = await execa('tcpdump', ['-r', file, '-n']);
+    const packets = read.stdout.split('\n').filter(Boolean);
+    expect(packets).toHaveLength(stats.captured!);
+    expect(packets.filter((p) => p.includes(`> ${rooted.wifiGateway}: ICMP echo request`))).toHaveLength(3);
+    expect(packets.filter((p) => p.includes(`${rooted.wifiGateway} > `) && p.includes('ICMP echo reply'))).toHaveLength(3);
   });
 
   it('a phone whose daemon is killed mid-command is waited for, reconnected, and the command completes', async () => {

@@ -13,7 +13,7 @@ import { Device } from '../../../framework/devices/device.js';
 import { applyMptcpMode } from '../../../framework/devices/mptcp.js';
 import { applyNet } from '../../../framework/devices/network.js';
 import { DeviceGoneError } from '../../../framework/devices/recovery.js';
-import { ShellTimeoutError } from '../../../framework/devices/shell.js';
+import { ShellCutError, ShellTimeoutError } from '../../../framework/devices/shell.js';
 import { listDevices } from '../../../framework/cli/devices.js';
 import { takeSnapshot } from '../../../framework/devices/snapshot.js';
 import { readStatus } from '../../../framework/devices/status.js';
@@ -144,6 +144,18 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
         expect(await rooted.phoneFileExists('/data/local/tmp/pwned')).toBe(false);
       });
     }
+
+    it('legacy: a command cannot forge the exit marker, even from its shell\'s command line, nor by killing its shell', async () => {
+      const device = new Device(config(rooted), { shellProtocol: 'legacy' });
+      // a guessed marker of status 0, then one for each candidate nonce in what the command can read
+      // of its shell (command line without quotes and spaces, environment), printed last
+      const forge = `printf '\\nMPLABEXIT0123456789abcdef:0\\n'; c=$(cat /proc/$PPID/cmdline /proc/$PPID/environ | tr -d "\\000' \\""); for n in $(printf '%s' "$c" | grep -oE '[0-9a-f]{16}'); do printf '\\nMPLABEXIT%s:0\\n' "$n"; done`;
+      const r = await device.shell({ script: `${forge}; exit 3` });
+      expect(r.stdout.toString()).toMatch(/MPLABEXIT0123456789abcdef:0\n/);
+      expect(r.exitCode).toBe(3);
+      const killed = await device.shell({ script: `${forge}; kill -9 $PPID; exit 3` }, { repeatable: false }).catch((e: unknown) => e);
+      expect(killed).toBeInstanceOf(ShellCutError);
+    });
 
     it('a command that outlives its timeout fails in time, says so, and is not run again on a phone that answers', async () => {
       const device = new Device(config(rooted));

@@ -117,9 +117,12 @@ async function launch(opts: CaptureOptions, detached: boolean): Promise<Launched
   });
   const deadline = Date.now() + 10_000;
   for (;;) {
+    // whether it had exited is noted before the log is read: an exit seen after the read may have
+    // come with its message right after the read (seen under load: an empty reason)
+    const ended = exitedWith !== undefined;
     const stderr = await readFile(logFile, 'utf8').catch(() => '');
     if (/listening on/.test(stderr)) break;
-    if (exitedWith !== undefined || Date.now() > deadline) {
+    if (ended || Date.now() > deadline) {
       if (exitedWith === undefined) child.kill('SIGKILL');
       await rm(logFile, { force: true });
       throw new Error(`tcpdump exited (${exitedWith ?? 'no start within 10 s'}) before capturing: ${stderr.trim()}`);

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { formatEndpoint } from './address.js';
 import { type Credentials, Method, type Parsed, encodeConnect, encodeCredentials, encodeGreeting, parseReply } from './socks5.js';
 
 /**
@@ -47,7 +48,7 @@ export async function socksConnect(opts: SocksConnectOptions): Promise<SocksConn
     }
     socket.write(encodeConnect(opts.target.host, opts.target.port));
     const reply = await reader.read(parseReply);
-    if (reply.code !== 0) throw new SocksError(`the proxy answered CONNECT ${opts.target.host}:${opts.target.port} with reply ${reply.code}`, reply.code);
+    if (reply.code !== 0) throw new SocksError(`the proxy answered CONNECT ${formatEndpoint(opts.target.host, opts.target.port)} with reply ${reply.code}`, reply.code);
     reader.release();
     return { socket, bound: reply.bound };
   } catch (err) {

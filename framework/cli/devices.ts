@@ -3,11 +3,11 @@ import { UserError } from '../../common/errors.js';
 import { checkDevicesFile, devicesFilePath, findDevice, invalidDevicesFile, loadDevicesFile, DEFAULT_ADB_SERVER, INVALID_DEVICES_FILE_EXIT } from '../config/devices-file.js';
 import { AdbFailError, AdbkitFailError, AdbTimeoutError } from '../devices/adb-server.js';
 import { resetApp } from '../devices/app.js';
-import { pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
+import { checkCaptureName, pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
 import { Device, adbServer } from '../devices/device.js';
 import { PhoneOpError } from '../devices/errors.js';
 import { applyMptcpMode, describeMptcp, readMptcpState } from '../devices/mptcp.js';
-import { MPTCP_MODES, type MptcpMode } from '../devices/mptcp-commands.js';
+import { MPTCP_MODES, checkKernelNames, type MptcpMode } from '../devices/mptcp-commands.js';
 import { applyNet, type NetRequest } from '../devices/network.js';
 import { DeviceGoneError } from '../devices/recovery.js';
 import { ShellCutError, ShellExitError, ShellTimeoutError } from '../devices/shell.js';
@@ -19,7 +19,7 @@ import { formatStatus, readStatus } from '../devices/status.js';
  * operation failed on the phone, 2 usage, 3 devices.json invalid or missing, 4 phone or adb
  * server unreachable, 5 the phone cannot do it (no root, no MPTCP, wrong kernel).
  */
-export const EXIT = { failed: 1, config: INVALID_DEVICES_FILE_EXIT, gone: 4, cannot: 5 } as const;
+export const EXIT = { failed: 1, usage: 2, config: INVALID_DEVICES_FILE_EXIT, gone: 4, cannot: 5 } as const;
 
 const devicesOption = (): Option => new Option('--devices <file>', 'devices.json to use (default: $MPLAB_DEVICES or ./devices.json)');
 
@@ -27,7 +27,7 @@ const devicesOption = (): Option => new Option('--devices <file>', 'devices.json
 export function toUserError(err: unknown): unknown {
   if (err instanceof UserError) return err;
   if (err instanceof DeviceGoneError) return new UserError(err.message, EXIT.gone);
-  if (err instanceof PhoneOpError) return new UserError(err.message, err.kind === 'cannot' ? EXIT.cannot : EXIT.failed);
+  if (err instanceof PhoneOpError) return new UserError(err.message, EXIT[err.kind]);
   // a command that outlived its timeout on a phone that still answers is a failed command, not a lost phone
   if (err instanceof ShellExitError || err instanceof ShellTimeoutError) return new UserError(err.message, EXIT.failed);
   if (err instanceof ShellCutError || err instanceof AdbTimeoutError || err instanceof AdbFailError) {
@@ -229,6 +229,7 @@ function deviceProgram(id: string): Command {
         if (mode !== undefined && !(MPTCP_MODES as readonly string[]).includes(mode)) {
           throw new UserError(`mode ${JSON.stringify(mode)}: expected one of ${MPTCP_MODES.join(', ')}`, 2);
         }
+        checkKernelNames(opts);
         const device = await open(opts);
         if (mode === undefined) {
           const state = await readMptcpState(device);
@@ -265,6 +266,7 @@ function deviceProgram(id: string): Command {
     .option('--force', 'capture even though devices.json says "onPhone": false')
     .action(
       guarded(async (opts: DeviceOpts & { name?: string; force?: boolean }) => {
+        if (opts.name !== undefined) checkCaptureName(opts.name);
         const c = await startPhoneCapture(await open(opts), opts.name, { force: opts.force });
         print(`capture ${c.name} running on the phone (pid ${c.pid}, ${c.pcap})`);
       }),
@@ -274,6 +276,7 @@ function deviceProgram(id: string): Command {
     .option('--json', 'JSON on stdout')
     .action(
       guarded(async (opts: DeviceOpts & { name: string; json?: boolean }) => {
+        checkCaptureName(opts.name);
         const s = await stopPhoneCapture(await open(opts), opts.name);
         if (opts.json) json(s);
         else print(`capture ${s.name} stopped: ${s.captured ?? '?'} packets captured, ${s.droppedByKernel ?? '?'} dropped by the kernel, ${s.bytes ?? '?'} bytes in ${s.pcap}`);
@@ -284,6 +287,7 @@ function deviceProgram(id: string): Command {
     .requiredOption('--out <dir>', 'local directory')
     .action(
       guarded(async (opts: DeviceOpts & { name: string; out: string }) => {
+        checkCaptureName(opts.name);
         const r = await pullPhoneCapture(await open(opts), opts.name, opts.out);
         print(`pulled ${r.bytes} bytes to ${r.file}`);
       }),

@@ -37,7 +37,7 @@ export function registerProxy(program: Command): void {
     .option('--no-mptcp', 'listen on a plain TCP socket (for kernels without MPTCP)')
     .option('--max-connections <n>', 'open client connections at most; more are closed at once (close "limit")', String(DEFAULTS.maxConnections))
     .option('--idle-timeout <seconds>', 'close a connection after this long without a byte either way (0: never)', String(DEFAULTS.idleTimeoutMs / 1000))
-    .option('--handshake-timeout <seconds>', 'time a client has to complete the SOCKS greeting and request', String(DEFAULTS.handshakeTimeoutMs / 1000))
+    .option('--handshake-timeout <seconds>', 'deadline from accept for the whole SOCKS greeting, authentication and request', String(DEFAULTS.handshakeTimeoutMs / 1000))
     .option('--connect-timeout <seconds>', 'time allowed for connecting to the target', String(DEFAULTS.connectTimeoutMs / 1000))
     .action(async (opts: StartOptions) => {
       await runProxy(opts);

@@ -260,5 +260,6 @@ export function findDevice(file: DevicesFile, idOrLabel: string): DeviceConfig {
   const known = file.devices.map((d) => (d.label === d.id ? d.id : `${d.id} (${d.label})`));
   throw new UserError(
     `${file.path}: no phone with id or label ${JSON.stringify(idOrLabel)}; known: ${known.length ? known.join(', ') : 'none (the list is empty)'}`,
+    2, // a usage error: the id given on the command line names no phone
   );
 }

@@ -19,7 +19,7 @@ export class PhoneCaptureError extends PhoneOpError {}
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function checkCaptureName(name: string): string {
-  if (!NAME.test(name)) throw new PhoneCaptureError(`capture name ${JSON.stringify(name)}: expected 1-64 of [A-Za-z0-9._-], starting with a letter or digit`);
+  if (!NAME.test(name)) throw new PhoneCaptureError(`capture name ${JSON.stringify(name)}: expected 1-64 of [A-Za-z0-9._-], starting with a letter or digit`, 'usage');
   return name;
 }
 

@@ -1,7 +1,6 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pipeline } from 'node:stream/promises';
 import pRetry from 'p-retry';
 import { log as makeLogger, type Logger } from '../../common/log.js';
 import type { DeviceConfig } from '../config/devices-file.js';
@@ -10,6 +9,7 @@ import { asRoot, type RootMethod } from './android-commands.js';
 import { PhoneOpError } from './errors.js';
 import { parseGetprop } from './parse.js';
 import { DEFAULT_RECOVERY, classifyFault, isTransient, recover, type RecoveryOptions } from './recovery.js';
+import { pullTarget, syncPull } from './sync-pull.js';
 import { ShellExitError, commandText, runShell, type ShellCommand, type ShellProtocol, type ShellResult, type ShellRunOptions } from './shell.js';
 
 /**
@@ -167,27 +167,31 @@ export class Device {
     });
   }
 
-  /** Copies a file from the phone (adb sync) and returns its size; a missing or short file is an error. */
+  /**
+   * Copies a file from the phone (adb sync) and returns its size. LOCAL is replaced only once the
+   * whole file arrived (through a temporary file next to it); a failure leaves it as it was. A
+   * missing or non-regular remote file, or a LOCAL that cannot be written, is an error.
+   */
   async pull(remote: string, local: string, options: { timeoutMs?: number } = {}): Promise<number> {
     const timeoutMs = options.timeoutMs ?? 300_000;
+    const target = await pullTarget(local);
     return this.withRecovery(`pull ${remote}`, true, async () => {
       const started = Date.now();
-      const client = this.server.device(this.serial);
-      // adbkit's pull of a missing file ends an empty stream: ask first (ENOENT), and compare sizes after
-      const remoteStat = await withTimeout(client.stat(remote), 15_000, `stat ${remote}`);
-      const transfer = await withTimeout(client.pull(remote), timeoutMs, `pull ${remote}`);
-      let transferError: Error | undefined;
-      transfer.on('error', (err: Error) => {
-        transferError = err;
-      });
-      await withTimeout(pipeline(transfer, createWriteStream(local)), Math.max(1, timeoutMs - (Date.now() - started)), `pull ${remote}`, () => transfer.cancel());
-      if (transferError) throw transferError;
-      const size = (await stat(local)).size;
-      const expected = Number(remoteStat.size);
-      // the legacy STAT reply carries 32 bits of size
-      if (expected < 2 ** 32 && size !== expected) throw new Error(`pull ${remote}: received ${size} bytes of ${expected}`);
-      this.log.debug({ remote, local, bytes: size, ms: Date.now() - started }, 'pulled');
-      return size;
+      const statV2 = (await this.server.features(this.serial)).has('stat_v2');
+      const stream = await this.server.openService(this.serial, 'sync:');
+      const pulling = syncPull(stream, remote, target, { statV2 });
+      try {
+        const size = await withTimeout(pulling, timeoutMs, `pull ${remote}`, () => stream.destroy());
+        this.log.debug({ remote, local, bytes: size, ms: Date.now() - started }, 'pulled');
+        return size;
+      } catch (err) {
+        // after a timeout, wait until the pull has removed its temporary file
+        await pulling.catch(() => undefined);
+        throw err;
+      } finally {
+        // ends the phone's sync service whatever happened
+        stream.destroy();
+      }
     });
   }
 

@@ -58,18 +58,23 @@ export interface MptcpPlan {
 /** Any refusal or failure of a mode change: the phone cannot be put in that mode. */
 /** The phone cannot have the mode (kind cannot, the default), or a command for it failed or did not take effect (kind failed). */
 export class MptcpModeError extends PhoneOpError {
-  constructor(message: string, kind: 'cannot' | 'failed' = 'cannot') {
+  constructor(message: string, kind: 'cannot' | 'failed' | 'usage' = 'cannot') {
     super(message, kind);
   }
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,31}$/;
 
+/** A scheduler or path manager name must look like one of the kernel's (lower case, digits, _) before it reaches a sysctl. */
+export function checkKernelNames(names: { scheduler?: string; pathManager?: string }): void {
+  for (const [what, value] of [['--scheduler', names.scheduler], ['--path-manager', names.pathManager]] as const) {
+    if (value !== undefined && !NAME.test(value)) throw new MptcpModeError(`${what} ${JSON.stringify(value)}: expected a kernel name such as "default" (a-z, 0-9, _)`, 'usage');
+  }
+}
+
 export function planMptcpMode(input: MptcpPlanInput): MptcpPlan {
   if (input.kernel === 'none') throw new MptcpModeError('this phone has no MPTCP kernel (devices.json "kernel": "none")');
-  for (const [what, value] of [['scheduler', input.scheduler], ['path manager', input.pathManager]] as const) {
-    if (value !== undefined && !NAME.test(value)) throw new MptcpModeError(`${what} ${JSON.stringify(value)}: expected a kernel name such as "default"`);
-  }
+  checkKernelNames(input);
   return input.kernel === 'upstream' ? planUpstream(input) : planOutOfTree(input);
 }
 

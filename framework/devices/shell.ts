@@ -101,7 +101,11 @@ export async function runShell(
   const wrapped = wrapLegacy(text);
   checkLength(wrapped.command);
   const stream = await server.openService(serial, `shell:${wrapped.command}`, timeoutMs);
-  const raw = await collectRaw(stream, text, timeoutMs - (Date.now() - started));
+  const collecting = collectRaw(stream, text, timeoutMs - (Date.now() - started));
+  // the nonce goes to the wrapper's stdin, never into a command line (see legacy-shell.ts); the
+  // stream is not ended: that would close the whole shell
+  stream.write(wrapped.stdinLine);
+  const raw = await collecting;
   const parsed = parseLegacy(raw, wrapped.nonce);
   if (!parsed) throw new ShellCutError(text, raw);
   return { stdout: parsed.stdout, stderr: Buffer.alloc(0), exitCode: parsed.exitCode, protocol, durationMs: Date.now() - started };

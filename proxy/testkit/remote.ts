@@ -14,6 +14,8 @@ export interface NetnsProgram {
   readonly process: ResultPromise;
   /** lines the program wrote on stdout so far */
   readonly stdout: string[];
+  /** the last 64 KB the program wrote on stderr */
+  stderr(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export async function startReadyInNetns(netns: string, cmd: string, args: string
   });
   const stdout: string[] = [];
   let stderr = '';
-  proc.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8192)));
+  proc.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-65536)));
   const lines = createInterface({ input: proc.stdout! });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} in ${netns}: not ready within ${opts.timeoutMs ?? 20_000} ms; stderr: ${stderr}`)), opts.timeoutMs ?? 20_000);
@@ -57,6 +59,7 @@ export async function startReadyInNetns(netns: string, cmd: string, args: string
   return {
     process: proc,
     stdout,
+    stderr: () => stderr,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (proc.exitCode === undefined || proc.exitCode === null) proc.kill(signal);
       await proc;

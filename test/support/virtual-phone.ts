@@ -8,7 +8,7 @@ import { execa, type Result } from 'execa';
 import { REPO_ROOT } from '../../common/paths.js';
 import { log } from '../../common/log.js';
 import { terminate } from '../../common/process.js';
-import { attachToAdb, listeningPort } from '../../testbed/lab/phones.js';
+import { attachToAdb, ensureUserAdbKey, listeningPort } from '../../testbed/lab/phones.js';
 import { addNetns, deleteNetns, ip, vethPair } from '../../testbed/netns.js';
 import { startVirtualPhone, type VirtualPhone, type VirtualPhoneOptions } from '../../testbed/phone/phone.js';
 import { testPrefix } from './netns.js';
@@ -26,7 +26,8 @@ import { testPrefix } from './netns.js';
  * and one in tables 100/200 with `from` rules, as Android's per-network tables), a folder under
  * the OS temporary directory, starts the daemon on a free loopback port (in this process, or as a
  * process of its own with `process: true`, which `kill()` can SIGKILL), attaches it to adb as
- * `mplab lab up` does (`adb connect` until adb reports the state `device`) and waits until
+ * `mplab lab up` does (`adb connect` until adb reports the state `device`; the phone authorizes
+ * this user's adb key, ~/.android/adbkey.pub, as the lab's phones do) and waits until
  * sys.boot_completed is 1. teardown() disconnects, stops the daemon and every
  * process of the phone, deletes both namespaces and the folder.
  */
@@ -48,6 +49,8 @@ export interface VirtualPhoneFixtureOptions {
   phone?: Partial<VirtualPhoneOptions>;
   /** How long to wait for adb to report the phone as `device`. Default 20 s. */
   connectTimeoutMs?: number;
+  /** More adb public key files the phone authorizes (`--adb-key`; `process: true` only). */
+  adbKeyFiles?: string[];
 }
 
 export interface VirtualPhoneFixture {
@@ -101,12 +104,13 @@ async function makeNetwork(netns: string, peer: string): Promise<void> {
 }
 
 /** Starts main.ts and resolves with the child and its port once it prints its "listening" line. */
-async function startProcess(options: { name: string; netns: string; dir: string; port?: number; root: boolean; rebootMs?: number; bootCompletedMs?: number }): Promise<{ child: ChildProcess; port: number }> {
+async function startProcess(options: { name: string; netns: string; dir: string; port?: number; root: boolean; rebootMs?: number; bootCompletedMs?: number; adbKeyFiles?: string[] }): Promise<{ child: ChildProcess; port: number }> {
   const args = ['--import', 'tsx', MAIN, '--name', options.name, '--netns', options.netns, '--dir', options.dir];
   if (options.port) args.push('--port', String(options.port));
   if (!options.root) args.push('--no-root');
   if (options.rebootMs !== undefined) args.push('--reboot-ms', String(options.rebootMs));
   if (options.bootCompletedMs !== undefined) args.push('--boot-completed-ms', String(options.bootCompletedMs));
+  for (const file of options.adbKeyFiles ?? []) args.push('--adb-key', file);
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MPLAB_LOG_FORMAT: 'json' } });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -137,7 +141,7 @@ export async function createVirtualPhone(options: VirtualPhoneFixtureOptions = {
 
   const start = async () => {
     if (options.process) {
-      const started = await startProcess({ name, netns, dir, port: port || undefined, root, rebootMs: options.rebootMs, bootCompletedMs: options.bootCompletedMs });
+      const started = await startProcess({ name, netns, dir, port: port || undefined, root, rebootMs: options.rebootMs, bootCompletedMs: options.bootCompletedMs, adbKeyFiles: options.adbKeyFiles });
       child = started.child;
       port = started.port;
     } else {
@@ -218,6 +222,9 @@ export async function createVirtualPhone(options: VirtualPhoneFixtureOptions = {
   };
 
   try {
+    // the phone authorizes this user's adb key, which the adb server makes when it first starts
+    const noKey = await ensureUserAdbKey();
+    if (noKey) throw new Error(noKey);
     await makeNetwork(netns, peerNetns);
     await start();
     const problem = await attachToAdb(fixture.serial, log('test', { phone: name }), options.connectTimeoutMs ?? 20_000);

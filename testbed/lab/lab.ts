@@ -13,7 +13,7 @@ import { createNamespaces, listening, wireCore, wirePhone } from './network.js';
 import { DEFAULT_LAB_NAME, LabError, labNamespaces, labPlan, LINK_KINDS, type LabPlan, type LinkKind } from './plan.js';
 import { isRunning, startInNetns, stopProcess, waitReady } from './processes.js';
 import { DEFAULT_PROFILE, loadProfile, type MptcpMode, type PhoneProfile } from './profile.js';
-import { attachToAdb, DEFAULT_ADB_PORT_BASE, startPhoneDaemon, stopPhoneDaemon } from './phones.js';
+import { attachToAdb, DEFAULT_ADB_PORT_BASE, ensureUserAdbKey, startPhoneDaemon, stopPhoneDaemon } from './phones.js';
 import { startProxy } from './proxy.js';
 import { makeStateDir, readState, removeStateDir, stateDir, writeState, type LabState } from './state.js';
 
@@ -102,8 +102,10 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     }
 
     const portBase = options.adbPortBase ?? DEFAULT_ADB_PORT_BASE;
+    const noKey = await ensureUserAdbKey();
+    if (noKey) logger.warn(noKey);
     for (const [i, phone] of plan.phones.entries()) {
-      state.phones[i].adb = await startPhoneDaemon(phone, dir, portBase === 0 ? 0 : portBase + phone.index);
+      state.phones[i].adb = await startPhoneDaemon(phone, dir, portBase === 0 ? 0 : portBase + phone.index, profile.adbKeys);
       writeState(state);
     }
     if (options.adbConnect ?? true) {

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { Logger } from '../../common/log.js';
 import { REPO_ROOT } from '../../common/paths.js';
 import { missingPrereqs } from '../../common/prereq.js';
+import { userAdbKeyFile } from '../phone/adb-auth.js';
 import type { PhonePlan } from './plan.js';
 import { startDetached, stopProcess, waitReady } from './processes.js';
 import type { PhoneDaemonRecord } from './state.js';
@@ -18,11 +19,26 @@ const PHONE_MAIN = join(REPO_ROOT, 'testbed', 'bin', 'phone.js');
 /** Default ports: phone k listens on 127.0.0.1:(6600 + k), outside adb's emulator scan range 5555-5585. */
 export const DEFAULT_ADB_PORT_BASE = 6600;
 
-export function phoneDaemonArgv(phone: PhonePlan, dir: string, port: number): string[] {
+/** `adbKeys`: more adb public key files to authorize, besides the key of the user running the daemon. */
+export function phoneDaemonArgv(phone: PhonePlan, dir: string, port: number, adbKeys: readonly string[] = []): string[] {
   const argv = [process.execPath, PHONE_MAIN, '--name', phone.name, '--netns', phone.netns, '--dir', dir];
   argv.push('--wifi-iface', phone.wifi.iface, '--cellular-iface', phone.cellular.iface);
   if (port > 0) argv.push('--port', String(port));
+  for (const file of adbKeys) argv.push('--adb-key', file);
   return argv;
+}
+
+/**
+ * Makes sure this user has an adb key for the phones to authorize (~/.android/adbkey.pub): the adb
+ * server makes it when it starts, so a missing one is made with `adb start-server`. Returns a
+ * problem to report, or null.
+ */
+export async function ensureUserAdbKey(): Promise<string | null> {
+  const file = userAdbKeyFile();
+  if (existsSync(file)) return null;
+  if (missingPrereqs({ commands: ['adb'] }).length === 0) await execa('adb', ['start-server'], { reject: false, timeout: 30_000 });
+  if (existsSync(file)) return null;
+  return `${file} is missing (adb makes it when its server first starts): the phones authorize no adb client but those of the profile's adbKeys`;
 }
 
 /** The port in a phone daemon's `{"event":"listening","port":N,...}` line (testbed/phone/main.ts), if `text` has one. */
@@ -48,10 +64,10 @@ function readLog(file: string): string {
 }
 
 /** Starts phone k's daemon (port 0: any free port) and waits until it listens. */
-export async function startPhoneDaemon(phone: PhonePlan, stateDir: string, port: number): Promise<PhoneDaemonRecord> {
+export async function startPhoneDaemon(phone: PhonePlan, stateDir: string, port: number, adbKeys: readonly string[] = []): Promise<PhoneDaemonRecord> {
   const dir = join(stateDir, 'phones', phone.name);
   const log = join(stateDir, `${phone.name}-adbd.log`);
-  const record = startDetached(phoneDaemonArgv(phone, dir, port), log, PHONE_MAIN, REPO_ROOT);
+  const record = startDetached(phoneDaemonArgv(phone, dir, port, adbKeys), log, PHONE_MAIN, REPO_ROOT);
   let bound: number | null = null;
   await waitReady(record, `the adb daemon of ${phone.name}`, async () => (bound = listeningPort(readLog(log))) !== null, 60_000);
   return { ...record, serial: `127.0.0.1:${bound}`, dir };

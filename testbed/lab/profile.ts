@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { at, checkKeys, Found, isObject, NO_SHAPING, ParamError, parsePartialDirection, withDefaults, type DirectionParams, type Where } from '../link/params.js';
 import { readTrace, TraceError } from '../link/trace.js';
+import { AdbKeyError, readAdbKeyFile } from '../phone/adb-auth.js';
 import { LINK_KINDS, type LinkKind } from './plan.js';
 
 /**
@@ -15,7 +16,8 @@ import { LINK_KINDS, type LinkKind } from './plan.js';
  *   "defaultRoute": "wifi",          // wifi | cellular
  *   "wifi":     { "up": {DIRECTION}, "down": {DIRECTION}, "outage": false },
  *   "cellular": { "up": {DIRECTION}, "down": {DIRECTION}, "outage": false },
- *   "phones": { "phone2": { "mode": "tcp", "cellular": { "down": { "rateKbit": 384 } } } }
+ *   "phones": { "phone2": { "mode": "tcp", "cellular": { "down": { "rateKbit": 384 } } } },
+ *   "adbKeys": ["keys/ci-adbkey.pub"]  // more adb public keys every phone authorizes (relative to the profile)
  * }
  * DIRECTION: delayMs, jitterMs, rateKbit, lossPct, burstLoss {enterPct, exitPct, lossPct},
  * queuePackets, trace (a Mahimahi trace file, relative to the profile file).
@@ -39,6 +41,8 @@ export interface PhoneProfile {
 export interface LabProfile {
   file: string;
   description: string;
+  /** adb public key files (absolute paths) the phones authorize besides the key of the user running the lab */
+  adbKeys: string[];
   /** settings of phone `name` (1-based phone names "phone1", ...) */
   phone(name: string): PhoneProfile;
 }
@@ -95,6 +99,24 @@ function parsePhone(value: Record<string, unknown>, where: Where, resolvePath: (
   return phone;
 }
 
+/** A list of adb public key files, each read and checked now so that a bad one is named before the lab is built. */
+function parseAdbKeys(value: unknown, where: Where, resolvePath: (p: string) => string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ParamError(where, 'a list of adb public key files (adbkey.pub)', value);
+  return value.map((item: unknown, i) => {
+    const itemWhere = { ...where, field: `${where.field}[${i}]` };
+    if (typeof item !== 'string' || !item) throw new ParamError(itemWhere, 'the path of an adb public key file (adbkey.pub)', item);
+    const file = resolvePath(item);
+    try {
+      readAdbKeyFile(file);
+    } catch (err) {
+      if (err instanceof AdbKeyError) throw new ParamError(itemWhere, 'a readable adb public key file (adbkey.pub)', new Found(err.message));
+      throw err;
+    }
+    return file;
+  });
+}
+
 function mergeLink(base: LinkProfile, over: PartialLink | undefined): LinkProfile {
   if (!over) return base;
   return { up: withDefaults(over.up, base.up), down: withDefaults(over.down, base.down), outage: over.outage ?? base.outage };
@@ -118,8 +140,9 @@ export function parseProfile(value: unknown, file: string): LabProfile {
   if (!isObject(value)) throw new ParamError({ file, field: '(top level)' }, 'a JSON object', value);
   const phoneFields = ['mode', 'defaultRoute', 'wifi', 'cellular'];
   const resolvePath = (p: string): string => (isAbsolute(p) ? p : resolve(dirname(file), p));
-  const { description, phones, ...rest } = value;
+  const { description, phones, adbKeys, ...rest } = value;
   if (description !== undefined && typeof description !== 'string') throw new ParamError(at(root, 'description'), 'a string', description);
+  const keyFiles = parseAdbKeys(adbKeys, at(root, 'adbKeys'), resolvePath);
   const labLevel = mergePhone(BASE, parsePhone(rest, root, resolvePath, phoneFields));
   const overrides = new Map<string, PartialPhone>();
   if (phones !== undefined) {
@@ -134,6 +157,7 @@ export function parseProfile(value: unknown, file: string): LabProfile {
   return {
     file,
     description: typeof description === 'string' ? description : '',
+    adbKeys: keyFiles,
     phone: (name) => {
       const over = overrides.get(name);
       return over ? mergePhone(labLevel, over) : labLevel;

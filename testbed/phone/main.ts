@@ -4,9 +4,11 @@
  * Prints one JSON line on stdout once adb can connect ({"event":"listening","serial":...}), logs
  * on stderr, stops the phone (its processes too) on SIGTERM or SIGINT.
  */
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { errorMessage } from '../../common/errors.js';
 import { log } from '../../common/log.js';
+import { readAdbKeyFile, userAdbKeyFile } from './adb-auth.js';
 import { startVirtualPhone } from './phone.js';
 
 function integer(value: string): number {
@@ -29,8 +31,14 @@ const program = new Command('virtual-phone')
   .option('--cellular-iface <iface>', 'cellular interface', 'rmnet0')
   .option('--reboot-ms <ms>', 'how long a reboot keeps the phone away', integer)
   .option('--boot-completed-ms <ms>', 'delay until sys.boot_completed=1 once reachable', integer)
-  .action(async (opts: { name: string; netns: string; dir: string; port?: number; root: boolean; model?: string; product?: string; device?: string; wifiIface: string; cellularIface: string; rebootMs?: number; bootCompletedMs?: number }) => {
+  .option('--adb-key <file>', 'authorize this adb public key (adbkey.pub format) too; the key of the user running the daemon (~/.android/adbkey.pub) always is; repeatable', (file: string, files: string[]) => [...files, file], [] as string[])
+  .action(async (opts: { name: string; netns: string; dir: string; port?: number; root: boolean; model?: string; product?: string; device?: string; wifiIface: string; cellularIface: string; rebootMs?: number; bootCompletedMs?: number; adbKey: string[] }) => {
     const logger = log('phone', { phone: opts.name });
+    const keyFiles = [...(existsSync(userAdbKeyFile()) ? [userAdbKeyFile()] : []), ...opts.adbKey];
+    const adbKeys = keyFiles.map((file) => {
+      const key = readAdbKeyFile(file);
+      return `${key.base64} ${key.comment}`;
+    });
     const phone = await startVirtualPhone({
       name: opts.name,
       netns: opts.netns,
@@ -43,6 +51,7 @@ const program = new Command('virtual-phone')
       interfaces: { wifi: opts.wifiIface, cellular: opts.cellularIface },
       rebootMs: opts.rebootMs,
       bootCompletedMs: opts.bootCompletedMs,
+      adbKeys,
       logger,
     });
     process.stdout.write(`${JSON.stringify({ event: 'listening', name: phone.name, serial: phone.serial, port: phone.port, pid: process.pid })}\n`);

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { log, type Logger } from '../../common/log.js';
 import { commandLine } from '../../common/process.js';
 import { assertLabName } from '../netns.js';
+import { AdbKeyring, type AdbPublicKey, parseAdbPublicKey, readAdbKeyFile, userAdbKeyFile } from './adb-auth.js';
 import type { VirtualApp } from './apps.js';
 import { phonePrograms } from './bundle.js';
 import { CommandServer } from './command-server.js';
@@ -55,6 +56,11 @@ export interface VirtualPhoneOptions {
   rebootMs?: number;
   /** After the daemon is reachable again, how long until sys.boot_completed=1. Default 1500 ms after a reboot, 0 at start. */
   bootCompletedMs?: number;
+  /**
+   * The adb public keys (adbkey.pub lines) allowed in, besides those accepted later (the phone's
+   * /data/misc/adb/adb_keys). Default: the key of the user running the daemon, ~/.android/adbkey.pub.
+   */
+  adbKeys?: string[];
   logger?: Logger;
 }
 
@@ -69,6 +75,11 @@ export interface VirtualPhone {
   reboot(reason?: string): Promise<void>;
   /** Resolves when the current boot (or reboot) has completed. */
   booted(): Promise<void>;
+  /**
+   * Accepts an adb public key for good, as a user tapping "Always allow" (into /data/misc/adb/adb_keys):
+   * hosts waiting unauthorized with that key are let in at once.
+   */
+  authorizeKey(publicKey: string): void;
   /** Stops the daemon and every process of the phone; the folder stays. */
   stop(): Promise<void>;
 }
@@ -80,6 +91,12 @@ export async function startVirtualPhone(options: VirtualPhoneOptions): Promise<V
 }
 
 const FOLDERS_IN_USE = new Set<string>();
+
+/** The key of the user running the daemon, when there is one (the adb server makes it when it first starts). */
+function defaultAdbKeys(): AdbPublicKey[] {
+  const file = userAdbKeyFile();
+  return existsSync(file) ? [readAdbKeyFile(file)] : [];
+}
 
 /** A live Node process (a daemon's pid may have been reused by something else since). */
 function daemonAlive(pid: number): boolean {
@@ -102,6 +119,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
   private bootDone: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly identity: { product: string; model: string; device: string };
+  private readonly keyring: AdbKeyring;
 
   constructor(private readonly options: VirtualPhoneOptions) {
     assertLabName(options.netns);
@@ -128,6 +146,10 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       apps: options.apps,
       logger: this.logger,
     });
+    this.keyring = new AdbKeyring(
+      options.adbKeys?.map((line) => parseAdbPublicKey(line)) ?? defaultAdbKeys(),
+      path.join(path.resolve(options.dir), 'root', 'data', 'misc', 'adb', 'adb_keys'),
+    );
     this.sandbox = new PhoneSandbox({
       netns: options.netns,
       dir: options.dir,
@@ -183,7 +205,9 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
     await this.sandbox.prepare();
     await this.system.ensureDataDirs(this.sandbox.root);
     await this.bootSystem(this.options.bootCompletedMs ?? 0);
-    this.logger.info({ port: this.portNumber, netns: this.options.netns, dir: this.options.dir, root: this.rooted }, 'virtual phone listening');
+    const keys = this.keyring.keys().map((k) => k.comment || k.base64.slice(0, 12));
+    if (keys.length === 0) this.logger.warn('no adb key is authorized: every adb host will see this phone as unauthorized');
+    this.logger.info({ port: this.portNumber, netns: this.options.netns, dir: this.options.dir, root: this.rooted, adbKeys: keys }, 'virtual phone listening');
   }
 
   /** Loads the phone's state, brings the namespace to it, then lets adb in. */
@@ -221,10 +245,17 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       banner: () => this.banner(),
       knowsService,
       openService: (service, stream) => openService(this, service, stream),
+      auth: { verify: (token, signature) => this.keyring.verify(token, signature), offered: () => undefined },
       logger: this.logger.child({ peer: `${socket.remoteAddress}:${socket.remotePort}` }),
     });
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));
+  }
+
+  authorizeKey(publicKey: string): void {
+    const key = parseAdbPublicKey(publicKey);
+    this.keyring.accept(key);
+    for (const connection of this.connections) if (connection.offeredKey?.base64 === key.base64) connection.authorize();
   }
 
   restartAdbd(): void {

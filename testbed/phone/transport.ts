@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../common/log.js';
+import { AuthType, TOKEN_SIZE, parseAdbPublicKey, type AdbPublicKey } from './adb-auth.js';
 import {
   A_AUTH,
   A_CLSE,
@@ -134,6 +136,17 @@ export class AdbStream extends Duplex {
   }
 }
 
+/** How a connection authenticates its host (adb-auth.ts); without one every host is let in. */
+export interface AuthPolicy {
+  /** The authorized key that signed `token`, if one did. */
+  verify(token: Buffer, signature: Buffer): AdbPublicKey | undefined;
+  /** The host ran out of keys and offered this one (AUTH RSAPUBLICKEY): it stays unauthorized until `connection.authorize()`. */
+  offered(connection: AdbConnection, key: AdbPublicKey | undefined): void;
+}
+
+/** After this many wrong signatures in a row a new token waits a second, as adbd does. */
+const FREE_AUTH_ATTEMPTS = 256;
+
 export interface ConnectionOptions {
   /** Banner sent in our CNXN: `device::ro.product.name=...;features=...`. */
   banner: () => string;
@@ -141,12 +154,16 @@ export interface ConnectionOptions {
   openService: (service: string, stream: AdbStream) => void;
   /** Whether a service name is known (unknown services are refused with CLSE, as adbd does). */
   knowsService: (service: string) => boolean;
+  /** RSA authentication of the host, as a phone with ro.adb.secure=1; absent: the host's CNXN is answered at once. */
+  auth?: AuthPolicy;
   logger: Logger;
 }
 
 /**
- * The device side of one adb transport over TCP. Answers the host's CNXN directly (no AUTH),
- * negotiates the protocol version and maxdata, and multiplexes streams.
+ * The device side of one adb transport over TCP. Authenticates the host when it has an AuthPolicy
+ * (AUTH TOKEN after the host's CNXN, its SIGNATURE checked, RSAPUBLICKEY leaving it unauthorized
+ * until accepted), negotiates the protocol version and maxdata, and multiplexes streams. Nothing
+ * but CNXN and AUTH is heeded before the host is let in.
  */
 export class AdbConnection {
   private readonly reader = new MessageReader();
@@ -154,6 +171,13 @@ export class AdbConnection {
   private nextLocalId = 1;
   private connected = false;
   private closed = false;
+  /** The version agreed in the host's last CNXN (checksums are checked below VERSION_SKIP_CHECKSUM). */
+  private agreedVersion: number | undefined;
+  /** The token the host must sign; undefined when no authentication is under way. */
+  private token: Buffer | undefined;
+  private failedAuth = 0;
+  /** The key the host offered with AUTH RSAPUBLICKEY, while it waits to be accepted. */
+  offeredKey: AdbPublicKey | undefined;
   /** Negotiated protocol version (the smaller of ours and the host's). */
   version = VERSION_MIN;
   /** The largest payload we may send (the smaller of ours and the host's). */
@@ -203,7 +227,7 @@ export class AdbConnection {
     }
     for (const message of messages) {
       if (this.closed) return;
-      if (!checksumAcceptable(message, this.connected ? this.version : VERSION_MIN)) {
+      if (!checksumAcceptable(message, this.agreedVersion ?? VERSION_MIN)) {
         this.options.logger.warn({ command: commandName(message.command) }, 'payload checksum mismatch: closing the connection');
         this.drop();
         return;
@@ -225,7 +249,11 @@ export class AdbConnection {
       this.handleConnect(message);
       return;
     }
-    // Messages before CNXN are ignored (protocol.txt).
+    if (command === A_AUTH && this.token) {
+      this.handleAuth(message);
+      return;
+    }
+    // Messages before CNXN, or before the host is authorized, are ignored (protocol.txt, adbd).
     if (!this.connected) return;
     switch (command) {
       case A_OPEN:
@@ -243,7 +271,7 @@ export class AdbConnection {
       case A_AUTH:
       case A_STLS:
       case A_SYNC:
-        // We never ask for authentication or TLS; SYNC is obsolete and never valid on the wire.
+        // Authentication is over once connected; we never ask for TLS; SYNC is obsolete and never valid on the wire.
         throw new ProtocolError(`unexpected ${commandName(command)}`);
       default:
         throw new ProtocolError(`unknown command ${commandName(command)}`);
@@ -257,10 +285,66 @@ export class AdbConnection {
     for (const stream of [...this.streams.values()]) stream.handleRemoteClose();
     this.streams.clear();
     this.hostBanner = message.payload.toString('utf8').replace(/\0+$/, '');
-    const version = Math.min(message.arg0, VERSION_SKIP_CHECKSUM);
+    this.agreedVersion = Math.min(message.arg0, VERSION_SKIP_CHECKSUM);
     this.maxPayload = Math.min(message.arg1, MAX_PAYLOAD);
-    // Our CNXN goes out with a checksum when either side may still check it.
+    // until our CNXN, what we send carries a checksum
     this.version = VERSION_MIN;
+    this.connected = false;
+    this.offeredKey = undefined;
+    if (!this.options.auth) {
+      this.goOnline();
+      return;
+    }
+    this.failedAuth = 0;
+    this.sendToken();
+  }
+
+  /** Lets a host in that waited with an offered key, once that key was accepted. */
+  authorize(): void {
+    if (this.closed || this.connected || !this.token) return;
+    this.options.logger.info({ key: this.offeredKey?.comment }, 'adb key accepted: host authorized');
+    this.goOnline();
+  }
+
+  private sendToken(): void {
+    if (this.closed) return;
+    this.token = randomBytes(TOKEN_SIZE);
+    this.send({ command: A_AUTH, arg0: AuthType.token, arg1: 0, payload: this.token });
+  }
+
+  private handleAuth(message: ReceivedMessage): void {
+    const auth = this.options.auth!;
+    if (message.arg0 === AuthType.signature) {
+      const key = auth.verify(this.token!, message.payload);
+      if (key) {
+        this.options.logger.debug({ key: key.comment }, 'host authorized');
+        this.goOnline();
+        return;
+      }
+      // a wrong key: a new token for the host's next key
+      this.failedAuth += 1;
+      if (this.failedAuth > FREE_AUTH_ATTEMPTS) setTimeout(() => this.sendToken(), 1000).unref();
+      else this.sendToken();
+      return;
+    }
+    if (message.arg0 === AuthType.rsaPublicKey) {
+      const text = message.payload.toString('utf8').replace(/\0+$/, '');
+      this.offeredKey = undefined;
+      try {
+        this.offeredKey = parseAdbPublicKey(text);
+      } catch (error) {
+        this.options.logger.warn({ err: (error as Error).message }, 'the host offered a key that is not one: it stays unauthorized');
+      }
+      this.options.logger.warn({ key: this.offeredKey?.comment }, 'host with an unknown adb key: unauthorized until the key is accepted');
+      auth.offered(this, this.offeredKey);
+      return;
+    }
+    throw new ProtocolError(`AUTH of type ${message.arg0}`);
+  }
+
+  private goOnline(): void {
+    this.token = undefined;
+    const version = this.agreedVersion ?? VERSION_MIN;
     this.send({ command: A_CNXN, arg0: version, arg1: MAX_PAYLOAD, payload: Buffer.from(this.options.banner(), 'utf8') });
     this.version = version;
     this.connected = true;

@@ -36,13 +36,16 @@ describe.skipIf(skipUnless({ commands: ['tshark'] }))('mplab analyze vs tshark o
     expect(out.subflows.filter((s) => !s.established).map((s) => s.unusedReason)).toEqual(['not-established', 'not-established']);
   });
 
-  it('client_2.pcap: 4 connections of 3-4 subflows, reinjections where tshark sees them', async () => {
+  it('client_2.pcap: 4 connections of 3-4 subflows, reinjected bytes close to tshark\'s in every connection direction', async () => {
     const out = new MemoryOutput();
     analyzeFiles([file('client_2.pcap')], out, { progress: false });
     const cmp = compareWithTshark(await tsharkStreams(file('client_2.pcap')), out.connections, out.subflows);
     expect(cmp.differences).toEqual([]);
     expect(cmp).toMatchObject({ connections: 4, subflows: 16, tsharkReinjectedConnections: 3 });
     expect(out.connections.map((c) => c.subflows)).toEqual([4, 4, 4, 4]);
+    // reinjected bytes compared per connection and direction, both ways (within REINJECTION_TOLERANCE)
+    expect(cmp.reinjections.map((r) => `${r.connection} ${r.dir}`)).toEqual(['1 up', '2 up', '2 down', '3 up']);
+    console.info(JSON.stringify(cmp.reinjections));
   });
 
   it('server_2.pcap: the same, plus a join whose packets before its SYN tshark cannot place', async () => {
@@ -56,6 +59,8 @@ describe.skipIf(skipUnless({ commands: ['tshark'] }))('mplab analyze vs tshark o
     expect(cmp.differences).toEqual([expect.stringMatching(/^connection \d+ \(10\.0\.0\.1:59482\): its subflows are tcp\.streams 0,1,2,5,7 in mptcp\.streams 0,1$/)]);
     expect(streams.get(2)).toMatchObject({ synSeen: false, mptcpStream: 1, first: ['11.0.0.1:60453', '11.0.0.2:5201'] });
     expect(cmp).toMatchObject({ connections: 4, subflows: 16, tsharkReinjectedConnections: 3 });
+    expect(cmp.reinjections.map((r) => `${r.connection} ${r.dir}`)).toEqual(['2 up', '3 up', '3 down', '4 up']);
+    console.info(JSON.stringify(cmp.reinjections));
     const stray = out.subflows.find((s) => s.client === '11.0.0.1:60453' && !s.synSeen)!;
     expect(out.connections.find((c) => c.id === stray.connection)?.client).toBe('10.0.0.1:59482');
   });

@@ -13,7 +13,7 @@ import { Device } from '../../../framework/devices/device.js';
 import { applyMptcpMode } from '../../../framework/devices/mptcp.js';
 import { applyNet } from '../../../framework/devices/network.js';
 import { DeviceGoneError } from '../../../framework/devices/recovery.js';
-import { ShellTimeoutError } from '../../../framework/devices/shell.js';
+import { ShellCutError, ShellTimeoutError } from '../../../framework/devices/shell.js';
 import { listDevices } from '../../../framework/cli/devices.js';
 import { takeSnapshot } from '../../../framework/devices/snapshot.js';
 import { readStatus } from '../../../framework/devices/status.js';
@@ -42,7 +42,8 @@ function config(phone: LabPhone, extra: Record<string, unknown> = {}): DeviceCon
 }
 
 async function mplab(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [MPLAB_CLI, ...args], { reject: false, env: { MPLAB_LOG_LEVEL: 'warn', MPLAB_LOG_FORMAT: 'json', ...env } });
+  // a command that hangs is killed (exit code undefined) rather than holding up the run
+  return execa(process.execPath, [MPLAB_CLI, ...args], { reject: false, timeout: 60_000, env: { MPLAB_LOG_LEVEL: 'warn', MPLAB_LOG_FORMAT: 'json', ...env } });
 }
 
 async function nsSysctl(netns: string, key: string): Promise<string> {
@@ -90,14 +91,15 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
   });
 
   it('status: Android 14 / SDK 34, boot, battery, screen, interfaces, route, MPTCP, root', async () => {
+    const device = new Device(config(rooted));
+    await device.run(['sh', '-c', 'dumpsys battery set level 42; dumpsys battery set temp 317; dumpsys battery set ac 1']);
     const r = await mplab(['device', 'vroot', 'status', '--json', '--devices', devicesJson]);
+    await device.run(['dumpsys', 'battery', 'reset']);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const st = JSON.parse(r.stdout);
     expect(st).toMatchObject({ id: rooted.serial, state: 'device', android: '14', sdk: 34, bootCompleted: true, shellProtocol: 'v2' });
-    expect(st.battery.level).toBeGreaterThanOrEqual(0);
-    expect(st.battery.level).toBeLessThanOrEqual(100);
-    expect(typeof st.battery.temperatureC).toBe('number');
+    expect(st.battery).toEqual({ level: 42, temperatureC: 31.7, powered: { ac: true, usb: false, wireless: false } });
     expect(typeof st.screen.on).toBe('boolean');
     expect(st.wifi).toMatchObject({ iface: 'wlan0', up: true });
     expect(st.wifi.ipv4).toHaveLength(1);
@@ -143,6 +145,18 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
       });
     }
 
+    it('legacy: a command cannot forge the exit marker, even from its shell\'s command line, nor by killing its shell', async () => {
+      const device = new Device(config(rooted), { shellProtocol: 'legacy' });
+      // a guessed marker of status 0, then one for each candidate nonce in what the command can read
+      // of its shell (command line without quotes and spaces, environment), printed last
+      const forge = `printf '\\nMPLABEXIT0123456789abcdef:0\\n'; c=$(cat /proc/$PPID/cmdline /proc/$PPID/environ | tr -d "\\000' \\""); for n in $(printf '%s' "$c" | grep -oE '[0-9a-f]{16}'); do printf '\\nMPLABEXIT%s:0\\n' "$n"; done`;
+      const r = await device.shell({ script: `${forge}; exit 3` });
+      expect(r.stdout.toString()).toMatch(/MPLABEXIT0123456789abcdef:0\n/);
+      expect(r.exitCode).toBe(3);
+      const killed = await device.shell({ script: `${forge}; kill -9 $PPID; exit 3` }, { repeatable: false }).catch((e: unknown) => e);
+      expect(killed).toBeInstanceOf(ShellCutError);
+    });
+
     it('a command that outlives its timeout fails in time, says so, and is not run again on a phone that answers', async () => {
       const device = new Device(config(rooted));
       await device.run(['rm', '-f', '/data/local/tmp/attempts']);
@@ -178,7 +192,54 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
     await expect(device.pull('/data/local/tmp/no-such-file', back)).rejects.toMatchObject({ code: 'ENOENT' });
     const cli = await mplab(['device', 'vplain', 'pull', '--devices', devicesJson, '/data/local/tmp/no-such-file', back]);
     expect(cli.exitCode).toBe(1);
-    expect(cli.stderr).toMatch(/ENOENT, no such file or directory '\/data\/local\/tmp\/no-such-file'/);
+    expect(cli.stderr).toBe('mplab: pull /data/local/tmp/no-such-file: no such file on the phone');
+  });
+
+  it('pull: a LOCAL that cannot be written fails at once and leaves no sync service on the phone; a failed pull never touches LOCAL', async () => {
+    const device = new Device(config(plain));
+    await device.run(['sh', '-c', 'echo fresh > /data/local/tmp/pull-me.txt; echo secret > /data/local/tmp/unreadable; chmod 000 /data/local/tmp/unreadable']);
+    const noFolder = join(work, 'no-such-folder', 'x.txt');
+    const cases = [
+      { local: noFolder, error: `mplab: ${noFolder}: folder ${join(work, 'no-such-folder')} does not exist` },
+      { local: work, error: `mplab: ${work}: is a directory; give the path of the file to write` },
+    ];
+    for (const c of cases) {
+      const started = Date.now();
+      const r = await mplab(['device', 'vplain', 'pull', '--devices', devicesJson, '/data/local/tmp/pull-me.txt', c.local]);
+      expect({ exit: r.exitCode, stderr: r.stderr }).toEqual({ exit: 1, stderr: c.error });
+      expect(Date.now() - started).toBeLessThan(15_000);
+      // and through the API, in this process, whose adb connections would outlive a failed pull
+      await expect(device.pull('/data/local/tmp/pull-me.txt', c.local)).rejects.toThrow(c.error.slice('mplab: '.length));
+    }
+
+    // an earlier file is replaced only by a complete copy: a directory, a missing or an unreadable file leave it as it was
+    const kept = join(work, 'kept.txt');
+    await writeFile(kept, 'earlier');
+    const failures = [
+      ['/data/local/tmp', 'mplab: pull /data/local/tmp: is a directory on the phone, not a file'],
+      ['/data/local/tmp/gone', 'mplab: pull /data/local/tmp/gone: no such file on the phone'],
+      ['/data/local/tmp/unreadable', 'mplab: pull /data/local/tmp/unreadable: the phone says: open failed: Permission denied'],
+    ];
+    for (const [remote, error] of failures) {
+      const r = await mplab(['device', 'vplain', 'pull', '--devices', devicesJson, remote, kept]);
+      expect({ exit: r.exitCode, stderr: r.stderr }).toEqual({ exit: 1, stderr: error });
+      expect(await readFile(kept, 'utf8')).toBe('earlier');
+      await expect(device.pull(remote, kept)).rejects.toThrow(error.slice('mplab: '.length));
+      expect(await readFile(kept, 'utf8')).toBe('earlier');
+    }
+    expect((await readdir(work)).filter((f) => f.includes('mplab-pull'))).toEqual([]);
+    let left: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      left = await plain.syncServices();
+      if (left.length === 0) break;
+      await sleep(100);
+    }
+    expect(left).toEqual([]);
+
+    const ok = await mplab(['device', 'vplain', 'pull', '--devices', devicesJson, '/data/local/tmp/pull-me.txt', kept]);
+    expect({ exit: ok.exitCode, stdout: ok.stdout }).toEqual({ exit: 0, stdout: `pulled 6 bytes to ${kept}` });
+    expect(await readFile(kept, 'utf8')).toBe('fresh\n');
+    await device.run(['rm', '-f', '/data/local/tmp/pull-me.txt', '/data/local/tmp/unreadable']);
   });
 
   it('a hostile package name or file name runs nothing', async () => {
@@ -245,6 +306,14 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
     it('Android 10 (SDK 29): svc wifi and svc data, effects checked in the namespace', async () => {
       const device = new Device(config(android10));
       expect(await device.sdk()).toBe(29);
+      // the phone has only what Android 10 has: the commands of Android 11 are refused and change nothing
+      for (const argv of [['cmd', 'wifi', 'set-wifi-enabled', 'disabled'], ['cmd', 'phone', 'data', 'disable'], ['cmd', 'connectivity', 'airplane-mode', 'enable']]) {
+        const r = await device.shell(argv);
+        expect({ argv, exit: r.exitCode, stderr: r.stderr.toString() }).toEqual({ argv, exit: 255, stderr: `Unknown command: ${argv[2]}\n` });
+      }
+      expect((await device.shell(['cmd', '-w', 'wifi', 'set-wifi-enabled', 'disabled'])).stderr.toString()).toBe("cmd: Can't find service: -w\n");
+      expect(await ip(android10.netns, ['-4', '-o', 'addr', 'show', 'dev', 'wlan0'])).toContain('inet ');
+      expect(await ip(android10.netns, ['-4', '-o', 'addr', 'show', 'dev', 'rmnet0'])).toContain('inet ');
       const off = await applyNet(device, { wifi: 'off', data: 'off', timeoutMs: 20_000 });
       expect(off.actions.slice(0, 2)).toEqual(['svc wifi disable', 'svc data disable']);
       expect(await ip(android10.netns, ['-4', '-o', 'addr', 'show', 'dev', 'wlan0'])).toBe('');
@@ -342,7 +411,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
     expect(records.find((r) => r.file === 'ip-route.txt')?.exitCode).toBe(0);
   });
 
-  it('capture on the phone: start, traffic, stop with counters, pull a valid pcap', async () => {
+  it('capture on the phone: start, traffic, stop with counters, pull a pcap holding every packet counted', async () => {
     const device = new Device(config(rooted, { capture: { onPhone: true } }));
     const c = await startPhoneCapture(device, 'labtest');
     const ping = await device.shell(['ping', '-c', '3', '-i', '0.2', '-W', '1', rooted.wifiGateway], { timeoutMs: 10_000 });
@@ -354,6 +423,12 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
     expect(bytes).toBe(stats.bytes);
     const magic = (await readFile(file)).readUInt32LE(0);
     expect([0xa1b2c3d4, 0xa1b23c4d]).toContain(magic);
+    // every packet tcpdump counted is in the file, the three echo requests and their replies among them
+    const read = await execa('tcpdump', ['-r', file, '-n']);
+    const packets = read.stdout.split('\n').filter(Boolean);
+    expect(packets).toHaveLength(stats.captured!);
+    expect(packets.filter((p) => p.includes(`> ${rooted.wifiGateway}: ICMP echo request`))).toHaveLength(3);
+    expect(packets.filter((p) => p.includes(`${rooted.wifiGateway} > `) && p.includes('ICMP echo reply'))).toHaveLength(3);
   });
 
   it('a phone whose daemon is killed mid-command is waited for, reconnected, and the command completes', async () => {

@@ -1,6 +1,8 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { commandLine } from '../../../common/process.js';
 import { inNetns } from '../../../testbed/netns.js';
 import { createVirtualPhone, PHONE_ADDRESSES, type VirtualPhoneFixture } from '../../support/virtual-phone.js';
 
@@ -20,6 +22,8 @@ export interface LabPhone {
   /** A package preinstalled on every virtual phone, for reset. */
   installedPackage: string;
   phoneFileExists(path: string): Promise<boolean>;
+  /** The pids of the phone's sync services (one per open adb sync session). */
+  syncServices(): Promise<number[]>;
   /** Writes a file into the phone's filesystem from the host (as an app would have). */
   writePhoneFile(path: string, content: string): Promise<void>;
   killDaemon(): Promise<void>;
@@ -70,6 +74,10 @@ function wrap(spec: { label: string; root: boolean }, fx: VirtualPhoneFixture): 
       } catch {
         return false;
       }
+    },
+    async syncServices() {
+      const pids = String((await execa('ip', ['netns', 'pids', fx.netns])).stdout).split('\n').filter(Boolean).map(Number);
+      return pids.filter((pid) => commandLine(pid)?.some((arg) => arg.endsWith('/sync.mjs')));
     },
     async writePhoneFile(path: string, content: string) {
       const file = join(fx.dir, 'root', path);

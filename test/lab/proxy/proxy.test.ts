@@ -60,6 +60,11 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     await ip(client, ['route', 'add', 'default', 'via', '198.18.2.1', 'dev', 'rmnet0', 'table', '102']);
     await ip(client, ['mptcp', 'endpoint', 'add', '198.18.2.2', 'dev', 'rmnet0', 'subflow']);
     for (const ns of [client, proxyNs]) await ip(ns, ['mptcp', 'limits', 'set', 'subflows', '4', 'add_addr_accepted', '4']);
+    // targets the proxy cannot reach, the same way for both families (198.19.5.0/24 and 2001:2:0:5::/64 have no route at all)
+    for (const [type, v4, v6] of [['unreachable', '198.19.6.0/24', '2001:2:0:6::/64'], ['prohibit', '198.19.7.0/24', '2001:2:0:7::/64'], ['blackhole', '198.19.8.0/24', '2001:2:0:8::/64']]) {
+      await ip(proxyNs, ['route', 'add', type, v4]);
+      await ip(proxyNs, ['-6', 'route', 'add', type, v6]);
+    }
 
     dir = await mkdtemp(join(tmpdir(), 'mplab-proxy-test-'));
     logA = join(dir, 'a.jsonl');
@@ -68,10 +73,10 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     await writeFile(hosts, '198.19.0.2 origin.mplab.test\n2001:2:0:2::2 origin6.mplab.test\n198.18.1.1 proxy.mplab.test\n');
     origin = await startOrigin(originNs, ['198.19.0.2:8080', '[2001:2:0:2::2]:8080']);
     httpOrigin = await startReadyInNetns(originNs, process.execPath, [join(REPO_ROOT, 'testbed', 'bin', 'origin.js'), '--host', ORIGIN.host, '--http', '80', '--messaging', '5222'], { ready: /^ready$/ });
-    proxyA = await startProxy(proxyNs, ['--listen', '[::]:1080', '--allow', '198.18.1.0/24,198.18.2.0/24,2001:2:0:1::/64', '--log', logA, '--hosts', hosts, '--no-dns']);
+    proxyA = await startProxy(proxyNs, ['--listen', '[::]:1080', '--allow', '198.18.1.0/24,198.18.2.0/24,2001:2:0:1::/64', '--log', logA, '--hosts', hosts, '--no-dns'], { env: { MPLAB_LOG_LEVEL: 'info' } });
     proxyB = await startProxy(proxyNs, [
       '--listen', '198.18.1.1:1082', '--allow', '198.18.1.0/24', '--log', logB, '--auth', `${AUTH.user}:${AUTH.pass}`,
-      '--max-connections', '2', '--idle-timeout', '1.5', '--handshake-timeout', '1', '--connect-timeout', '1',
+      '--max-connections', '2', '--idle-timeout', '1.5', '--handshake-timeout', '2', '--connect-timeout', '1',
     ]);
     agent = await Agent.start(client);
   });
@@ -257,6 +262,42 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     expect(await agent.call({ op: 'download', id: c, bytes: 1000 })).toMatchObject({ bytes: 1000, sha256: patternDigest(1000) });
   });
 
+  it('answers a target it cannot reach with the same RFC 1928 reply for IPv4 and IPv6, and brackets IPv6 in its log', async () => {
+    const cases = [
+      { why: 'no route', v4: '198.19.5.9', v6: '2001:2:0:5::9', reply: 3, errno: 'ENETUNREACH' },
+      { why: 'blackhole route', v4: '198.19.8.1', v6: '2001:2:0:8::1', reply: 3, errno: 'EINVAL' },
+      { why: 'unreachable route', v4: '198.19.6.1', v6: '2001:2:0:6::1', reply: 4, errno: 'EHOSTUNREACH' },
+      { why: 'prohibit route', v4: '198.19.7.1', v6: '2001:2:0:7::1', reply: 2, errno: 'EACCES' },
+    ];
+    for (const c of cases) {
+      for (const host of [c.v4, c.v6]) {
+        const got = await agent.call<{ reply?: number }>({ op: 'socks', id: id(), proxy: PROXY, target: { host, port: 8080 } });
+        expect({ why: c.why, host, reply: got.reply }).toEqual({ why: c.why, host, reply: c.reply });
+        expect(await recordWhere(logA, (r) => r.target?.host === host)).toMatchObject({ close: 'target-unreachable', remote: null });
+      }
+      expect(proxyA.stderr()).toContain(`connect to [${c.v6}]:8080 failed: ${c.errno}`);
+      expect(proxyA.stderr()).toContain(`connect to ${c.v4}:8080 failed: ${c.errno}`);
+    }
+
+    // a proxy host without IPv6 (the lab's namespaces disable it): connect(2) says EADDRNOTAVAIL, still network unreachable
+    const v4only = `${prefix}4`;
+    await addNetns(v4only);
+    await sysctl(v4only, 'net.ipv6.conf.all.disable_ipv6', 1);
+    await sysctl(v4only, 'net.ipv6.conf.default.disable_ipv6', 1);
+    const proxyC = await startProxy(v4only, ['--listen', '127.0.0.1:1083', '--allow', '127.0.0.0/8'], { env: { MPLAB_LOG_LEVEL: 'info' } });
+    const local = await Agent.start(v4only);
+    try {
+      for (const host of ['2001:2:0:2::2', '198.19.0.2']) {
+        const got = await local.call<{ reply?: number }>({ op: 'socks', id: id(), proxy: { host: '127.0.0.1', port: 1083 }, target: { host, port: 8080 } });
+        expect({ host, reply: got.reply }).toEqual({ host, reply: 3 });
+      }
+      expect(proxyC.stderr()).toContain('connect to [2001:2:0:2::2]:8080 failed: EADDRNOTAVAIL');
+    } finally {
+      await local.stop();
+      await proxyC.stop();
+    }
+  });
+
   it('serves 200 concurrent connections, logs each once and releases every descriptor', async () => {
     const pid = (JSON.parse(proxyA.stdout[0]) as { pid: number }).pid;
     const fds = async (): Promise<number> => (await readdir(`/proc/${pid}/fd`)).length;
@@ -306,7 +347,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     expect(Date.now() - t0).toBeGreaterThan(1000);
     for (const o of opened) expect(await recordFor(logB, o)).toMatchObject({ close: 'idle-timeout', remote: '198.19.0.2:8080' });
 
-    // a greeting that never completes is closed after the 1 s handshake timeout
+    // a greeting that never completes is closed after the 2 s handshake timeout
     const stalled = await exchange(agent, id(), LIMITED, ['05 02 02'], { waitMs: 4000 });
     expect(stalled.state).toBe('ended');
     expect(await recordFor(logB, stalled)).toMatchObject({ close: 'idle-timeout', target: null });
@@ -317,6 +358,43 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
     expect(silent).toMatchObject({ reply: 4 });
     expect(Date.now() - started).toBeLessThan(2500);
     expect(await recordWhere(logB, (r) => r.target?.host === '198.19.0.99')).toMatchObject({ close: 'target-unreachable', remote: null });
+  });
+
+  it('holds the handshake to a deadline from accept: a client sending one byte per second is closed after 2 s, a served one lives on', async () => {
+    // greeting (username/password), credentials and request: 28 bytes, one per second
+    const handshake = Buffer.concat([
+      Buffer.from([5, 1, 2]),
+      Buffer.from([1, AUTH.user.length, ...Buffer.from(AUTH.user), AUTH.pass.length, ...Buffer.from(AUTH.pass)]),
+      Buffer.from('05010001c61300021f90', 'hex'),
+    ]);
+    const c = id();
+    const opened = await agent.call<Opened>({ op: 'open', id: c, host: LIMITED.host, port: LIMITED.port });
+    let sent = 0;
+    let state = 'open';
+    while (state === 'open' && sent < 8) {
+      await agent.call({ op: 'send', id: c, hex: handshake.subarray(sent, sent + 1).toString('hex') }).catch(() => {});
+      sent += 1;
+      state = (await agent.call<{ state: string }>({ op: 'recv', id: c, min: 1e9, timeoutMs: 1000 })).state;
+    }
+    await agent.call({ op: 'close', id: c });
+    // an inactivity timer would have been reset by every byte and never fired
+    expect(state).toMatch(/^(ended|reset)$/);
+    expect(sent).toBeLessThanOrEqual(4);
+    const record = await recordFor(logB, opened);
+    expect(record).toMatchObject({ close: 'idle-timeout', target: null, remote: null });
+    expect(record.end - record.start).toBeGreaterThanOrEqual(1.9);
+    expect(record.end - record.start).toBeLessThan(3);
+
+    // a connection served within the deadline is not cut at it: it echoes for 3 s, a byte every 0.5 s
+    const served = id();
+    await agent.call({ op: 'socks', id: served, proxy: LIMITED, target: ORIGIN, auth: AUTH });
+    await agent.call({ op: 'send', id: served, hex: Buffer.from('ECHO\n').toString('hex') });
+    for (let i = 0; i < 6; i++) {
+      await agent.call({ op: 'send', id: served, hex: '61' });
+      expect(await agent.call({ op: 'recv', id: served, min: 1, timeoutMs: 2000 })).toMatchObject({ hex: '61', state: 'open' });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await agent.call({ op: 'close', id: served });
   });
 
   it('says that the kernel refuses MPTCP sockets, and what to do, when net.mptcp.enabled is 0', async () => {

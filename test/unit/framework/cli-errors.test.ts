@@ -16,7 +16,7 @@ function exitOf(err: unknown): number | 'internal' {
 }
 
 describe('device errors as CLI exit statuses', () => {
-  it('maps each device-layer error to the exit status of its kind: gone 4, cannot 5, failed 1; other errors stay internal', () => {
+  it('maps each device-layer error to the exit status of its kind: gone 4, cannot 5, failed 1, usage 2; other errors stay internal', () => {
     const result = { stdout: Buffer.alloc(0), stderr: Buffer.from('boom'), exitCode: 2, protocol: 'v2' as const, durationMs: 1 };
     expect(exitOf(new DeviceGoneError('x', 'gone'))).toBe(EXIT.gone);
     expect(exitOf(new ShellCutError('ls', Buffer.alloc(0)))).toBe(EXIT.gone);
@@ -29,6 +29,8 @@ describe('device errors as CLI exit statuses', () => {
     expect(exitOf(new NetChangeError('did not take effect'))).toBe(EXIT.failed);
     expect(exitOf(new PhoneCaptureError('devices.json says not to capture', 'cannot'))).toBe(EXIT.cannot);
     expect(exitOf(new PhoneCaptureError('tcpdump exited at once'))).toBe(EXIT.failed);
+    expect(exitOf(new PhoneCaptureError('capture name "../x": expected ...', 'usage'))).toBe(2);
+    expect(exitOf(new MptcpModeError('--scheduler "a;b": expected ...', 'usage'))).toBe(2);
     expect(exitOf(new ShellExitError('false', result))).toBe(EXIT.failed);
     expect(exitOf(new ShellTimeoutError('sleep 9', 1000, Buffer.alloc(0)))).toBe(EXIT.failed);
     expect(exitOf(new AdbkitFailError('No such file or directory'))).toBe(EXIT.failed);

@@ -51,12 +51,21 @@ describe('MPTCP on upstream kernels', () => {
     }
   });
 
-  it("gives a lab phone's modes the same endpoints and limits as `lab up --mode`", () => {
+  it("gives a lab phone's modes the same endpoints, limits and sysctl as `lab up --mode`, command for command", () => {
+    // phone1 of a lab: wlan0 198.18.1.2, rmnet0 198.18.2.2 (README, "Virtual lab")
+    const expected: Record<(typeof MODES)[number], string[]> = {
+      tcp: ['ip mptcp endpoint flush', 'ip mptcp limits set subflow 0 add_addr_accepted 0', 'net.mptcp.enabled=0'],
+      mptcp: ['ip mptcp endpoint flush', 'ip mptcp endpoint add 198.18.1.2 dev wlan0 subflow', 'ip mptcp endpoint add 198.18.2.2 dev rmnet0 subflow', 'ip mptcp limits set subflow 2 add_addr_accepted 2', 'net.mptcp.enabled=1'],
+      backup: ['ip mptcp endpoint flush', 'ip mptcp endpoint add 198.18.1.2 dev wlan0 subflow', 'ip mptcp endpoint add 198.18.2.2 dev rmnet0 subflow backup', 'ip mptcp limits set subflow 2 add_addr_accepted 2', 'net.mptcp.enabled=1'],
+      fullmesh: ['ip mptcp endpoint flush', 'ip mptcp endpoint add 198.18.1.2 dev wlan0 subflow fullmesh', 'ip mptcp endpoint add 198.18.2.2 dev rmnet0 subflow fullmesh', 'ip mptcp limits set subflow 8 add_addr_accepted 8', 'net.mptcp.enabled=1'],
+    };
+    // the commands as text, a sysctl as its setting (the lab runs `sysctl -q -w`, the controller `sysctl -w`)
+    const asText = (commands: ReadonlyArray<readonly string[]>) => commands.map((c) => (c[0] === 'sysctl' ? c[c.length - 1] : c.join(' '))).sort();
     const phone = labPlan('mplab', 1).phones[0];
-    const mptcpCommands = (commands: ReadonlyArray<readonly string[]>) => commands.filter((c) => c[0] === 'ip' && c[1] === 'mptcp').map((c) => c.join(' ')).sort();
     for (const mode of MODES) {
+      expect(asText(mptcpModeCommands(phone, mode)), `lab up --mode ${mode}`).toEqual([...expected[mode]].sort());
       for (const defaultIface of ['wifi', 'cellular'] as const) {
-        expect(mptcpCommands(planMptcpMode({ ...base, mode, defaultIface }).commands), `${mode}, default ${defaultIface}`).toEqual(mptcpCommands(mptcpModeCommands(phone, mode)));
+        expect(asText(planMptcpMode({ ...base, mode, defaultIface }).commands), `mplab device ... mptcp ${mode}, default ${defaultIface}`).toEqual([...expected[mode]].sort());
       }
     }
     expect(() => planMptcpMode({ ...base, wifi: { iface: 'wlan0', address: null } })).toThrow('mode mptcp needs an IPv4 address on wlan0');

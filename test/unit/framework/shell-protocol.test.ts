@@ -47,15 +47,16 @@ describe('shell protocol v2, client side', () => {
 });
 
 describe('legacy shell exit marker', () => {
+  /** The wrapped script run by a real sh, its stdin the nonce line as runShell writes it. */
   function runLegacy(script: string) {
     const w = wrapLegacy(script);
     let out: Buffer;
     try {
-      out = execFileSync('sh', ['-c', w.command], { stdio: ['ignore', 'pipe', 'pipe'] });
+      out = execFileSync('sh', ['-c', w.command], { input: w.stdinLine, stdio: ['pipe', 'pipe', 'pipe'] });
     } catch (err) {
       out = (err as { stdout: Buffer }).stdout;
     }
-    return { parsed: parseLegacy(out, w.nonce), command: w.command, nonce: w.nonce };
+    return { parsed: parseLegacy(out, w.nonce), command: w.command, nonce: w.nonce, out };
   }
 
   it('returns output and exit status of the script, run by a real sh', () => {
@@ -69,11 +70,38 @@ describe('legacy shell exit marker', () => {
     expect(runLegacy('cat; echo after').parsed).toEqual({ stdout: Buffer.from('after\n'), exitCode: 0 });
   });
 
-  it('never puts the marker literally in the command, so the command cannot print it', () => {
+  it('never puts the nonce in the command, so the command cannot print it', () => {
     const { command, nonce } = runLegacy('true');
-    expect(command).not.toContain(`MPLABEXIT${nonce}`);
-    const echoed = runLegacy(`echo "the command line"; exit 7`);
-    expect(echoed.parsed?.exitCode).toBe(7);
+    expect(command).not.toContain(nonce);
+    expect(command).not.toContain(nonce.slice(0, 8));
+    expect(command).not.toContain(nonce.slice(8));
+  });
+
+  // A hostile script looks for the nonce wherever a process can: its parent's command line (quotes
+  // and spaces taken out, so that pieces of it would join) and environment. It prints a guessed
+  // marker of status 0, then one for every 16-hex-digit word found there, then, last in its output,
+  // one for every MPLABEXIT followed by 16 hex digits found there.
+  const forge = [
+    `c=$(cat /proc/$PPID/cmdline /proc/$PPID/environ | tr -d "\\000' \\"")`,
+    `printf '\\nMPLABEXIT0000000000000000:0\\n'`,
+    `for n in $(printf '%s' "$c" | grep -oE '[0-9a-f]{16}') $(printf '%s' "$c" | grep -oE 'MPLABEXIT[0-9a-f]{16}' | sed 's/MPLABEXIT//'); do printf '\\nMPLABEXIT%s:0\\n' "$n"; done`,
+  ].join('; ');
+
+  it('a script that forges the marker, from a guess or from what it can read of its shell, gets its real exit status', () => {
+    const r = runLegacy(`${forge}; exit 3`);
+    expect(r.out.toString()).toMatch(/MPLABEXIT0000000000000000:0/);
+    expect(r.parsed?.exitCode).toBe(3);
+  });
+
+  it('a script that forges the marker and then kills its shell leaves no marker: a cut connection, not a status', () => {
+    const r = runLegacy(`${forge}; kill -9 $PPID; exit 3`);
+    expect(r.out.toString()).toMatch(/MPLABEXIT[0-9a-f]{16}:0\n$/);
+    expect(r.parsed).toBeNull();
+  });
+
+  it('drops the echo of the nonce line that a terminal with echo puts first', () => {
+    const nonce = 'cccccccccccccccc';
+    expect(parseLegacy(Buffer.from(`${nonce}\r\nout\r\n\r\nMPLABEXIT${nonce}:2\r\n`), nonce)).toEqual({ stdout: Buffer.from('out\r\n'), exitCode: 2 });
   });
 
   it('only a marker at the very end counts (a forged marker mid-output does not)', () => {

@@ -5,6 +5,9 @@ import { ParamError } from '../../../testbed/link/params.js';
 import { loadProfile, parseProfile, PROFILES_DIR } from '../../../testbed/lab/profile.js';
 import { readdirSync } from 'node:fs';
 import { tempDir } from '../../support/tmp.js';
+import { makeTestAdbKey } from '../../support/adb-key.js';
+import { phoneDaemonArgv } from '../../../testbed/lab/phones.js';
+import { labPlan } from '../../../testbed/lab/plan.js';
 
 describe('lab profiles', () => {
   it('loads every shipped profile', () => {
@@ -65,5 +68,20 @@ describe('lab profiles', () => {
     writeFileSync(join(dir, 'bad.json'), '{ "mode": ');
     expect(() => loadProfile(join(dir, 'bad.json'))).toThrow(/bad\.json: \(file\): expected valid JSON/);
     expect(() => loadProfile(join(dir, 'none.json'))).toThrow(/none\.json: \(file\): expected a readable profile file/);
+  });
+
+  it('lists more adb keys for every phone, relative to the profile file, each checked', () => {
+    const dir = tempDir('mplab-profile-');
+    writeFileSync(join(dir, 'ci.pub'), `${makeTestAdbKey('ci@lab').publicLine}\n`);
+    writeFileSync(join(dir, 'ssh.pub'), 'ssh-rsa AAAAB3NzaC1yc2E user@host\n');
+    const profile = parseProfile({ adbKeys: ['ci.pub'] }, join(dir, 'p.json'));
+    expect(profile.adbKeys).toEqual([join(dir, 'ci.pub')]);
+    expect(parseProfile({}, join(dir, 'p.json')).adbKeys).toEqual([]);
+    // each phone daemon is told of them
+    const argv = phoneDaemonArgv(labPlan('mplabx', 1).phones[0], '/run/x', 6601, profile.adbKeys);
+    expect(argv.slice(-2)).toEqual(['--adb-key', join(dir, 'ci.pub')]);
+    expect(() => parseProfile({ adbKeys: ['ssh.pub'] }, join(dir, 'p.json'))).toThrow(/p\.json: adbKeys\[0\]: expected a readable adb public key file \(adbkey\.pub\), got .*ssh\.pub: expected the base64 of an adb RSA public key/);
+    expect(() => parseProfile({ adbKeys: ['ci.pub', 'none.pub'] }, join(dir, 'p.json'))).toThrow(/adbKeys\[1\]: expected a readable adb public key file .*none\.pub: cannot read the adb public key \(ENOENT\)/);
+    expect(() => parseProfile({ adbKeys: 'ci.pub' }, join(dir, 'p.json'))).toThrow(/adbKeys: expected a list of adb public key files/);
   });
 });

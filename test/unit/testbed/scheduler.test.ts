@@ -44,17 +44,26 @@ describe('DirectionScheduler', () => {
     expect(accepted).toBe(32);
   });
 
-  it('keeps jittered delays within delay ± jitter and never reorders', () => {
+  it('spreads jittered delays uniformly over delay ± jitter and never reorders', () => {
     const s = new DirectionScheduler(shaped({ delayMs: 20, jitterMs: 5 }), null, 0, seededRandom(1));
     let last = 0;
+    const delays: number[] = [];
     for (let i = 0; i < 10_000; i++) {
       const arrival = i * 10; // far apart: jitter alone decides
       const release = s.admit(arrival, 100);
-      expect(release - arrival).toBeGreaterThanOrEqual(15);
-      expect(release - arrival).toBeLessThanOrEqual(25);
+      delays.push(release - arrival);
       expect(release).toBeGreaterThanOrEqual(last);
       last = release;
     }
+    // uniform on [15, 25]: the extremes reached (to 0.05 ms in 10,000 draws), mean 20, standard deviation 5/sqrt(3)
+    const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
+    const sd = Math.sqrt(delays.reduce((a, d) => a + (d - mean) ** 2, 0) / (delays.length - 1));
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(15);
+    expect(Math.min(...delays)).toBeLessThan(15.05);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(25);
+    expect(Math.max(...delays)).toBeGreaterThan(24.95);
+    expect(mean).toBeCloseTo(20, 0);
+    expect(Math.abs(sd - 5 / Math.sqrt(3)) / (5 / Math.sqrt(3))).toBeLessThan(0.03);
     const dense = new DirectionScheduler(shaped({ delayMs: 20, jitterMs: 5 }), null, 0, seededRandom(2));
     last = 0;
     for (let i = 0; i < 1000; i++) {

@@ -7,7 +7,7 @@ import { logcat } from './logcat.js';
 import { pm, runPm } from './package.js';
 import { ps } from './ps.js';
 import { getprop, setprop } from './props.js';
-import { cmdConnectivity, cmdPhone, cmdWifi, svc } from './radio.js';
+import { RADIO_CMD_SDK, cmdConnectivity, cmdPhone, cmdWifi, sdkLevel, svc } from './radio.js';
 import { screencap } from './screencap.js';
 import { runSettings, settings } from './settings.js';
 import { reboot, su } from './su.js';
@@ -27,7 +27,8 @@ const CMD_SERVICES: Record<string, (context: CommandContext, args: readonly stri
 /** cmd [-w] SERVICE ARGS...: the binder shell commands of system services. */
 const cmd: Command = async (context) => {
   let args = context.argv.slice(1);
-  while (args[0] === '-w') args = args.slice(1);
+  // -w (wait for the service) came with Android 11; before, it is taken for a service's name
+  while (args[0] === '-w' && sdkLevel(context) >= RADIO_CMD_SDK) args = args.slice(1);
   const [service, ...rest] = args;
   if (service === '-l') {
     context.stdout(`Currently running services:\n${Object.keys(CMD_SERVICES).sort().map((s) => `  ${s}\n`).join('')}`);

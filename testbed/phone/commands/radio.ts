@@ -8,6 +8,18 @@ const SVC_USAGE = `Available commands:
     wifi     Control the Wi-Fi manager
 `;
 
+/** Android 11 (API 30) brought `cmd wifi set-wifi-enabled`, `cmd phone data` and `cmd connectivity airplane-mode` (and `cmd -w`). */
+export const RADIO_CMD_SDK = 30;
+
+export function sdkLevel(context: CommandContext): number {
+  return Number(context.system.buildProperties()['ro.build.version.sdk']);
+}
+
+/** What an older Android's shell command answers for a command it does not have. */
+function unknownCommand(context: CommandContext, verb: string): number {
+  return usageError(context, `Unknown command: ${verb}`, 255);
+}
+
 function onOff(word: string | undefined): boolean | undefined {
   if (word === 'enable' || word === 'enabled' || word === 'true' || word === 'on') return true;
   if (word === 'disable' || word === 'disabled' || word === 'false' || word === 'off') return false;
@@ -51,6 +63,7 @@ export const svc: Command = async (context) => {
 /** cmd wifi ... */
 export async function cmdWifi(context: CommandContext, args: readonly string[]): Promise<number> {
   const [verb, arg] = args;
+  if (verb === 'set-wifi-enabled' && sdkLevel(context) < RADIO_CMD_SDK) return unknownCommand(context, verb);
   if (verb === 'set-wifi-enabled') {
     const on = onOff(arg);
     if (on === undefined) return usageError(context, "Invalid argument to 'set-wifi-enabled' - must be 'enabled' or 'disabled'", 255);
@@ -85,6 +98,7 @@ async function wifiStatus(context: CommandContext): Promise<string> {
 /** cmd phone data enable|disable */
 export async function cmdPhone(context: CommandContext, args: readonly string[]): Promise<number> {
   const [group, verb] = args;
+  if (group === 'data' && sdkLevel(context) < RADIO_CMD_SDK) return unknownCommand(context, group);
   if (group === 'data') {
     const on = onOff(verb);
     if (on === undefined) return usageError(context, 'Data Test Mode Commands:\n  data enable: Enable mobile data connectivity\n  data disable: Disable mobile data connectivity\n', 255);
@@ -98,6 +112,7 @@ export async function cmdPhone(context: CommandContext, args: readonly string[])
 /** cmd connectivity airplane-mode [enable|disable] */
 export async function cmdConnectivity(context: CommandContext, args: readonly string[]): Promise<number> {
   const [verb, arg] = args;
+  if (verb === 'airplane-mode' && sdkLevel(context) < RADIO_CMD_SDK) return unknownCommand(context, verb);
   if (verb === 'airplane-mode') {
     if (arg === undefined) {
       context.stdout(`${context.system.state.airplane ? 'enabled' : 'disabled'}\n`);

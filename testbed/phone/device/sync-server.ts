@@ -21,8 +21,8 @@ import {
   syncHeader,
   syncIdName,
   type StatV2,
-} from '../sync-protocol.js';
-import { ByteReader, writeAll } from './byte-reader.js';
+} from '../../../common/sync-protocol.js';
+import { ByteReader, writeAll } from '../../../common/byte-reader.js';
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serveSync } from '../../../../testbed/phone/device/sync-server.js';
-import { DENT_V1_SIZE, DENT_V2_SIZE, STAT_V2_SIZE, SyncId, decodeStatV2, pushedFileMode, syncHeader, syncIdName, syncRequest } from '../../../../testbed/phone/sync-protocol.js';
+import { DENT_V1_SIZE, DENT_V2_SIZE, STAT_V2_SIZE, SyncId, decodeStatV2, pushedFileMode, syncHeader, syncIdName, syncRequest } from '../../../../common/sync-protocol.js';
 
 /** Runs one sync session over in-memory streams: the requests in, every response byte out. */
 async function session(requests: Buffer[]): Promise<Buffer> {

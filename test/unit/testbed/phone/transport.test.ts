@@ -1,8 +1,10 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { log } from '../../../../common/log.js';
-import { AdbConnection, type AdbStream } from '../../../../testbed/phone/transport.js';
+import { AdbKeyring, AuthType, parseAdbPublicKey } from '../../../../testbed/phone/adb-auth.js';
+import { AdbConnection, type AdbStream, type AuthPolicy } from '../../../../testbed/phone/transport.js';
 import {
+  A_AUTH,
   A_CLSE,
   A_CNXN,
   A_OKAY,
@@ -16,6 +18,7 @@ import {
   encodeMessage,
   type ReceivedMessage,
 } from '../../../../testbed/phone/wire.js';
+import { makeTestAdbKey } from '../../../support/adb-key.js';
 
 /** A host end talking raw adb messages to an AdbConnection over loopback TCP. */
 class Host {
@@ -62,14 +65,16 @@ afterEach(() => {
   for (const s of servers.splice(0)) s.close();
 });
 
-async function connect(services: Record<string, (stream: AdbStream) => void>): Promise<Host> {
+async function connect(services: Record<string, (stream: AdbStream) => void>, auth?: AuthPolicy, onConnection?: (c: AdbConnection) => void): Promise<Host> {
   const server = net.createServer((socket) => {
-    new AdbConnection(socket, {
+    const connection = new AdbConnection(socket, {
       banner: () => 'device::ro.product.name=p;ro.product.model=m;ro.product.device=d;features=shell_v2',
       knowsService: (s) => s in services,
       openService: (s, stream) => services[s](stream),
+      auth,
       logger,
     });
+    onConnection?.(connection);
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -164,5 +169,59 @@ describe('adb transport, device side', () => {
     bad.writeUInt32LE(1, 20);
     host.socket.write(bad);
     await expect(host.next()).rejects.toThrow(/closed/);
+  });
+});
+
+describe('adb transport, device side, with RSA authentication (ro.adb.secure=1)', () => {
+  const owner = makeTestAdbKey('owner@lab');
+  const stranger = makeTestAdbKey('stranger@elsewhere');
+  const ring = new AdbKeyring([parseAdbPublicKey(owner.publicLine)], '/nonexistent/mplab/adb_keys');
+  const policy = (offered: AuthPolicy['offered'] = () => undefined): AuthPolicy => ({ verify: (token, signature) => ring.verify(token, signature), offered });
+
+  it('answers CNXN with AUTH TOKEN, ignores OPEN until authorized, gives a new token for a wrong key and CNXN for the right one', async () => {
+    const opened: string[] = [];
+    const host = await connect({ 'shell:id': (stream) => (opened.push('shell:id'), stream.end('uid=0')) }, policy());
+    host.send(A_CNXN, VERSION_SKIP_CHECKSUM, 256 * 1024, 'host::features=shell_v2');
+    const first = await host.next();
+    expect([commandName(first.command), first.arg0, first.payload.length]).toEqual(['AUTH', AuthType.token, 20]);
+    host.send(A_OPEN, 1, 0, 'shell:id');
+    expect(await host.quiet(100)).toBe(true);
+    host.send(A_AUTH, AuthType.signature, 0, stranger.sign(first.payload));
+    const second = await host.next();
+    expect([commandName(second.command), second.arg0]).toEqual(['AUTH', AuthType.token]);
+    expect(second.payload.equals(first.payload)).toBe(false);
+    // a signature of the old token is not accepted either
+    host.send(A_AUTH, AuthType.signature, 0, owner.sign(first.payload));
+    const third = await host.next();
+    expect(commandName(third.command)).toBe('AUTH');
+    host.send(A_AUTH, AuthType.signature, 0, owner.sign(third.payload));
+    const cnxn = await host.next();
+    expect([commandName(cnxn.command), cnxn.arg0]).toEqual(['CNXN', VERSION_SKIP_CHECKSUM]);
+    expect(cnxn.payload.toString()).toMatch(/^device::/);
+    expect(opened).toEqual([]);
+    host.send(A_OPEN, 2, 0, 'shell:id');
+    expect(commandName((await host.next()).command)).toBe('OKAY');
+    expect((await host.next()).payload.toString()).toBe('uid=0');
+    host.socket.destroy();
+  });
+
+  it('leaves a host that offers an unknown key (RSAPUBLICKEY) unauthorized until the key is accepted', async () => {
+    let connection: AdbConnection | undefined;
+    let offered: string | undefined;
+    const host = await connect({ 'shell:id': (stream) => stream.end('uid=0') }, policy((c, key) => (offered = key?.comment)), (c) => (connection = c));
+    host.send(A_CNXN, VERSION_SKIP_CHECKSUM, 4096, 'host::');
+    const token = await host.next();
+    host.send(A_AUTH, AuthType.signature, 0, stranger.sign(token.payload));
+    await host.next();
+    host.send(A_AUTH, AuthType.rsaPublicKey, 0, `${stranger.publicLine}\0`);
+    host.send(A_OPEN, 1, 0, 'shell:id');
+    expect(await host.quiet(200)).toBe(true);
+    expect(offered).toBe('stranger@elsewhere');
+    expect(connection!.offeredKey?.comment).toBe('stranger@elsewhere');
+    connection!.authorize();
+    expect(commandName((await host.next()).command)).toBe('CNXN');
+    host.send(A_OPEN, 2, 0, 'shell:id');
+    expect(commandName((await host.next()).command)).toBe('OKAY');
+    host.socket.destroy();
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The sync service's messages (AOSP SYNC.TXT, file_sync_protocol.h): an 8-byte request or
- * response of a 4-letter id and a little-endian 32-bit word, often followed by data.
+ * response of a 4-letter id and a little-endian 32-bit word, often followed by data. The virtual
+ * phone's sync service answers them; the controller's pull (framework/devices/sync-pull.ts) asks.
  */
 
 function id(name: string): number {

@@ -15,10 +15,13 @@ export class ByteReader {
       if (this.length > 1024 * 1024) input.pause();
       this.wake();
     });
-    input.on('end', () => {
-      this.ended = true;
-      this.wake();
-    });
+    // a stream destroyed without an error emits close but no end
+    for (const event of ['end', 'close']) {
+      input.on(event, () => {
+        this.ended = true;
+        this.wake();
+      });
+    }
     input.on('error', (error) => {
       this.error = error;
       this.wake();

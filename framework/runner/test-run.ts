@@ -1,8 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { remote } from 'webdriverio';
 import { errorMessage } from '../../common/errors.js';
 import { fileLogger, type Logger } from '../../common/log.js';
+import { phoneCapabilities } from '../appium/capabilities.js';
+import { openSession as openAppiumSession } from '../appium/session.js';
 import { RESULT_SCHEMA, writeResult, type TestResult, type Verdict } from '../../common/test-result.js';
 import { analyzeFiles } from '../../analysis/analyze.js';
 import { DirectoryOutput } from '../../analysis/output.js';
@@ -103,7 +104,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     }
     return proxyCapture;
   }, (c) => (c ? `proxy: ${c.files.map((f) => path.basename(f)).join(', ')}${phoneCaptureName ? '; phone: on' : ''}` : 'no proxy capture (not a lab phone and no --capture-iface)'));
-  driver = await steps.run('session', () => openSession(options, log), () => options.appiumUrl);
+  driver = await steps.run('session', () => openSession(options, lab, log), () => options.appiumUrl);
   const cap = new AbortController();
   const stopScenario = () => cap.abort(options.signal?.reason ?? 'the run was stopped');
   options.signal?.addEventListener('abort', stopScenario);
@@ -221,25 +222,10 @@ async function startProxyCapture(options: TestRunOptions, lab: LabPhone | null, 
   return startCaptureSet({ dir: captures, name: 'proxy', netns: own.netns, ifaces: [own.iface], filter: hosts.length ? `tcp and (${hosts.map((h) => `host ${h}`).join(' or ')})` : 'tcp' });
 }
 
-async function openSession(options: TestRunOptions, log: Logger): Promise<WebdriverIO.Browser> {
-  const url = new URL(options.appiumUrl);
-  return remote({
-    protocol: url.protocol.replace(':', '') as 'http' | 'https',
-    hostname: url.hostname,
-    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-    path: url.pathname || '/',
-    logLevel: 'warn',
-    connectionRetryCount: 1,
-    connectionRetryTimeout: 120_000,
-    capabilities: {
-      platformName: 'Android',
-      'appium:automationName': 'UiAutomator2',
-      'appium:udid': options.device.id,
-      'appium:noReset': true,
-      'appium:newCommandTimeout': 240,
-      ...options.capabilities,
-    },
-  }).catch((error: unknown) => {
+async function openSession(options: TestRunOptions, lab: LabPhone | null, log: Logger): Promise<WebdriverIO.Browser> {
+  // a lab phone has the UiAutomator2 server built in: the driver must not try to install its APKs there
+  const capabilities = phoneCapabilities({ serial: options.device.id, virtual: lab !== null, newCommandTimeout: 240, extra: options.capabilities });
+  return openAppiumSession({ url: options.appiumUrl, capabilities }).catch((error: unknown) => {
     log.error({ err: errorMessage(error) }, 'Appium session failed');
     throw error;
   });

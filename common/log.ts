@@ -24,20 +24,45 @@ export function log(component: string, bindings: Record<string, unknown> = {}): 
   return rootLogger().child({ component, ...bindings });
 }
 
-function createRootLogger(): Logger {
+function loadPino(): typeof import('pino') {
   // pino is loaded on the first log call, not at import: a command that logs nothing (mplab analyze
   // on a sound capture) starts about 20 ms faster
   const require = createRequire(import.meta.url);
-  const { pino } = require('pino') as typeof import('pino');
+  return require('pino') as typeof import('pino');
+}
+
+/** Where the root logger writes: stderr, as JSON lines or (on a terminal, or MPLAB_LOG_FORMAT=pretty) readable lines. */
+function stderrStream(): import('pino').DestinationStream {
+  const { pino } = loadPino();
+  const format = process.env.MPLAB_LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json');
+  if (format === 'pretty') {
+    // loaded only for terminals: it costs tens of milliseconds at every start
+    const require = createRequire(import.meta.url);
+    const pretty = require('pino-pretty') as typeof import('pino-pretty');
+    return pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, ignore: 'pid,hostname' });
+  }
+  return pino.destination({ fd: 2, sync: true });
+}
+
+function createRootLogger(): Logger {
+  const { pino } = loadPino();
   const options: LoggerOptions = {
     level: process.env.MPLAB_LOG_LEVEL ?? 'info',
     base: { pid: process.pid },
   };
-  const format = process.env.MPLAB_LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json');
-  if (format === 'pretty') {
-    // loaded only for terminals: it costs tens of milliseconds at every start
-    const pretty = require('pino-pretty') as typeof import('pino-pretty');
-    return pino(options, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, ignore: 'pid,hostname' }));
-  }
-  return pino(options, pino.destination({ fd: 2, sync: true }));
+  return pino(options, stderrStream());
+}
+
+/**
+ * A logger that writes to stderr like every other (at the process's level) and also, as JSON lines
+ * at debug level, to `file`: a test's own log in its folder. close() flushes the file.
+ */
+export function fileLogger(component: string, bindings: Record<string, unknown>, file: string): { logger: Logger; close(): void } {
+  const { pino } = loadPino();
+  const fileStream = pino.destination({ dest: file, sync: true, mkdir: true });
+  const level = rootLogger().level;
+  const streams: import('pino').StreamEntry[] = [{ stream: fileStream, level: 'debug' }];
+  if (level !== 'silent') streams.push({ stream: stderrStream(), level: level as import('pino').Level });
+  const logger = pino({ level: 'debug', base: { pid: process.pid } }, pino.multistream(streams)).child({ component, ...bindings });
+  return { logger, close: () => fileStream.flushSync() };
 }

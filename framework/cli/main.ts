@@ -9,6 +9,9 @@ const COMMANDS: CommandLoaders = {
   devices: async () => (await import('./devices.js')).registerDevices,
   device: async () => (await import('./devices.js')).registerDevices,
   demo: async () => (await import('./demo.js')).registerDemo,
+  run: async () => (await import('./test-run.js')).registerRun,
+  scenarios: async () => (await import('./test-run.js')).registerRun,
+  scenario: async () => (await import('./test-run.js')).registerRun,
 };
 
 await runCli(COMMANDS);

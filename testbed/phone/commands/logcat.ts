@@ -13,7 +13,11 @@ General options:
   -g, --buffer-size           Get the size of the ring buffers within logd.
   -s                          Set default filter to silent. Equivalent to filterspec '*:S'
   -t <count>                  Print only the most recent <count> lines (implies -d).
+  -t '<time>'                 Print the lines since specified time (implies -d).
   -T <count>                  Print only the most recent <count> lines (does not imply -d).
+  -T '<time>'                 Print the lines since specified time (not imply -d).
+                              count is pure numerical, time is 'MM-DD hh:mm:ss.mmm...'
+                              'YYYY-MM-DD hh:mm:ss.mmm...' or 'sssss.mmm...' format.
   -v, --format=<format>       Sets log print format verb and adverbs: brief long process raw tag thread threadtime time
   -e, --regex <expr>          Only print lines where the log message matches <expr>.
   --pid=<pid>                 Only print logs from the given pid.
@@ -27,6 +31,8 @@ interface LogcatOptions {
   buffers: LogBufferName[];
   specs: string[];
   tail?: number;
+  /** -t/-T with a time: entries at or after it (epoch milliseconds). */
+  since?: number;
   regex?: RegExp;
   pid?: number;
 }
@@ -87,8 +93,12 @@ function parse(args: readonly string[]): LogcatOptions | string {
       case '-T': {
         const [v, next] = value(i, a);
         i = next;
-        if (v === undefined || !/^\d+$/.test(v)) return `logcat: ${name} needs a line count`;
-        o.tail = Number(v);
+        if (v !== undefined && /^\d+$/.test(v)) o.tail = Number(v);
+        else {
+          const since = v === undefined ? undefined : parseLogTime(v);
+          if (since === undefined) return `logcat: ${name} needs a line count or a time ('MM-DD hh:mm:ss.mmm', 'YYYY-MM-DD hh:mm:ss.mmm' or 'sssss.mmm')`;
+          o.since = since;
+        }
         if (name === '-t') o.dump = true;
         break;
       }
@@ -118,6 +128,15 @@ function parse(args: readonly string[]): LogcatOptions | string {
   return o;
 }
 
+/** A time as logcat's -t/-T take it: epoch seconds with a fraction, or a local date and time (this year when the year is left out). */
+export function parseLogTime(text: string): number | undefined {
+  if (/^\d+\.\d+$/.test(text)) return Math.round(Number(text) * 1000);
+  const m = /^(?:(\d{4})-)?(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/.exec(text);
+  if (!m) return undefined;
+  const year = m[1] ? Number(m[1]) : new Date().getFullYear();
+  return new Date(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), Number((m[7] ?? '0').padEnd(3, '0'))).getTime();
+}
+
 /** logcat [-d] [-c] [-v FORMAT] [-b BUFFER] [-t N | -T N] [-e REGEX] [--pid PID] [TAG:P ...] */
 export const logcat: Command = (context) => {
   const o = parse(context.argv.slice(1));
@@ -133,7 +152,8 @@ export const logcat: Command = (context) => {
   }
   const filter = logFilter(o.specs);
   const wanted = new Set(o.buffers);
-  const passes = (e: LogEntry) => wanted.has(e.buffer) && filter(e) && (o.pid === undefined || e.pid === o.pid) && (!o.regex || o.regex.test(e.message));
+  const passes = (e: LogEntry) =>
+    wanted.has(e.buffer) && filter(e) && (o.pid === undefined || e.pid === o.pid) && (!o.regex || o.regex.test(e.message)) && (o.since === undefined || e.time >= o.since);
   const print = (e: LogEntry) => context.stdout(`${formatEntry(e, o.format)}\n`);
   let backlog = logs.entries(o.buffers).filter(passes);
   if (o.tail !== undefined) backlog = backlog.slice(Math.max(0, backlog.length - o.tail));

@@ -222,6 +222,14 @@ describe('Android commands on the phone\'s state', () => {
     expect(followed.stdout).toMatch(/I Later {3}: after the start\n$/);
     expect(followed.stdout).not.toMatch(/something odd/);
 
+    const later = Date.now() / 1000;
+    await new Promise((r) => setTimeout(r, 5));
+    system.appContext('com.android.settings').log('I', 'Latest', 'after the time');
+    const since = (await run('logcat', '-d', '-T', later.toFixed(3))).stdout;
+    expect(since).toMatch(/Latest  : after the time/);
+    expect(since).not.toMatch(/after the start/);
+    expect((await run('logcat', '-t', '11:22')).status).toBe(1);
+
     await run('logcat', '-c');
     expect((await run('logcat', '-d')).stdout).toBe('');
   });

@@ -37,7 +37,7 @@ export interface TestRunOptions {
   params: Record<string, ParamValue>;
   /** The test's folder (created; must not hold an earlier test's result). */
   dir: string;
-  /** An Appium server's URL (http://host:port[/path]); the caller starts and stops it. */
+  /** An Appium server's URL (http://host:port[/path]); the caller starts and stops it. Unused by a scenario with `ui: false`. */
   appiumUrl: string;
   /** The Appium server's log, when it is in the test's folder (relative to it). */
   appiumLog?: string;
@@ -103,7 +103,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     }
     return proxyCapture;
   }, (c) => (c ? `proxy: ${c.files.map((f) => path.basename(f)).join(', ')}${phoneCaptureName ? '; phone: on' : ''}` : 'no proxy capture (not a lab phone and no --capture-iface)'));
-  driver = await steps.run('session', () => openSession(options, log), () => options.appiumUrl);
+  if (scenario.ui !== false) driver = await steps.run('session', () => openSession(options, log), () => options.appiumUrl);
   const cap = new AbortController();
   const stopScenario = () => cap.abort(options.signal?.reason ?? 'the run was stopped');
   options.signal?.addEventListener('abort', stopScenario);
@@ -114,7 +114,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     try {
       const workDir = path.join(dir, 'work');
       mkdirSync(workDir, { recursive: true });
-      kit = new ScenarioKit(scenario, { driver: driver!, phone: phoneAccess(device), params: options.params, log: log.child({ scenario: scenario.name }), signal: cap.signal, workDir });
+      kit = new ScenarioKit(scenario, { driver: driver ?? null, phone: phoneAccess(device), params: options.params, log: log.child({ scenario: scenario.name }), signal: cap.signal, workDir });
       await runScenario(kit);
     } finally {
       clearTimeout(timer);

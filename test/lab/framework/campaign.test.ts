@@ -1,0 +1,110 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MPLAB_CLI } from '../../../common/paths.js';
+import { CampaignStore } from '../../../framework/campaign/store/store.js';
+import { labDown, labUp } from '../../../testbed/lab/lab.js';
+import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
+import { skipUnless } from '../../support/prereq.js';
+import { tempDir } from '../../support/tmp.js';
+import { testLabName } from '../testbed/lab-helpers.js';
+
+/**
+ * Campaigns on two virtual phones of a lab, through the CLI as a user runs them: a campaign of
+ * the adb-only settings scenario in two modes and two networks completes, and the store and the
+ * JUnit file agree with what ran; a campaign killed with SIGKILL in the middle is resumed and
+ * runs only what had not finished, never a finished test twice.
+ */
+const run = !skipUnless({ root: true, commands: ['adb', 'tcpdump', 'mptcpize'] });
+
+describe.runIf(run)('campaigns on virtual phones', () => {
+  const lab = testLabName(testPrefix());
+  const dir = tempDir();
+  const devices = path.join(dir, 'devices.json');
+
+  beforeAll(async () => {
+    const status = await labUp({ name: lab, phones: 2, mode: 'mptcp', defaultRoute: 'wifi', adbPortBase: 0 });
+    const list = status.phones.map((p, i) => ({ id: p.adb, label: `phone${i + 1}`, root: true, kernel: 'upstream', capture: { onPhone: false } }));
+    writeFileSync(devices, JSON.stringify({ devices: list }));
+  }, 180_000);
+
+  afterAll(async () => {
+    await labDown(lab).catch(() => undefined);
+    await removeOwnTestNamespaces();
+  });
+
+  const campaignFile = (name: string, results: string) => {
+    const file = path.join(dir, `${name}.yaml`);
+    writeFileSync(
+      file,
+      `name: ${name}\nphones: [phone1, phone2]\nscenarios: [{ name: settings, params: { hold: 1 } }]\nmodes: [tcp, mptcp]\nnetworks: [{ name: both }, { name: lossy, link: { wifi: { down: { lossPct: 1 } } } }]\ncapSeconds: 30\nresults: ${results}\n`,
+    );
+    return file;
+  };
+  const cli = (args: string[]) => execa(process.execPath, [MPLAB_CLI, ...args], { reject: false, env: { MPLAB_LOG_FORMAT: 'json', MPLAB_LOG_LEVEL: 'warn' } });
+
+  it('completes a campaign: the store and the JUnit file agree with the tests that ran', async () => {
+    const results = path.join(dir, 'r1');
+    const r = await cli(['campaign', 'run', campaignFile('both', results), '--devices', devices, '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { campaign: { id: string }; counts: Record<string, number>; junit: string };
+    expect(summary.counts).toMatchObject({ total: 8, passed: 8 });
+    const store = CampaignStore.inResults(results, { readonly: true });
+    const tests = store.tests(summary.campaign.id);
+    expect(tests.map((t) => t.ranOn).sort()).toEqual(['phone1', 'phone1', 'phone1', 'phone1', 'phone2', 'phone2', 'phone2', 'phone2']);
+    for (const t of tests) {
+      expect(store.attempts(t.id)).toHaveLength(1);
+      const result = JSON.parse(readFileSync(path.join(results, t.dir!, 'result.json'), 'utf8'));
+      expect(result).toMatchObject({ verdict: 'passed', scenario: 'settings', mode: t.mode, phone: { label: t.ranOn } });
+    }
+    store.close();
+    const junit = readFileSync(summary.junit, 'utf8');
+    expect(junit.match(/<testcase /g)).toHaveLength(8);
+    expect(junit).toContain('failures="0" errors="0" skipped="0"');
+    for (const t of tests) expect(junit).toContain(`<property name="key" value="${t.key}"/>`);
+  }, 900_000);
+
+  it('a campaign killed with SIGKILL resumes and runs only the tests that had not finished', async () => {
+    const results = path.join(dir, 'r2');
+    const child = execa(process.execPath, [MPLAB_CLI, 'campaign', 'run', campaignFile('killed', results), '--devices', devices], { reject: false, env: { MPLAB_LOG_FORMAT: 'json' } });
+    let id = '';
+    // wait until at least one test has finished and another is running, then kill
+    for (let i = 0; i < 600; i++) {
+      await sleep(500);
+      try {
+        const store = CampaignStore.inResults(results, { readonly: true });
+        const c = store.campaigns()[0];
+        if (c) {
+          id = c.id;
+          const counts = store.counts(id);
+          store.close();
+          if (counts.passed >= 1 && counts.running >= 1) break;
+        } else store.close();
+      } catch {
+        // the store is not there yet
+      }
+    }
+    child.kill('SIGKILL');
+    await child;
+    expect(id).not.toBe('');
+    const before = CampaignStore.inResults(results, { readonly: true });
+    const finished = before.tests(id).filter((t) => t.state === 'passed').map((t) => [t.id, t.finalAttempt]);
+    expect(before.counts(id).running).toBeGreaterThanOrEqual(1);
+    before.close();
+    const listed = await cli(['campaign', 'list', '--results', results]);
+    expect(listed.stdout).toContain('interrupted');
+
+    const r = await cli(['campaign', 'resume', id, '--results', results, '--devices', devices, '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const store = CampaignStore.inResults(results, { readonly: true });
+    expect(store.counts(id)).toMatchObject({ total: 8, passed: 8 });
+    // the tests finished before the kill kept their one attempt; none ran twice to the end
+    for (const [testId, attempt] of finished) expect(store.test(testId as number).finalAttempt).toBe(attempt);
+    for (const t of store.tests(id)) expect(store.attempts(t.id).filter((a) => a.state === 'passed')).toHaveLength(1);
+    const interrupted = store.tests(id).flatMap((t) => store.attempts(t.id)).filter((a) => a.state === 'interrupted');
+    expect(interrupted.length).toBeGreaterThanOrEqual(1);
+    store.close();
+  }, 1_200_000);
+});

@@ -49,6 +49,13 @@ export interface TestRunOptions {
   /** Where to capture at the proxy for a phone outside the lab (the proxy runs on this host). */
   proxyCapture?: { iface: string; netns?: string; log?: string; wifi?: string[]; cellular?: string[] };
   onStep?: (event: StepEvent) => void;
+  /**
+   * Leave the phone in the test's network and mode instead of putting it back (a campaign puts
+   * each phone back once, after its last test; the next test changes only what differs). The
+   * state found before the test is still read and returned to `onBefore`.
+   */
+  keepPhone?: boolean;
+  onBefore?: (before: PhoneBefore) => void;
   /** Aborting stops the scenario; the cleanup steps still run. */
   signal?: AbortSignal;
 }
@@ -89,6 +96,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   if (status) {
     before = await steps.run('network', async () => {
       const b = await rememberPhone(device);
+      options.onBefore?.(b);
       await setUpPhone(device, setup, b);
       return b;
     }, () => `mode ${setup.mode}, ${setup.net}${setup.net === 'both' ? `, default route ${setup.defaultRoute}` : ''}`);
@@ -144,9 +152,11 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     analysis = analyzeCapture(dir, proxyCapture.files, options, lab, status, log, files);
     return analysis;
   }, (a) => (a ? `${a.connections} connections (${a.mptcpConnections} MPTCP), ${a.subflows} subflows, ${a.handovers} handovers` : undefined));
-  await steps.cleanup('restore', async () => {
-    if (before) await restorePhone(device, before, setup);
-  });
+  if (!options.keepPhone) {
+    await steps.cleanup('restore', async () => {
+      if (before) await restorePhone(device, before, setup);
+    });
+  }
 
   const end = Date.now() / 1000;
   const first = steps.firstError;

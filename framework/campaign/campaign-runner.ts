@@ -61,6 +61,8 @@ export interface RunCampaignOptions {
   dir: string;
   executor: TestExecutor;
   recovery: RecoveryActions;
+  /** Called when a phone has no more tests (or is out): the place to put it back as it was. */
+  onPhoneDone?: (phone: CampaignPhone, log: Logger) => Promise<void>;
   log: Logger;
   onEvent?: (event: CampaignEvent) => void;
   /** Aborting stops the running tests (they still clean up) and starts no new one. */
@@ -247,8 +249,15 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
     }
   };
 
+  const workerThenPutBack = async (phone: CampaignPhone): Promise<void> => {
+    try {
+      await worker(phone);
+    } finally {
+      await opts.onPhoneDone?.(phone, log.child({ device: phone.device.label })).catch((err: unknown) => log.warn({ device: phone.device.label, err: errorMessage(err) }, 'phone not put back'));
+    }
+  };
   try {
-    await Promise.all(opts.phones.map((p) => worker(p)));
+    await Promise.all(opts.phones.map((p) => workerThenPutBack(p)));
   } finally {
     clearInterval(poll);
     opts.signal?.removeEventListener('abort', external);

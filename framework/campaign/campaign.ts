@@ -126,6 +126,7 @@ function lockPhones(phones: CampaignPhone[], id: string): PhoneLocks {
 
 async function execute(store: CampaignStore, id: string, spec: CampaignSpec, phones: CampaignPhone[], opts: CampaignRunOptions): Promise<CampaignSummary> {
   const appium = opts.executor ? null : new AppiumService({ url: spec.appium, logFile: path.join(spec.results, id, 'appium.log') });
+  const runner = opts.executor ? null : runnerExecutor(appium);
   let outcome;
   try {
     outcome = await runCampaign({
@@ -134,8 +135,9 @@ async function execute(store: CampaignStore, id: string, spec: CampaignSpec, pho
       spec,
       phones,
       dir: spec.results,
-      executor: opts.executor ?? runnerExecutor(appium),
+      executor: opts.executor ?? runner!.execute,
       recovery: opts.recovery ?? runnerRecovery(appium),
+      onPhoneDone: runner?.putBack,
       log: opts.log,
       signal: opts.signal,
       onEvent: (e) => opts.onEvent?.(e, store, id),

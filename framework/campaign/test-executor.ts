@@ -9,9 +9,11 @@ import { applyCellularType, readCellularType } from '../devices/cellular-type.js
 import { Device } from '../devices/device.js';
 import { applyNet } from '../devices/network.js';
 import { findLabPhone } from '../runner/lab-phone.js';
+import { restorePhone, type PhoneBefore } from '../runner/phone-setup.js';
 import { runTest } from '../runner/test-run.js';
 import type { CampaignNetwork } from './campaign-file.js';
-import type { ExecutorContext, RecoveryActions, TestExecutor } from './campaign-runner.js';
+import type { Logger } from '../../common/log.js';
+import type { CampaignPhone, ExecutorContext, RecoveryActions, TestExecutor } from './campaign-runner.js';
 import type { AppiumService } from './appium-service.js';
 
 /**
@@ -44,8 +46,19 @@ function wantedLinks(network: CampaignNetwork, phone: string): Partial<Links> {
   return out;
 }
 
-export function runnerExecutor(appium: AppiumService | null): TestExecutor {
-  return async (ctx: ExecutorContext): Promise<TestResult> => {
+/**
+ * Tests run with keepPhone: each phone stays in the last test's network and mode, so that the
+ * next test changes only what differs; `putBack` restores what each phone had before its first
+ * test of the campaign.
+ */
+export interface RunnerExecutor {
+  execute: TestExecutor;
+  putBack(phone: CampaignPhone, log: Logger): Promise<void>;
+}
+
+export function runnerExecutor(appium: AppiumService | null): RunnerExecutor {
+  const before = new Map<string, PhoneBefore>();
+  const execute = async (ctx: ExecutorContext): Promise<TestResult> => {
     const scenario = findScenario(ctx.test.scenario);
     if (!scenario) throw new Error(`no scenario ${ctx.test.scenario}`);
     const lab = ctx.phone.lab ? findLabPhone(ctx.phone.device.id) : null;
@@ -81,6 +94,10 @@ export function runnerExecutor(appium: AppiumService | null): TestExecutor {
         changes: network.changes,
         onStep: ctx.onStep,
         signal: ctx.signal,
+        keepPhone: true,
+        onBefore: (b) => {
+          if (!before.has(ctx.phone.device.label)) before.set(ctx.phone.device.label, b);
+        },
       });
     } finally {
       if (links && lab) {
@@ -90,6 +107,16 @@ export function runnerExecutor(appium: AppiumService | null): TestExecutor {
         await applyCellularType(device, cellularBefore, airplane).catch((err: Error) => ctx.log.warn({ err: err.message }, 'cellular type not put back'));
       }
     }
+  };
+  return {
+    execute,
+    putBack: async (phone, log) => {
+      const b = before.get(phone.device.label);
+      if (!b) return;
+      before.delete(phone.device.label);
+      const done = await restorePhone(new Device(phone.device, { logger: log }), b, null);
+      log.info({ done }, 'phone put back as it was before the campaign');
+    },
   };
 }
 

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MPLAB_CLI } from '../../../common/paths.js';
+import { loadCampaignFile } from '../../../framework/campaign/campaign-file.js';
+import { planCampaign } from '../../../framework/campaign/matrix.js';
 import { CampaignStore } from '../../../framework/campaign/store/store.js';
 import { labDown, labUp } from '../../../testbed/lab/lab.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
@@ -35,25 +37,35 @@ describe.runIf(run)('campaigns on virtual phones', () => {
     await removeOwnTestNamespaces();
   });
 
-  const campaignFile = (name: string, results: string) => {
+  /** 2 phones x `scenarios` x 2 modes x `repetitions`; the settings scenario with different hold times stands for three scenarios until the app scenarios land. */
+  const campaignFile = (name: string, results: string, o: { scenarios: string; repetitions: number; extra?: string }) => {
     const file = path.join(dir, `${name}.yaml`);
-    writeFileSync(
-      file,
-      `name: ${name}\nphones: [phone1, phone2]\nscenarios: [{ name: settings, params: { hold: 1 } }]\nmodes: [tcp, mptcp]\nnetworks: [{ name: both }, { name: lossy, link: { wifi: { down: { lossPct: 1 } } } }]\ncapSeconds: 30\nresults: ${results}\n`,
-    );
+    writeFileSync(file, `name: ${name}\nphones: [phone1, phone2]\nscenarios: ${o.scenarios}\nmodes: [tcp, mptcp]\nrepetitions: ${o.repetitions}\ncapSeconds: 30\nresults: ${results}\n${o.extra ?? ''}`);
     return file;
   };
   const cli = (args: string[]) => execa(process.execPath, [MPLAB_CLI, ...args], { reject: false, env: { MPLAB_LOG_FORMAT: 'json', MPLAB_LOG_LEVEL: 'warn' } });
 
-  it('completes a campaign: the store and the JUnit file agree with the tests that ran', async () => {
+  it('completes 2 phones x 3 scenarios x 2 modes x 2 repetitions: the store and the JUnit file agree with what ran, in the order of the day', async () => {
     const results = path.join(dir, 'r1');
-    const r = await cli(['campaign', 'run', campaignFile('both', results), '--devices', devices, '--json']);
+    const file = campaignFile('matrix', results, { scenarios: '[{ name: settings, params: { hold: 0 } }, { name: settings, params: { hold: 1 } }, { name: settings, params: { hold: 2 } }]', repetitions: 2 });
+    const r = await cli(['campaign', 'run', file, '--devices', devices, '--day', '2025-03-01', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
-    const summary = JSON.parse(r.stdout) as { campaign: { id: string }; counts: Record<string, number>; junit: string };
-    expect(summary.counts).toMatchObject({ total: 8, passed: 8 });
+    const summary = JSON.parse(r.stdout) as { campaign: { id: string; day: string; seed: string }; counts: Record<string, number>; junit: string };
+    expect(summary.counts).toMatchObject({ total: 24, passed: 24 });
     const store = CampaignStore.inResults(results, { readonly: true });
     const tests = store.tests(summary.campaign.id);
-    expect(tests.map((t) => t.ranOn).sort()).toEqual(['phone1', 'phone1', 'phone1', 'phone1', 'phone2', 'phone2', 'phone2', 'phone2']);
+    expect(tests.filter((t) => t.ranOn === 'phone1')).toHaveLength(12);
+    // the recorded order is the day's plan, the same for the same day and another for another day
+    const spec = loadCampaignFile(file);
+    expect(summary.campaign).toMatchObject({ day: '2025-03-01', seed: planCampaign(spec, '2025-03-01').seed });
+    expect(tests.map((t) => t.key)).toEqual(planCampaign(spec, '2025-03-01').tests.map((t) => t.key));
+    expect(tests.map((t) => t.key)).not.toEqual(planCampaign(spec, '2025-03-02').tests.map((t) => t.key));
+    // and each phone ran its tests in that order
+    for (const phone of ['phone1', 'phone2']) {
+      const mine = tests.filter((t) => t.ranOn === phone);
+      const byStart = [...mine].sort((a, b) => a.started! - b.started!);
+      expect(byStart.map((t) => t.position)).toEqual(mine.map((t) => t.position));
+    }
     for (const t of tests) {
       expect(store.attempts(t.id)).toHaveLength(1);
       const result = JSON.parse(readFileSync(path.join(results, t.dir!, 'result.json'), 'utf8'));
@@ -61,14 +73,15 @@ describe.runIf(run)('campaigns on virtual phones', () => {
     }
     store.close();
     const junit = readFileSync(summary.junit, 'utf8');
-    expect(junit.match(/<testcase /g)).toHaveLength(8);
+    expect(junit.match(/<testcase /g)).toHaveLength(24);
     expect(junit).toContain('failures="0" errors="0" skipped="0"');
     for (const t of tests) expect(junit).toContain(`<property name="key" value="${t.key}"/>`);
   }, 900_000);
 
   it('a campaign killed with SIGKILL resumes and runs only the tests that had not finished', async () => {
     const results = path.join(dir, 'r2');
-    const child = execa(process.execPath, [MPLAB_CLI, 'campaign', 'run', campaignFile('killed', results), '--devices', devices], { reject: false, env: { MPLAB_LOG_FORMAT: 'json' } });
+    const file = campaignFile('killed', results, { scenarios: '[{ name: settings, params: { hold: 1 } }]', repetitions: 2 });
+    const child = execa(process.execPath, [MPLAB_CLI, 'campaign', 'run', file, '--devices', devices], { reject: false, env: { MPLAB_LOG_FORMAT: 'json' } });
     let id = '';
     // wait until at least one test has finished and another is running, then kill
     for (let i = 0; i < 600; i++) {

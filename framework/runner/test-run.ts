@@ -19,6 +19,7 @@ import type { MptcpMode } from '../devices/mptcp-commands.js';
 import { findLabPhone, type LabPhone } from './lab-phone.js';
 import { NetworkChanges, type ChangeRequest } from './network-changes.js';
 import { rememberPhone, restorePhone, setUpPhone, type NetworkName, type PhoneBefore, type PhoneSetup } from './phone-setup.js';
+import { dumpScreen } from './screen-inspect.js';
 import { StepRunner, type StepEvent } from './steps.js';
 
 /**
@@ -132,7 +133,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   options.signal?.removeEventListener('abort', stopScenario);
 
   // evidence of a failure, while the session is still there
-  if (steps.firstError && driver) files.evidence = await collectEvidence(driver, device, dir, phoneEpochStart, log);
+  if (steps.firstError && (driver || scenario.ui === false)) files.evidence = await collectEvidence(driver ?? null, device, dir, phoneEpochStart, log);
   const crash = steps.firstError ? await appCrash(device, scenario.app.package, phoneEpochStart) : null;
 
   await steps.cleanup('end session', async () => {
@@ -255,8 +256,11 @@ async function openSession(options: TestRunOptions, log: Logger): Promise<Webdri
   });
 }
 
-/** Page source, screenshot and the phone's log since the test started, into evidence/. */
-async function collectEvidence(driver: WebdriverIO.Browser, device: Device, dir: string, since: number, log: Logger): Promise<string[]> {
+/**
+ * Page source, screenshot and the phone's log since the test started, into evidence/. Without an
+ * Appium session (a scenario with ui: false) the screen is `uiautomator dump`'s window dump.
+ */
+async function collectEvidence(driver: WebdriverIO.Browser | null, device: Device, dir: string, since: number, log: Logger): Promise<string[]> {
   const folder = path.join(dir, 'evidence');
   mkdirSync(folder, { recursive: true });
   const saved: string[] = [];
@@ -268,8 +272,12 @@ async function collectEvidence(driver: WebdriverIO.Browser, device: Device, dir:
       log.warn({ evidence: name, err: errorMessage(error) }, 'evidence not collected');
     }
   };
-  await save('page-source.xml', () => driver.getPageSource());
-  await save('screenshot.png', async () => Buffer.from(await driver.takeScreenshot(), 'base64'));
+  if (driver) {
+    await save('page-source.xml', () => driver.getPageSource());
+    await save('screenshot.png', async () => Buffer.from(await driver.takeScreenshot(), 'base64'));
+  } else {
+    await save('window-dump.xml', () => dumpScreen(device));
+  }
   await save('logcat.txt', async () => (await device.shell(['logcat', '-d', '-v', 'threadtime', '-b', 'main,system,crash', '-T', since.toFixed(3)], { timeoutMs: 30_000 })).stdout.toString());
   return saved;
 }

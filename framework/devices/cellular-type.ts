@@ -21,7 +21,7 @@ const NETWORK_TYPES: Record<string, number> = {
   LTE: 13, EHRPD: 14, HSPAP: 15, GSM: 16, TD_SCDMA: 17, IWLAN: 18, LTE_CA: 19, NR: 20,
 };
 /** The names Android prints for them (TelephonyManager.getNetworkTypeName), where they differ. */
-const PRINTED: Record<string, string> = { HSPAP: 'HSPA+', EVDO_0: 'CDMA - EvDo rev. 0', EVDO_A: 'CDMA - EvDo rev. A', EVDO_B: 'CDMA - EvDo rev. B', '1xRTT': 'CDMA - 1xRTT', EHRPD: 'CDMA - eHRPD', CDMA: 'CDMA' };
+const PRINTED: Record<string, string> = { HSPAP: 'HSPA+', IDEN: 'iDEN', EVDO_0: 'CDMA - EvDo rev. 0', EVDO_A: 'CDMA - EvDo rev. A', EVDO_B: 'CDMA - EvDo rev. B', '1xRTT': 'CDMA - 1xRTT', EHRPD: 'CDMA - eHRPD', CDMA: 'CDMA' };
 
 const TWO_G = ['GSM', 'GPRS', 'EDGE'];
 const THREE_G = ['UMTS', 'HSDPA', 'HSUPA', 'HSPA', 'HSPAP', 'TD_SCDMA'];

@@ -103,7 +103,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
 
     const portBase = options.adbPortBase ?? DEFAULT_ADB_PORT_BASE;
     for (const [i, phone] of plan.phones.entries()) {
-      state.phones[i].adb = await startPhoneDaemon(phone, dir, portBase === 0 ? 0 : portBase + phone.index);
+      state.phones[i].adb = await startPhoneDaemon(phone, dir, portBase === 0 ? 0 : portBase + phone.index, { control: state.control, profile: state.profile });
       writeState(state);
     }
     if (options.adbConnect ?? true) {

@@ -6,6 +6,7 @@ import { log, type Logger } from '../../common/log.js';
 import { commandLine } from '../../common/process.js';
 import { assertLabName } from '../netns.js';
 import type { VirtualApp } from './apps.js';
+import type { Technology } from './cellular-technology.js';
 import { phonePrograms } from './bundle.js';
 import { CommandServer } from './command-server.js';
 import { COMMANDS } from './commands/index.js';
@@ -53,6 +54,8 @@ export interface VirtualPhoneOptions {
   /** After the daemon is reachable again, how long until sys.boot_completed=1. Default 1500 ms after a reboot, 0 at start. */
   bootCompletedMs?: number;
   logger?: Logger;
+  /** Told when the allowed cellular technology changes (a lab phone's cellular link follows it). */
+  onCellularTechnology?: (technology: Technology) => Promise<boolean>;
 }
 
 export interface VirtualPhone {
@@ -123,6 +126,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       props: options.props,
       apps: options.apps,
       logger: this.logger,
+      onCellularTechnology: options.onCellularTechnology,
     });
     this.sandbox = new PhoneSandbox({
       netns: options.netns,

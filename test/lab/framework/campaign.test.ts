@@ -7,7 +7,7 @@ import { MPLAB_CLI } from '../../../common/paths.js';
 import { loadCampaignFile } from '../../../framework/campaign/campaign-file.js';
 import { planCampaign } from '../../../framework/campaign/matrix.js';
 import { CampaignStore } from '../../../framework/campaign/store/store.js';
-import { labDown, labUp } from '../../../testbed/lab/lab.js';
+import { labDown, labStatus, labUp } from '../../../testbed/lab/lab.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
 import { skipUnless } from '../../support/prereq.js';
 import { tempDir } from '../../support/tmp.js';
@@ -77,6 +77,21 @@ describe.runIf(run)('campaigns on virtual phones', () => {
     expect(junit).toContain('failures="0" errors="0" skipped="0"');
     for (const t of tests) expect(junit).toContain(`<property name="key" value="${t.key}"/>`);
   }, 900_000);
+
+  it('mplab device net --cellular-type on a lab phone: the real commands, and the lab moves its cellular link to that technology', async () => {
+    const rate = async () => (await labStatus(lab)).phones[0].cellular.link!.down.params.rateKbit;
+    expect(await rate()).toBe(20000);
+    const r3 = await cli(['device', 'phone1', 'net', '--cellular-type', '3g', '--devices', devices]);
+    expect(r3.exitCode, r3.stderr).toBe(0);
+    expect(r3.stdout).toContain('cmd phone set-allowed-network-types-for-users');
+    expect(await rate()).toBe(3000);
+    const r5 = await cli(['device', 'phone1', 'net', '--cellular-type', '5g', '--devices', devices]);
+    expect(r5.exitCode, r5.stderr).toBe(0);
+    expect(await rate()).toBe(150000);
+    const auto = await cli(['device', 'phone1', 'net', '--cellular-type', 'auto', '--devices', devices]);
+    expect(auto.exitCode, auto.stderr).toBe(0);
+    expect(await rate()).toBe(20000);
+  }, 120_000);
 
   it('a campaign killed with SIGKILL resumes and runs only the tests that had not finished', async () => {
     const results = path.join(dir, 'r2');

@@ -64,6 +64,7 @@ try {
       `campaign of ${tests} tests (settings, hold ${hold} s, mode mptcp), lab ${values.lab}; load average before ${loadBefore}, after ${load()} (${(await import('node:os')).cpus().length} CPUs)`,
       `one phone:  ${f(one.wall)} s wall; per test: overhead median ${f(median(one.overhead))} s (min ${f(Math.min(...one.overhead))}, max ${f(Math.max(...one.overhead))}), scenario median ${f(median(one.scenario))} s`,
       `two phones: ${f(two.wall)} s wall; per test: overhead median ${f(median(two.overhead))} s (min ${f(Math.min(...two.overhead))}, max ${f(Math.max(...two.overhead))}), scenario median ${f(median(two.scenario))} s`,
+      `overhead per test with the campaign's own work between tests (one phone: (wall - scenario time) / tests): ${f((one.wall - one.scenario.reduce((a, b) => a + b, 0)) / tests)} s`,
       `speed-up of two phones over one: ${(one.wall / two.wall).toFixed(2)}x (goal >= 1.8x); overhead per test (one phone) ${f(median(one.overhead))} s (goal < 5 s)`,
       '',
     ].join('\n'),

@@ -1,5 +1,5 @@
 import type { CampaignEvent } from './campaign-runner.js';
-import type { CampaignStore } from './store/store.js';
+import type { CampaignStore, Counts } from './store/store.js';
 
 /**
  * What a campaign shows while it runs. On a terminal: a block of lines redrawn in place, one per
@@ -30,6 +30,9 @@ export class LiveView {
   private drawn = 0;
   private readonly seconds: number[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** The counts last read: the store is closed once the campaign ends, before the last redraw. */
+  private counts: Counts = { pending: 0, running: 0, passed: 0, failed: 0, error: 0, skipped: 0, total: 0 };
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
@@ -53,13 +56,15 @@ export class LiveView {
       if (line) this.phones.set(e.phone, { test: null, step: `last: ${e.state}${e.reason ? ` (${e.reason.slice(0, 60)})` : ''}`, out: line.out });
       const t = this.store.test(e.test.id);
       if (t.seconds !== null && e.state !== 'pending') this.seconds.push(t.seconds);
+      this.counts = this.store.counts(this.campaignId);
     }
     if (e.type === 'phone-out') this.phones.set(e.phone, { test: null, step: null, out: e.why });
     this.draw();
   }
 
   lines(): string[] {
-    const c = this.store.counts(this.campaignId);
+    if (this.store.db.open) this.counts = this.store.counts(this.campaignId);
+    const c = this.counts;
     const done = c.passed + c.failed + c.error + c.skipped;
     const active = [...this.phones.values()].filter((p) => !p.out).length;
     const width = this.stream.columns ?? 100;
@@ -77,6 +82,8 @@ export class LiveView {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     clearInterval(this.timer);
     this.draw();
   }

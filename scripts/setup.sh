@@ -11,7 +11,8 @@ mapfile -t packages < <(grep -v -e '^#' -e '^\s*$' scripts/debian-packages.txt)
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}"
-npm ci --no-audit --no-fund
+# native modules (better-sqlite3) build from source: no prebuilt binaries are downloaded
+npm_config_build_from_source=true npm ci --no-audit --no-fund
 
 # Every command mplab runs must now be here (scripts/external-commands.txt names its package).
 missing=0

@@ -8,6 +8,7 @@ import { Device, adbServer } from '../devices/device.js';
 import { PhoneOpError } from '../devices/errors.js';
 import { applyMptcpMode, describeMptcp, readMptcpState } from '../devices/mptcp.js';
 import { MPTCP_MODES, checkKernelNames, type MptcpMode } from '../devices/mptcp-commands.js';
+import { applyCellularType, CELLULAR_TYPES, type CellularType } from '../devices/cellular-type.js';
 import { applyNet, type NetRequest } from '../devices/network.js';
 import { DeviceGoneError } from '../devices/recovery.js';
 import { ShellCutError, ShellExitError, ShellTimeoutError } from '../devices/shell.js';
@@ -207,15 +208,22 @@ function deviceProgram(id: string): Command {
     .addOption(onOff('--data <state>', 'mobile data (keeps it up alongside WiFi)'))
     .addOption(onOff('--airplane <state>', 'airplane mode'))
     .addOption(new Option('--default <iface>', 'interface of the default route (root: policy routes)').choices(['wifi', 'cellular']))
+    .addOption(new Option('--cellular-type <type>', 'cellular technology: allowed network types (SDK 31+) or preferred network mode').choices([...CELLULAR_TYPES]))
     .option('--timeout <seconds>', 'how long to wait for the change to take effect', '30')
     .option('--json', 'JSON on stdout')
     .action(
-      guarded(async (opts: DeviceOpts & NetRequest & { timeout: string; json?: boolean }) => {
+      guarded(async (opts: DeviceOpts & NetRequest & { cellularType?: CellularType; timeout: string; json?: boolean }) => {
         const timeout = seconds('--timeout', opts.timeout);
         const device = await open(opts);
+        const technology = opts.cellularType
+          ? await applyCellularType(device, opts.cellularType, async (on) => {
+              await applyNet(device, { airplane: on ? 'on' : 'off', timeoutMs: timeout * 1000 });
+            })
+          : [];
         const r = await applyNet(device, { wifi: opts.wifi, data: opts.data, airplane: opts.airplane, default: opts.default, timeoutMs: timeout * 1000 });
-        if (opts.json) json({ actions: r.actions, waitedMs: r.waitedMs, state: r.state });
-        else print(`${r.actions.length ? `done: ${r.actions.join('; ')}\n` : ''}now: ${r.summary}`);
+        const actions = [...technology, ...r.actions];
+        if (opts.json) json({ actions, waitedMs: r.waitedMs, state: r.state, cellularType: opts.cellularType ?? null });
+        else print(`${actions.length ? `done: ${actions.join('; ')}\n` : ''}now: ${r.summary}${opts.cellularType ? `; cellular ${opts.cellularType}` : ''}`);
       }),
     );
 

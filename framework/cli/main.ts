@@ -12,6 +12,7 @@ const COMMANDS: CommandLoaders = {
   run: async () => (await import('./test-run.js')).registerRun,
   scenarios: async () => (await import('./test-run.js')).registerRun,
   scenario: async () => (await import('./test-run.js')).registerRun,
+  campaign: async () => (await import('./campaign.js')).registerCampaign,
 };
 
 await runCli(COMMANDS);

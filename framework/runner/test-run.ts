@@ -20,6 +20,7 @@ import type { MptcpMode } from '../devices/mptcp-commands.js';
 import { findLabPhone, type LabPhone } from './lab-phone.js';
 import { NetworkChanges, type ChangeRequest } from './network-changes.js';
 import { rememberPhone, restorePhone, setUpPhone, type NetworkName, type PhoneBefore, type PhoneSetup } from './phone-setup.js';
+import { dumpScreen } from './screen-inspect.js';
 import { StepRunner, type StepEvent } from './steps.js';
 
 /**
@@ -38,7 +39,7 @@ export interface TestRunOptions {
   params: Record<string, ParamValue>;
   /** The test's folder (created; must not hold an earlier test's result). */
   dir: string;
-  /** An Appium server's URL (http://host:port[/path]); the caller starts and stops it. */
+  /** An Appium server's URL (http://host:port[/path]); the caller starts and stops it. Unused by a scenario with `ui: false`. */
   appiumUrl: string;
   /** The Appium server's log, when it is in the test's folder (relative to it). */
   appiumLog?: string;
@@ -50,6 +51,13 @@ export interface TestRunOptions {
   /** Where to capture at the proxy for a phone outside the lab (the proxy runs on this host). */
   proxyCapture?: { iface: string; netns?: string; log?: string; wifi?: string[]; cellular?: string[] };
   onStep?: (event: StepEvent) => void;
+  /**
+   * Leave the phone in the test's network and mode instead of putting it back (a campaign puts
+   * each phone back once, after its last test; the next test changes only what differs). The
+   * state found before the test is still read and returned to `onBefore`.
+   */
+  keepPhone?: boolean;
+  onBefore?: (before: PhoneBefore) => void;
   /** Aborting stops the scenario; the cleanup steps still run. */
   signal?: AbortSignal;
 }
@@ -90,6 +98,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   if (status) {
     before = await steps.run('network', async () => {
       const b = await rememberPhone(device);
+      options.onBefore?.(b);
       await setUpPhone(device, setup, b);
       return b;
     }, () => `mode ${setup.mode}, ${setup.net}${setup.net === 'both' ? `, default route ${setup.defaultRoute}` : ''}`);
@@ -104,7 +113,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     }
     return proxyCapture;
   }, (c) => (c ? `proxy: ${c.files.map((f) => path.basename(f)).join(', ')}${phoneCaptureName ? '; phone: on' : ''}` : 'no proxy capture (not a lab phone and no --capture-iface)'));
-  driver = await steps.run('session', () => openSession(options, lab, log), () => options.appiumUrl);
+  if (scenario.ui !== false) driver = await steps.run('session', () => openSession(options, lab, log), () => options.appiumUrl);
   const cap = new AbortController();
   const stopScenario = () => cap.abort(options.signal?.reason ?? 'the run was stopped');
   options.signal?.addEventListener('abort', stopScenario);
@@ -115,7 +124,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     try {
       const workDir = path.join(dir, 'work');
       mkdirSync(workDir, { recursive: true });
-      kit = new ScenarioKit(scenario, { driver: driver!, phone: phoneAccess(device), params: options.params, log: log.child({ scenario: scenario.name }), signal: cap.signal, workDir });
+      kit = new ScenarioKit(scenario, { driver: driver ?? null, phone: phoneAccess(device), params: options.params, log: log.child({ scenario: scenario.name }), signal: cap.signal, workDir });
       await runScenario(kit);
     } finally {
       clearTimeout(timer);
@@ -125,7 +134,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   options.signal?.removeEventListener('abort', stopScenario);
 
   // evidence of a failure, while the session is still there
-  if (steps.firstError && driver) files.evidence = await collectEvidence(driver, device, dir, phoneEpochStart, log);
+  if (steps.firstError && (driver || scenario.ui === false)) files.evidence = await collectEvidence(driver ?? null, device, dir, phoneEpochStart, log);
   const crash = steps.firstError ? await appCrash(device, scenario.app.package, phoneEpochStart) : null;
 
   await steps.cleanup('end session', async () => {
@@ -145,9 +154,11 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     analysis = analyzeCapture(dir, proxyCapture.files, options, lab, status, log, files);
     return analysis;
   }, (a) => (a ? `${a.connections} connections (${a.mptcpConnections} MPTCP), ${a.subflows} subflows, ${a.handovers} handovers` : undefined));
-  await steps.cleanup('restore', async () => {
-    if (before) await restorePhone(device, before, setup);
-  });
+  if (!options.keepPhone) {
+    await steps.cleanup('restore', async () => {
+      if (before) await restorePhone(device, before, setup);
+    });
+  }
 
   const end = Date.now() / 1000;
   const first = steps.firstError;
@@ -231,8 +242,11 @@ async function openSession(options: TestRunOptions, lab: LabPhone | null, log: L
   });
 }
 
-/** Page source, screenshot and the phone's log since the test started, into evidence/. */
-async function collectEvidence(driver: WebdriverIO.Browser, device: Device, dir: string, since: number, log: Logger): Promise<string[]> {
+/**
+ * Page source, screenshot and the phone's log since the test started, into evidence/. Without an
+ * Appium session (a scenario with ui: false) the screen is `uiautomator dump`'s window dump.
+ */
+async function collectEvidence(driver: WebdriverIO.Browser | null, device: Device, dir: string, since: number, log: Logger): Promise<string[]> {
   const folder = path.join(dir, 'evidence');
   mkdirSync(folder, { recursive: true });
   const saved: string[] = [];
@@ -244,8 +258,12 @@ async function collectEvidence(driver: WebdriverIO.Browser, device: Device, dir:
       log.warn({ evidence: name, err: errorMessage(error) }, 'evidence not collected');
     }
   };
-  await save('page-source.xml', () => driver.getPageSource());
-  await save('screenshot.png', async () => Buffer.from(await driver.takeScreenshot(), 'base64'));
+  if (driver) {
+    await save('page-source.xml', () => driver.getPageSource());
+    await save('screenshot.png', async () => Buffer.from(await driver.takeScreenshot(), 'base64'));
+  } else {
+    await save('window-dump.xml', () => dumpScreen(device));
+  }
   await save('logcat.txt', async () => (await device.shell(['logcat', '-d', '-v', 'threadtime', '-b', 'main,system,crash', '-T', since.toFixed(3)], { timeoutMs: 30_000 })).stdout.toString());
   return saved;
 }

@@ -22,7 +22,6 @@ export class ScenarioFailure extends Error {
 export const DEFAULT_WAIT_S = 15;
 
 export class ScenarioKit {
-  readonly driver: WebdriverIO.Browser;
   readonly package: string;
   readonly outcome: ScenarioOutcome = { marks: [], measures: [] };
   private readonly started = performance.now();
@@ -31,8 +30,13 @@ export class ScenarioKit {
     readonly scenario: ScenarioDefinition,
     readonly env: ScenarioEnvironment,
   ) {
-    this.driver = env.driver;
     this.package = scenario.app.package;
+  }
+
+  /** The Appium session (WebdriverIO); a scenario declared `ui: false` has none. */
+  get driver(): WebdriverIO.Browser {
+    if (!this.env.driver) throw new Error(`scenario ${this.scenario.name} declares ui: false and has no Appium session`);
+    return this.env.driver;
   }
 
   /** A parameter's value (the default unless `mplab run --param` gave another). */
@@ -178,8 +182,29 @@ export class ScenarioKit {
   }
 }
 
-/** Runs a scenario's steps on its kit; the marks and measures are on `kit.outcome` whatever happens. */
+/**
+ * Runs a scenario's steps on its kit; the marks and measures are on `kit.outcome` whatever
+ * happens. When the kit's signal aborts (the time cap, a stopped run) it returns at once with a
+ * ScenarioFailure, even if a step is stuck in a call that does not watch the signal.
+ */
 export async function runScenario(kit: ScenarioKit): Promise<void> {
-  await kit.scenario.prepare?.(kit);
-  await kit.scenario.run(kit);
+  const signal = kit.env.signal;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new ScenarioFailure(`stopped: ${String(signal.reason ?? 'the test ran over its time cap')}`));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  stopped.catch(() => undefined);
+  try {
+    await Promise.race([
+      (async () => {
+        await kit.scenario.prepare?.(kit);
+        await kit.scenario.run(kit);
+      })(),
+      stopped,
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
 }

@@ -23,6 +23,8 @@ export interface ScenarioDefinition {
   /** Which app version the selectors were taken from, and what they ran against. */
   selectorsFrom: string;
   params: Record<string, ParamSpec>;
+  /** false: the scenario works through adb alone (shell, input, uiautomator dump) and gets no Appium session. Default true. */
+  ui?: boolean;
   /** Work before the app opens: files on the phone the scenario will use (adb, no UI). */
   prepare?(kit: ScenarioKit): Promise<void>;
   run(kit: ScenarioKit): Promise<void>;
@@ -48,7 +50,8 @@ export interface PhoneAccess {
 }
 
 export interface ScenarioEnvironment {
-  driver: WebdriverIO.Browser;
+  /** null for a scenario that declares `ui: false`. */
+  driver: WebdriverIO.Browser | null;
   phone: PhoneAccess;
   params: Record<string, ParamValue>;
   log: Logger;

@@ -105,7 +105,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     const noKey = await ensureUserAdbKey();
     if (noKey) logger.warn(noKey);
     for (const [i, phone] of plan.phones.entries()) {
-      state.phones[i].adb = await startPhoneDaemon(phone, dir, portBase === 0 ? 0 : portBase + phone.index, profile.adbKeys);
+      state.phones[i].adb = await startPhoneDaemon(phone, dir, portBase === 0 ? 0 : portBase + phone.index, profile.adbKeys, { control: state.control, profile: state.profile });
       writeState(state);
     }
     if (options.adbConnect ?? true) {

@@ -19,12 +19,19 @@ const PHONE_MAIN = join(REPO_ROOT, 'testbed', 'bin', 'phone.js');
 /** Default ports: phone k listens on 127.0.0.1:(6600 + k), outside adb's emulator scan range 5555-5585. */
 export const DEFAULT_ADB_PORT_BASE = 6600;
 
+/** The lab as a phone daemon needs it: the link daemon's control socket and the lab's profile (for the cellular technology). */
+export interface PhoneLab {
+  control: string;
+  profile: string;
+}
+
 /** `adbKeys`: more adb public key files to authorize, besides the key of the user running the daemon. */
-export function phoneDaemonArgv(phone: PhonePlan, dir: string, port: number, adbKeys: readonly string[] = []): string[] {
+export function phoneDaemonArgv(phone: PhonePlan, dir: string, port: number, adbKeys: readonly string[] = [], lab?: PhoneLab): string[] {
   const argv = [process.execPath, PHONE_MAIN, '--name', phone.name, '--netns', phone.netns, '--dir', dir];
   argv.push('--wifi-iface', phone.wifi.iface, '--cellular-iface', phone.cellular.iface);
   if (port > 0) argv.push('--port', String(port));
   for (const file of adbKeys) argv.push('--adb-key', file);
+  if (lab) argv.push('--link-control', lab.control, '--cellular-link', phone.cellular.linkName, '--lab-profile', lab.profile);
   return argv;
 }
 
@@ -64,10 +71,10 @@ function readLog(file: string): string {
 }
 
 /** Starts phone k's daemon (port 0: any free port) and waits until it listens. */
-export async function startPhoneDaemon(phone: PhonePlan, stateDir: string, port: number, adbKeys: readonly string[] = []): Promise<PhoneDaemonRecord> {
+export async function startPhoneDaemon(phone: PhonePlan, stateDir: string, port: number, adbKeys: readonly string[] = [], lab?: PhoneLab): Promise<PhoneDaemonRecord> {
   const dir = join(stateDir, 'phones', phone.name);
   const log = join(stateDir, `${phone.name}-adbd.log`);
-  const record = startDetached(phoneDaemonArgv(phone, dir, port, adbKeys), log, PHONE_MAIN, REPO_ROOT);
+  const record = startDetached(phoneDaemonArgv(phone, dir, port, adbKeys, lab), log, PHONE_MAIN, REPO_ROOT);
   let bound: number | null = null;
   await waitReady(record, `the adb daemon of ${phone.name}`, async () => (bound = listeningPort(readLog(log))) !== null, 60_000);
   return { ...record, serial: `127.0.0.1:${bound}`, dir };

@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { errorMessage } from '../../common/errors.js';
 import { log } from '../../common/log.js';
 import { readAdbKeyFile, userAdbKeyFile } from './adb-auth.js';
+import { labCellularFollower } from './lab-cellular.js';
 import { startVirtualPhone } from './phone.js';
 
 function integer(value: string): number {
@@ -32,7 +33,10 @@ const program = new Command('virtual-phone')
   .option('--reboot-ms <ms>', 'how long a reboot keeps the phone away', integer)
   .option('--boot-completed-ms <ms>', 'delay until sys.boot_completed=1 once reachable', integer)
   .option('--adb-key <file>', 'authorize this adb public key (adbkey.pub format) too; the key of the user running the daemon (~/.android/adbkey.pub) always is; repeatable', (file: string, files: string[]) => [...files, file], [] as string[])
-  .action(async (opts: { name: string; netns: string; dir: string; port?: number; root: boolean; model?: string; product?: string; device?: string; wifiIface: string; cellularIface: string; rebootMs?: number; bootCompletedMs?: number; adbKey: string[] }) => {
+  .option('--link-control <socket>', 'a lab phone: the link daemon\'s control socket (the cellular link follows the allowed technology)')
+  .option('--cellular-link <name>', 'with --link-control: the phone\'s cellular link (phoneK.cellular)')
+  .option('--lab-profile <file>', 'with --link-control: the lab\'s profile (the "auto" technology)')
+  .action(async (opts: { name: string; netns: string; dir: string; port?: number; root: boolean; model?: string; product?: string; device?: string; wifiIface: string; cellularIface: string; rebootMs?: number; bootCompletedMs?: number; adbKey: string[]; linkControl?: string; cellularLink?: string; labProfile?: string }) => {
     const logger = log('phone', { phone: opts.name });
     const keyFiles = [...(existsSync(userAdbKeyFile()) ? [userAdbKeyFile()] : []), ...opts.adbKey];
     const adbKeys = keyFiles.map((file) => {
@@ -53,6 +57,10 @@ const program = new Command('virtual-phone')
       bootCompletedMs: opts.bootCompletedMs,
       adbKeys,
       logger,
+      onCellularTechnology:
+        opts.linkControl && opts.cellularLink && opts.labProfile
+          ? labCellularFollower({ control: opts.linkControl, link: opts.cellularLink, labProfile: opts.labProfile, phone: opts.name })
+          : undefined,
     });
     process.stdout.write(`${JSON.stringify({ event: 'listening', name: phone.name, serial: phone.serial, port: phone.port, pid: process.pid })}\n`);
     const shutdown = (signal: string) => {

@@ -7,6 +7,7 @@ import { commandLine } from '../../common/process.js';
 import { assertLabName } from '../netns.js';
 import { AdbKeyring, type AdbPublicKey, parseAdbPublicKey, readAdbKeyFile, userAdbKeyFile } from './adb-auth.js';
 import type { VirtualApp } from './apps.js';
+import type { Technology } from './cellular-technology.js';
 import { phonePrograms } from './bundle.js';
 import { CommandServer } from './command-server.js';
 import { COMMANDS } from './commands/index.js';
@@ -62,6 +63,8 @@ export interface VirtualPhoneOptions {
    */
   adbKeys?: string[];
   logger?: Logger;
+  /** Told when the allowed cellular technology changes (a lab phone's cellular link follows it). */
+  onCellularTechnology?: (technology: Technology) => Promise<boolean>;
 }
 
 export interface VirtualPhone {
@@ -145,6 +148,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       props: options.props,
       apps: options.apps,
       logger: this.logger,
+      onCellularTechnology: options.onCellularTechnology,
     });
     this.keyring = new AdbKeyring(
       options.adbKeys?.map((line) => parseAdbPublicKey(line)) ?? defaultAdbKeys(),

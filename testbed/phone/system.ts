@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { ALL_TYPES, technologyOf, type Technology } from './cellular-technology.js';
 import type { Logger } from '../../common/log.js';
 import { LAUNCHER, builtinApps, deepestAt, fullActivity, hierarchyXml, launcherScreen, nodeAt, shortComponent, type AppContext, type UiNode, type VirtualApp } from './apps.js';
 import { LogBuffers, type LogPriority } from './logcat.js';
@@ -36,6 +37,8 @@ export interface SystemOptions {
   props?: Record<string, string>;
   apps?: VirtualApp[];
   logger: Logger;
+  /** Told when the allowed cellular technology changes (the lab moves the phone's cellular link to that technology's profile); false when it could not. */
+  onCellularTechnology?: (technology: Technology) => Promise<boolean>;
 }
 
 /** What `am instrument` asks of an instrumentation: its `-e` extras, and a signal that aborts when the caller goes. */
@@ -161,6 +164,27 @@ export class PhoneSystem extends EventEmitter {
       this.runtimeProps[key] = value;
     }
     return undefined;
+  }
+
+  // ---- telephony
+
+  /** The user's allowed network types (a TelephonyManager bitmask); every type until set. */
+  allowedNetworkTypes(): bigint {
+    const saved = this.state.settings.global.mplab_allowed_network_types;
+    return saved === undefined ? ALL_TYPES : BigInt(saved);
+  }
+
+  /** Sets them (kept across reboots), and tells the lab; resolves false when the lab could not follow. */
+  async setAllowedNetworkTypes(mask: bigint): Promise<boolean> {
+    const before = technologyOf(this.allowedNetworkTypes());
+    await this.putSetting('global', 'mplab_allowed_network_types', mask.toString());
+    const now = technologyOf(mask);
+    this.log('I', 'TelephonyShellCommand', `AllowedNetworkTypes: ${mask.toString(2)}, technology ${now}`);
+    if (now === before || !this.options.onCellularTechnology) return true;
+    return this.options.onCellularTechnology(now).catch((err: Error) => {
+      this.logger.warn({ err: err.message, technology: now }, 'the lab did not change the cellular link');
+      return false;
+    });
   }
 
   // ---- settings

@@ -1,3 +1,4 @@
+import { maskText, parseBinaryMask } from '../cellular-technology.js';
 import type { CommandContext, Command } from './context.js';
 import { usageError } from './context.js';
 
@@ -95,10 +96,18 @@ async function wifiStatus(context: CommandContext): Promise<string> {
   return `${lines.join('\n')}\n`;
 }
 
-/** cmd phone data enable|disable */
+/** The SDK level from which `cmd phone` has set-/get-allowed-network-types-for-users. */
+export const ALLOWED_NETWORK_TYPES_SDK = 31;
+
+/** cmd phone data enable|disable; cmd phone set-/get-allowed-network-types-for-users [-s SLOT] [BITMASK] */
 export async function cmdPhone(context: CommandContext, args: readonly string[]): Promise<number> {
   const [group, verb] = args;
   if (group === 'data' && sdkLevel(context) < RADIO_CMD_SDK) return unknownCommand(context, group);
+  if (group === 'set-allowed-network-types-for-users' || group === 'get-allowed-network-types-for-users') {
+    // Android 12 (SDK 31) added these; before, the preferred network mode is a setting
+    if (sdkLevel(context) < ALLOWED_NETWORK_TYPES_SDK) return unknownCommand(context, group);
+    return allowedNetworkTypes(context, group, args.slice(1));
+  }
   if (group === 'data') {
     const on = onOff(verb);
     if (on === undefined) return usageError(context, 'Data Test Mode Commands:\n  data enable: Enable mobile data connectivity\n  data disable: Disable mobile data connectivity\n', 255);
@@ -125,4 +134,27 @@ export async function cmdConnectivity(context: CommandContext, args: readonly st
   }
   context.stdout('Connectivity service commands:\n  help\n    Print this help text.\n  airplane-mode [enable|disable]\n    Turn airplane mode on or off.\n  airplane-mode\n    Get airplane mode.\n');
   return verb === 'help' ? 0 : 255;
+}
+
+/** As Android's TelephonyShellCommand: shell or root only, slot 0 only (one SIM), the mask as a binary string. */
+async function allowedNetworkTypes(context: CommandContext, command: string, args: readonly string[]): Promise<number> {
+  const tag = `${command}: `;
+  if (context.uid !== 0 && context.uid !== 2000) return usageError(context, `${tag}Shell or root only`, 255);
+  let rest = [...args];
+  while (rest[0]?.startsWith('-')) {
+    if (rest[0] !== '-s') return usageError(context, `${tag}Unknown option ${rest[0]}`, 255);
+    if (rest[1] === undefined) return usageError(context, `${tag}SLOT_ID expected after -s.`, 255);
+    if (rest[1] !== '0') return usageError(context, `${tag}No valid subscription found.`, 255);
+    rest = rest.slice(2);
+  }
+  if (command === 'get-allowed-network-types-for-users') {
+    context.stdout(`${maskText(context.system.allowedNetworkTypes())}\n`);
+    return 0;
+  }
+  const mask = parseBinaryMask(rest[0]);
+  if (rest[0] === undefined) return usageError(context, 'set-allowed-network-types-for-users No NETWORK_TYPES_BITMASK', 255);
+  if (mask === null) return usageError(context, 'set-allowed-network-types-for-users No valid NETWORK_TYPES_BITMASK', 255);
+  const ok = await context.system.setAllowedNetworkTypes(mask);
+  context.stdout(`set-allowed-network-types-for-users ${ok ? 'completed' : 'failed'}\n`);
+  return 0;
 }

@@ -1,0 +1,308 @@
+import path from 'node:path';
+import pRetry, { AbortError } from 'p-retry';
+import { errorMessage } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import type { TestResult } from '../../common/test-result.js';
+import type { DeviceConfig } from '../config/devices-file.js';
+import type { StepEvent } from '../runner/steps.js';
+import type { CampaignNetwork, CampaignSpec } from './campaign-file.js';
+import { cannotRun } from './eligibility.js';
+import { decideRecovery, type LadderDecision, type Rung } from './ladder.js';
+import { readAttemptRecords, type CampaignStore, type TestRow, type TestState } from './store/store.js';
+
+/**
+ * Runs a campaign's pending tests from the store: one worker per phone, one test at a time per
+ * phone, phones in parallel. Each test: attempts recorded before they start and committed with
+ * their records when they end; infrastructure errors retried (p-retry) after the phone's recovery
+ * ladder; a scenario's failure retried only when the campaign asks; a phone with too many
+ * infrastructure failures in a row is taken out and its remaining tests go to the other phones
+ * (assign "any") or are recorded as not run. The test itself is run by a TestExecutor (the
+ * runner's runTest in production), so that this file only sequences, retries and records.
+ */
+export interface CampaignPhone {
+  device: DeviceConfig;
+  /** The phone is a virtual lab phone. */
+  lab: boolean;
+}
+
+export interface ExecutorContext {
+  test: TestRow;
+  network: CampaignNetwork;
+  phone: CampaignPhone;
+  /** The attempt's folder (absolute), new for each attempt. */
+  dir: string;
+  capSeconds: number;
+  phoneCapture: boolean;
+  signal: AbortSignal;
+  onStep: (event: StepEvent) => void;
+  log: Logger;
+}
+
+/** Runs one test attempt; resolves with its result.json (a thrown error is an infrastructure error without a result). */
+export type TestExecutor = (ctx: ExecutorContext) => Promise<TestResult>;
+
+/** Carries out a rung of the recovery ladder on a phone; resolves with what it did. */
+export type RecoveryActions = (rung: Rung, phone: CampaignPhone, test: TestRow, log: Logger) => Promise<string>;
+
+export type CampaignEvent =
+  | { type: 'test-start'; phone: string; test: TestRow; attempt: number; dir: string }
+  | { type: 'step'; phone: string; test: TestRow; step: StepEvent }
+  | { type: 'test-end'; phone: string; test: TestRow; state: TestState; reason: string | null; willRetry: boolean }
+  | { type: 'recovery'; phone: string; decision: LadderDecision; done: string[] }
+  | { type: 'phone-out'; phone: string; why: string }
+  | { type: 'skipped'; test: TestRow; reason: string };
+
+export interface RunCampaignOptions {
+  store: CampaignStore;
+  campaignId: string;
+  spec: CampaignSpec;
+  phones: CampaignPhone[];
+  /** The results folder: each attempt gets its own folder in <dir>/<campaign id>/. */
+  dir: string;
+  executor: TestExecutor;
+  recovery: RecoveryActions;
+  /** Called when a phone has no more tests (or is out): the place to put it back as it was. */
+  onPhoneDone?: (phone: CampaignPhone, log: Logger) => Promise<void>;
+  log: Logger;
+  onEvent?: (event: CampaignEvent) => void;
+  /** Aborting stops the running tests (they still clean up) and starts no new one. */
+  signal?: AbortSignal;
+  /** How often the store is asked whether `mplab campaign cancel` was run (ms). */
+  cancelPollMs?: number;
+  /** Beyond the scenario's cap, how long the rest of a test (set-up, captures, analysis, restore) may take before it is abandoned (s). */
+  overheadAllowanceS?: number;
+}
+
+export interface CampaignOutcome {
+  cancelled: boolean;
+  unhealthy: string[];
+}
+
+class AttemptFailed extends Error {
+  constructor(
+    readonly kind: 'scenario' | 'infrastructure',
+    message: string,
+    readonly willRetry: boolean,
+    readonly decision: LadderDecision | null,
+  ) {
+    super(message);
+  }
+}
+
+/** A folder name for a test attempt: position, scenario, phone, mode, network, repetition, attempt. */
+export function attemptDirName(test: TestRow, phone: string, attempt: number): string {
+  return `${String(test.position + 1).padStart(4, '0')}-${test.scenario}-${phone}-${test.mode}-${test.network}-r${test.repetition}-a${attempt}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+function errorResult(message: string): TestResult {
+  // an executor that threw: no result.json, only the reason
+  return { verdict: 'error', reason: message, failedStep: null, measures: [], analysis: null } as unknown as TestResult;
+}
+
+export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOutcome> {
+  const { store, spec, campaignId, log } = opts;
+  const emit = (e: CampaignEvent) => opts.onEvent?.(e);
+  const networks = new Map(spec.networks.map((n) => [n.name, n]));
+  const stop = new AbortController();
+  const external = () => stop.abort(opts.signal?.reason ?? 'stopped');
+  opts.signal?.addEventListener('abort', external);
+  if (opts.signal?.aborted) external();
+  let cancelled = false;
+  const poll = setInterval(() => {
+    if (store.cancelRequested(campaignId)) {
+      cancelled = true;
+      stop.abort('the campaign was cancelled (mplab campaign cancel)');
+    }
+  }, opts.cancelPollMs ?? 2_000);
+
+  const healthy = new Set(opts.phones.map((p) => p.device.label));
+  const outWhy = new Map<string, string>();
+  const taken = new Set<number>();
+
+  // tests no phone of the campaign can run are skipped before anything runs
+  for (const test of store.tests(campaignId).filter((t) => t.state === 'pending')) {
+    const network = networks.get(test.network);
+    if (!network) {
+      store.skip(test.id, `network ${test.network} is not in the campaign file any more`);
+      continue;
+    }
+    const candidates = test.phone ? opts.phones.filter((p) => p.device.label === test.phone) : opts.phones;
+    const reasons = candidates.map((p) => cannotRun(p, { mode: test.mode, network, phoneCapture: spec.phoneCapture }));
+    if (candidates.length === 0 || reasons.every((r) => r !== null)) {
+      const reason = candidates.length === 0 ? `phone ${test.phone} is not among the campaign's phones` : reasons.join('; ');
+      store.skip(test.id, reason);
+      emit({ type: 'skipped', test, reason });
+    }
+  }
+
+  const nextFor = (phone: CampaignPhone): TestRow | undefined => {
+    for (const test of store.tests(campaignId)) {
+      if (test.state !== 'pending' || taken.has(test.id)) continue;
+      if (test.phone !== null && test.phone !== phone.device.label) continue;
+      if (cannotRun(phone, { mode: test.mode, network: networks.get(test.network)!, phoneCapture: spec.phoneCapture })) continue;
+      return test;
+    }
+    return undefined;
+  };
+
+  const worker = async (phone: CampaignPhone): Promise<void> => {
+    const label = phone.device.label;
+    const plog = log.child({ device: label });
+    let consecutive = 0;
+    while (!stop.signal.aborted && healthy.has(label)) {
+      const test = nextFor(phone);
+      if (!test) return;
+      taken.add(test.id);
+      let infraTries = 0;
+      let scenarioTries = 0;
+      try {
+        await pRetry(
+          async () => {
+            if (stop.signal.aborted) throw new AbortError(String(stop.signal.reason));
+            const attempt = store.startAttempt(test.id, label, (n) => path.join(campaignId, attemptDirName(test, label, n)));
+            const dir = path.join(opts.dir, attempt.dir);
+            const tlog = plog.child({ test: test.key, attempt: attempt.number });
+            emit({ type: 'test-start', phone: label, test, attempt: attempt.number, dir });
+            const result = await runWithLimit(opts, {
+              test,
+              network: networks.get(test.network)!,
+              phone,
+              dir,
+              capSeconds: spec.capSeconds,
+              phoneCapture: spec.phoneCapture,
+              signal: stop.signal,
+              onStep: (step) => emit({ type: 'step', phone: label, test, step }),
+              log: tlog,
+            });
+            const verdict = result.verdict;
+            const reason = result.reason;
+            if (stop.signal.aborted && verdict !== 'passed') {
+              // stopped from outside, not the test's own doing: run again on resume (or skipped as cancelled)
+              store.interruptAttempt(attempt.id, test.id, `interrupted: ${String(stop.signal.reason)}`);
+              emit({ type: 'test-end', phone: label, test, state: 'pending', reason: 'interrupted', willRetry: false });
+              throw new AbortError(String(stop.signal.reason));
+            }
+            let records;
+            try {
+              records = readAttemptRecords(dir, result);
+            } catch (err) {
+              tlog.warn({ err: errorMessage(err) }, 'analyzer records not readable: the attempt is stored without them');
+            }
+            if (verdict === 'passed') {
+              consecutive = 0;
+              store.finishAttempt({ attemptId: attempt.id, testId: test.id, result, kind: null, reason: null, recovery: [], testState: 'passed', records });
+              emit({ type: 'test-end', phone: label, test, state: 'passed', reason: null, willRetry: false });
+              return;
+            }
+            if (verdict === 'failed') {
+              consecutive = 0;
+              scenarioTries += 1;
+              const willRetry = scenarioTries <= spec.scenarioRetries && !stop.signal.aborted;
+              store.finishAttempt({ attemptId: attempt.id, testId: test.id, result, kind: 'scenario', reason, recovery: [], testState: willRetry ? 'pending' : 'failed', records });
+              emit({ type: 'test-end', phone: label, test, state: willRetry ? 'pending' : 'failed', reason, willRetry });
+              throw new AttemptFailed('scenario', reason ?? 'failed', willRetry, null);
+            }
+            consecutive += 1;
+            infraTries += 1;
+            const decision = decideRecovery({ consecutive, failedStep: result.failedStep, unhealthyAfter: spec.unhealthyAfter, allowReboot: phone.device.allowReboot || phone.lab });
+            if (decision.unhealthy) {
+              healthy.delete(label);
+              outWhy.set(label, decision.why);
+            }
+            const otherPhoneMayTake = decision.unhealthy && test.phone === null && healthy.size > 0;
+            const willRetry = !stop.signal.aborted && !decision.unhealthy && infraTries <= spec.retries;
+            const state: Exclude<TestState, 'running'> = willRetry || otherPhoneMayTake ? 'pending' : 'error';
+            store.finishAttempt({ attemptId: attempt.id, testId: test.id, result: result.schema ? result : null, kind: 'infrastructure', reason, recovery: decision.rungs, testState: state, records });
+            emit({ type: 'test-end', phone: label, test, state, reason, willRetry });
+            if (otherPhoneMayTake) taken.delete(test.id);
+            throw new AttemptFailed('infrastructure', reason ?? 'error', willRetry, decision);
+          },
+          {
+            retries: spec.retries + spec.scenarioRetries,
+            minTimeout: 0,
+            maxTimeout: 0,
+            onFailedAttempt: async ({ error }) => {
+              if (!(error instanceof AttemptFailed) || !error.decision) return;
+              const done: string[] = [];
+              if (error.decision.unhealthy) {
+                plog.error({ why: error.decision.why }, 'phone taken out of the campaign');
+                emit({ type: 'phone-out', phone: label, why: error.decision.why });
+                return;
+              }
+              if (stop.signal.aborted) return;
+              for (const rung of error.decision.rungs) {
+                try {
+                  done.push(await opts.recovery(rung, phone, test, plog));
+                } catch (err) {
+                  done.push(`${rung} failed: ${errorMessage(err)}`);
+                }
+              }
+              plog.warn({ why: error.decision.why, done }, 'recovery ladder');
+              emit({ type: 'recovery', phone: label, decision: error.decision, done });
+            },
+            shouldRetry: ({ error }) => error instanceof AttemptFailed && error.willRetry,
+          },
+        );
+      } catch (err) {
+        if (!(err instanceof AttemptFailed)) plog.error({ err: errorMessage(err), test: test.key }, 'test stopped');
+      }
+    }
+  };
+
+  const workerThenPutBack = async (phone: CampaignPhone): Promise<void> => {
+    try {
+      await worker(phone);
+    } finally {
+      await opts.onPhoneDone?.(phone, log.child({ device: phone.device.label })).catch((err: unknown) => log.warn({ device: phone.device.label, err: errorMessage(err) }, 'phone not put back'));
+    }
+  };
+  try {
+    await Promise.all(opts.phones.map((p) => workerThenPutBack(p)));
+  } finally {
+    clearInterval(poll);
+    opts.signal?.removeEventListener('abort', external);
+  }
+  if (store.cancelRequested(campaignId)) cancelled = true;
+
+  // what is still pending was not run: say why
+  for (const test of store.tests(campaignId).filter((t) => t.state === 'pending')) {
+    let reason: string;
+    if (cancelled) reason = 'not run: the campaign was cancelled';
+    else if (stop.signal.aborted) reason = `not run: the campaign was stopped (${String(stop.signal.reason)})`;
+    else {
+      const out = test.phone ? outWhy.get(test.phone) : [...outWhy.entries()].map(([p, w]) => `${p}: ${w}`).join('; ');
+      reason = `not run: ${test.phone ? `phone ${test.phone}` : 'no phone of the campaign'} was taken out of the campaign${out ? ` (${out})` : ''}`;
+    }
+    if (stop.signal.aborted && !cancelled) continue; // an interrupted campaign keeps them pending for resume
+    store.skip(test.id, reason);
+    emit({ type: 'skipped', test, reason });
+  }
+  return { cancelled, unhealthy: [...outWhy.keys()] };
+}
+
+/**
+ * The executor under a hard limit: the scenario's cap plus the allowance for the other steps.
+ * Past it the test is told to stop (its cleanup runs); if it still does not return within a
+ * minute it is abandoned and recorded as an infrastructure error.
+ */
+async function runWithLimit(opts: RunCampaignOptions, ctx: ExecutorContext): Promise<TestResult> {
+  const limitS = ctx.capSeconds + (opts.overheadAllowanceS ?? 300);
+  const abort = new AbortController();
+  const forward = () => abort.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', forward);
+  let timer: NodeJS.Timeout | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<TestResult>((resolve) => {
+    timer = setTimeout(() => {
+      abort.abort(`the test ran over its limit of ${limitS} s (cap ${ctx.capSeconds} s plus ${limitS - ctx.capSeconds} s for the other steps)`);
+      graceTimer = setTimeout(() => resolve(errorResult(`the test ran over its limit of ${limitS} s and did not stop within 60 s of being told to: abandoned`)), 60_000);
+    }, limitS * 1000);
+  });
+  try {
+    return await Promise.race([opts.executor({ ...ctx, signal: abort.signal }).catch((err: unknown) => errorResult(errorMessage(err))), overrun]);
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(graceTimer);
+    ctx.signal.removeEventListener('abort', forward);
+  }
+}

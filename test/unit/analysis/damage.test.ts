@@ -1,4 +1,3 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { DirectoryOutput, MemoryOutput } from '../../../analysis/output.js';
 import { MPLAB_CLI } from '../../../common/paths.js';
 import { captureLayout, EPB, fixtureCapture, IDB, type CaptureLayout } from '../../support/capture-layout.js';
 import { Conversation, frame, pcapFile, pcapngFile, tcpPacket, type CaptureRecord } from '../../support/pcap-writer.js';
+import { dirContents, earlierResult } from '../../support/analysis-out.js';
 import { tempDir, tempFile } from '../../support/tmp.js';
 
 /**
@@ -37,19 +37,7 @@ async function cli(file: string, out: string, ...args: string[]) {
   return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
-/** The files of a directory and their contents. */
-function contents(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
-}
 
-/** An --out directory holding the result of a sound capture. */
-function earlierResult(): { dir: string; before: Record<string, string> } {
-  const dir = tempDir();
-  const recs: CaptureRecord[] = [];
-  new Conversation(recs, '198.18.1.2:40000', '198.18.0.1:1080').handshake(1_763_000_000).send('up', 1_763_000_000.1, 100);
-  analyzeFiles([tempFile('good.pcap', pcapFile(recs, { linktype: 101 }))], new DirectoryOutput(dir), { progress: false });
-  return { dir, before: contents(dir) };
-}
 
 let sample: Buffer;
 let layout: CaptureLayout;
@@ -110,7 +98,7 @@ describe('pcapng: a block length that runs past the end of the file', () => {
     const reason = `enhanced packet block length 67108864 is far more than its ${block.dataLength} captured bytes need`;
     const strict = await cli(file, dir, '--strict');
     expect([strict.exitCode, strict.stderr]).toEqual([1, `mplab: ${file}: byte offset ${block.offset}: ${reason} (--strict)`]);
-    expect(contents(dir)).toEqual(before);
+    expect(dirContents(dir)).toEqual(before);
     const lenient = await cli(file, dir);
     expect(lenient.exitCode).toBe(0);
     expect(lenient.stdout).toMatch(/^2883 packets in .*, 1 corrupt records skipped -> /);
@@ -150,11 +138,11 @@ describe('pcapng: damaged section headers and interface descriptions', () => {
       expect(() => read(file)).toThrow(new RegExp(`^${file}: byte offset \\d+: no record could be read: ${reason.source}.* \\(and \\d+ more corrupt records\\)$`));
       const { dir, before } = earlierResult();
       expect(() => analyzeFiles([file], new DirectoryOutput(dir), { progress: false })).toThrow(/no record could be read/);
-      expect(contents(dir)).toEqual(before);
+      expect(dirContents(dir)).toEqual(before);
       const r = await cli(file, dir);
       expect(r.exitCode).toBe(1);
       expect(r.stderr.split('\n').at(-1)).toMatch(new RegExp(`^mplab: ${file}: byte offset \\d+: no record could be read: `));
-      expect(contents(dir)).toEqual(before);
+      expect(dirContents(dir)).toEqual(before);
     });
   }
 

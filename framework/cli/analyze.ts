@@ -81,8 +81,7 @@ export function registerAnalyze(program: Command): void {
       };
       const started = process.hrtime.bigint();
       const cpuBefore = process.cpuUsage();
-      const output = new DirectoryOutput(opts.out);
-      const summary = await discardOnStopSignals(() => output.abort(), () => analyzeInputs(files, output, {
+      const options = {
         wifi: parseCidrList(opts.wifi),
         cellular: parseCidrList(opts.cellular),
         proxyLog: opts.proxyLog,
@@ -93,7 +92,13 @@ export function registerAnalyze(program: Command): void {
         progress: opts.progress === false ? false : undefined,
         writerTimeoutSeconds: opts.writerTimeout,
         logger,
-      }));
+      };
+      // the handlers come first: from its first partial file on, the output is removed on a signal
+      let output: InstanceType<typeof DirectoryOutput> | undefined;
+      const summary = await discardOnStopSignals(
+        () => output?.abort(),
+        () => analyzeInputs(files, (output = new DirectoryOutput(opts.out)), options),
+      );
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
       const cpu = process.cpuUsage(cpuBefore);
       const cpuSecs = (cpu.user + cpu.system) / 1e6;

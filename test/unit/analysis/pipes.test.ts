@@ -10,7 +10,8 @@ import { MPLAB_CLI } from '../../../common/paths.js';
 import { captureLayout, fixtureCapture } from '../../support/capture-layout.js';
 import { Conversation, pcapFile, type CaptureRecord } from '../../support/pcap-writer.js';
 import { skipUnless } from '../../support/prereq.js';
-import { dirContents, earlierResult } from '../../support/analysis-out.js';
+import { earlierResult } from '../../support/analysis-out.js';
+import { dirContents } from '../../support/dir-contents.js';
 import { tempDir, tempFile } from '../../support/tmp.js';
 
 /**
@@ -125,8 +126,6 @@ describe('mplab analyze on standard input and pipes', () => {
       const partial = join(dir, '.connections.jsonl.partial');
       for (let waited = 0; !existsSync(partial) && waited < 20_000; waited += 20) await sleep(20);
       expect(existsSync(partial)).toBe(true);
-      // the handlers are installed right after the partial files are created
-      await sleep(300);
       child.kill(signal);
       const r = await child;
       expect([r.signal, r.exitCode]).toEqual([signal, undefined]);

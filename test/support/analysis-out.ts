@@ -1,14 +1,8 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { analyzeFiles } from '../../analysis/analyze.js';
 import { DirectoryOutput } from '../../analysis/output.js';
+import { dirContents } from './dir-contents.js';
 import { Conversation, pcapFile, type CaptureRecord } from './pcap-writer.js';
 import { tempDir, tempFile } from './tmp.js';
-
-/** The files of a directory and their contents. */
-export function dirContents(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
-}
 
 /** An --out directory holding the result of a small sound capture, and its contents: what a failed run must leave. */
 export function earlierResult(): { dir: string; before: Record<string, string> } {

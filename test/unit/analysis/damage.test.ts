@@ -7,7 +7,8 @@ import { DirectoryOutput, MemoryOutput } from '../../../analysis/output.js';
 import { MPLAB_CLI } from '../../../common/paths.js';
 import { captureLayout, EPB, fixtureCapture, IDB, type CaptureLayout } from '../../support/capture-layout.js';
 import { Conversation, frame, pcapFile, pcapngFile, tcpPacket, type CaptureRecord } from '../../support/pcap-writer.js';
-import { dirContents, earlierResult } from '../../support/analysis-out.js';
+import { earlierResult } from '../../support/analysis-out.js';
+import { dirContents } from '../../support/dir-contents.js';
 import { tempDir, tempFile } from '../../support/tmp.js';
 
 /**

@@ -1,7 +1,7 @@
 import { u32be, u32le } from '../bytes.js';
 import { CaptureError } from './errors.js';
 import { isSupportedLinkType, linkTypeName, SUPPORTED_LINK_TYPES } from './linktypes.js';
-import { Damage, finished, MAX_CAPLEN, MAX_WIRELEN, newResult, progressAt, recordTimes, type FrameSink, type ReaderOptions, type ReadResult } from './result.js';
+import { Damage, finished, MAX_CAPLEN, MAX_WIRELEN, newResult, progressAt, recordTimes, wentBack, type FrameSink, type ReaderOptions, type ReadResult } from './result.js';
 import type { Steps, Window } from './window.js';
 
 /**
@@ -156,9 +156,8 @@ class PcapRecords {
       const ts = sec + frac * tick;
       times[LAST_SEC] = sec;
       if (this.count === 0) times[0] = ts;
+      else if (ts < times[1]) wentBack(times, ts);
       times[1] = ts;
-      if (ts < times[2]) times[2] = ts;
-      if (ts > times[3]) times[3] = ts;
       this.count++;
       const cap = fcsBytes && caplen === wirelen && caplen >= fcsBytes ? caplen - fcsBytes : caplen;
       sink.ts = ts;

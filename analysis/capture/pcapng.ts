@@ -1,7 +1,7 @@
 import { u16be, u16le, u32be, u32le } from '../bytes.js';
 import { CaptureError } from './errors.js';
 import { isSupportedLinkType, linkTypeName, SUPPORTED_LINK_TYPES } from './linktypes.js';
-import { Damage, finished, MAX_WIRELEN, newResult, progressAt, recordTimes, type FrameSink, type ReaderOptions, type ReadResult } from './result.js';
+import { Damage, finished, MAX_WIRELEN, newResult, progressAt, recordTimes, wentBack, type FrameSink, type ReaderOptions, type ReadResult } from './result.js';
 import type { Steps, Window } from './window.js';
 
 export const PCAPNG_SHB = 0x0a0d0d0a;
@@ -297,9 +297,8 @@ class EnhancedPackets {
     const ts = iface.offset + hi * iface.hiTick + lo * iface.tick;
     const times = this.times;
     if (this.count === 0) times[0] = ts;
+    else if (ts < times[1]) wentBack(times, ts);
     times[1] = ts;
-    if (ts < times[2]) times[2] = ts;
-    if (ts > times[3]) times[3] = ts;
     this.count++;
     this.sink.ts = ts;
     this.sink.frame(buf, p + 28, caplen, wirelen, iface.linktype);
@@ -308,7 +307,7 @@ class EnhancedPackets {
   /** The packet of a simple packet block: the last timestamp stands (0 before any). */
   simple(buf: Buffer, p: number, iface: Interface, wirelen: number, caplen: number): void {
     const times = this.times;
-    if (this.count === 0) times[0] = times[1] = times[2] = times[3] = 0;
+    if (this.count === 0) times[0] = times[1] = 0;
     this.count++;
     this.sink.ts = times[1];
     this.sink.frame(buf, p + 12, caplen, wirelen, iface.linktype);

@@ -53,15 +53,26 @@ export function newResult(file: string, format: 'pcap' | 'pcapng', linkTypes: nu
 }
 
 /**
- * Timestamps of the records read, [first, last, earliest, latest, ...extra]. In a typed array, not
- * local variables: a double local that also flows into a call after the loop is kept boxed by the
- * optimizing compiler, and every assignment in the loop then allocates (a heap number per record).
+ * Timestamps of the records read, [first, last, earliest drop, latest before a drop, ...extra]. In a
+ * typed array, not local variables: a double local that also flows into a call after the loop is
+ * kept boxed by the optimizing compiler, and every assignment in the loop then allocates (a heap
+ * number per record).
+ *
+ * The earliest and latest timestamps cost one comparison per record, with the previous one: the
+ * latest is the last timestamp or one followed by a drop, the earliest the first or one reached by
+ * a drop, so only a drop (wentBack) looks further. finished() completes them.
  */
 export function recordTimes(extra = 0): Float64Array {
   const times = new Float64Array(4 + extra);
   times[2] = Infinity;
   times[3] = -Infinity;
   return times;
+}
+
+/** A record's timestamp `ts` is earlier than the one before it (times[1], still the previous). */
+export function wentBack(times: Float64Array, ts: number): void {
+  if (ts < times[2]) times[2] = ts;
+  if (times[1] > times[3]) times[3] = times[1];
 }
 
 /** The corrupt records of one input: counted, reported (each, or the first of a kind), the first one kept. */
@@ -98,8 +109,8 @@ export function finished(result: ReadResult, records: number, times: Float64Arra
   if (records > 0) {
     result.firstTs = times[0];
     result.lastTs = times[1];
-    result.minTs = times[2];
-    result.maxTs = times[3];
+    result.minTs = Math.min(times[0], times[2]);
+    result.maxTs = Math.max(times[1], times[3]);
   }
   return result;
 }

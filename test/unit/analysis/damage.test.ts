@@ -243,6 +243,22 @@ describe('pcap', () => {
 });
 
 describe('timestamps that run backwards', () => {
+  it('a file\'s earliest and latest timestamps, whatever their order', () => {
+    let x = 12345;
+    const next = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const order of ['shuffled', 'rising', 'falling'] as const) {
+      const times = Array.from({ length: 500 }, () => 1_763_000_000 + Math.round(next() * 1e6) / 1e3);
+      if (order === 'rising') times.sort((a, b) => a - b);
+      if (order === 'falling') times.sort((a, b) => b - a);
+      const recs = times.map((ts) => ({ ts, data: Buffer.alloc(40) }));
+      for (const bytes of [pcapFile(recs, { linktype: 101 }), pcapngFile(recs, { linktype: 101 })]) {
+        const result = readCapture(tempFile('t', bytes), new Collect());
+        expect([order, result.minTs, result.maxTs]).toEqual([order, expect.closeTo(Math.min(...times), 6), expect.closeTo(Math.max(...times), 6)]);
+      }
+    }
+  });
+
+
   it('timeSpan runs from the earliest to the latest timestamp; a file\'s start and end stay its first and last', () => {
     const t = 1_763_000_000;
     const recs: CaptureRecord[] = [];

@@ -1,8 +1,9 @@
-import { statSync } from 'node:fs';
 import { progress as makeProgress, type Progress } from '../common/progress.js';
 import { InterfaceClassifier } from './address.js';
 import { CaptureError } from './capture/errors.js';
-import { readCapture, type CorruptRecord, type FrameSink, type ReadResult } from './capture/reader.js';
+import { openFile, openInput, type CaptureInput, type OpenOptions } from './capture/input.js';
+import { readSteps, type CorruptRecord, type FrameSink } from './capture/reader.js';
+import { runAsync, runSync, type Steps } from './capture/window.js';
 import { Decoded, Segment, decodeFrame } from './decode.js';
 import type { Conn } from './model.js';
 import type { AnalysisOutput } from './output.js';
@@ -20,6 +21,9 @@ import { Tracker } from './tracker.js';
  * over from one part to the next). A file that starts before the previous ones ended was
  * captured at the same time elsewhere (the other end of the path, another interface): it is a
  * trace of its own, analyzed independently, and its records carry a different `trace` number.
+ *
+ * Inputs: regular files (analyzeFiles, synchronously; analyzeInputs) and streams: pipes, FIFOs and
+ * "-" for standard input (analyzeInputs only), read as data arrives.
  */
 export interface AnalyzeOptions {
   wifi?: string[];
@@ -36,6 +40,8 @@ export interface AnalyzeOptions {
   /** progress on stderr (default: on a terminal, or for inputs over 256 MB) */
   progress?: boolean;
   logger?: AnalyzeLogger;
+  /** how long a FIFO input is waited for when no process has it open for writing (analyzeInputs; default 60 s) */
+  writerTimeoutSeconds?: number;
 }
 
 /** What the analysis logs through (a pino logger fits). */
@@ -69,31 +75,63 @@ class PacketSink implements FrameSink {
   }
 }
 
-/** Analyzes the files into `output`; when it fails, what was written is discarded (output.abort()). */
+/**
+ * Analyzes regular files into `output`, synchronously; when it fails, what was written is
+ * discarded (output.abort()). A pipe or FIFO is refused: analyzeInputs() reads those.
+ */
 export function analyzeFiles(files: readonly string[], output: AnalysisOutput, options: AnalyzeOptions = {}): Summary {
+  const inputs: CaptureInput[] = [];
   try {
-    return analyzeInto(files, output, options);
+    for (const file of files) inputs.push(openFile(file));
+    return runSync(analysis(inputs, output, options));
   } catch (err) {
     output.abort();
     throw err;
+  } finally {
+    for (const input of inputs) input.close();
   }
 }
 
-function analyzeInto(files: readonly string[], output: AnalysisOutput, options: AnalyzeOptions): Summary {
+/**
+ * Analyzes files and streams ("-" is standard input) into `output`, reading as data arrives and
+ * letting the event loop turn between chunks (the CLI's way: a signal can stop it cleanly); when it
+ * fails, what was written is discarded (output.abort()).
+ */
+export async function analyzeInputs(files: readonly string[], output: AnalysisOutput, options: AnalyzeOptions = {}): Promise<Summary> {
+  const inputs: CaptureInput[] = [];
+  const open: OpenOptions = {
+    writerTimeoutMs: (options.writerTimeoutSeconds ?? 60) * 1000,
+    onWaiting: (name) => options.logger?.info({ file: name }, `${name}: waiting up to ${options.writerTimeoutSeconds ?? 60} s for a process to open the FIFO for writing`),
+  };
+  try {
+    for (const file of files) inputs.push(await openInput(file, open));
+    return await runAsync(analysis(inputs, output, options));
+  } catch (err) {
+    output.abort();
+    throw err;
+  } finally {
+    for (const input of inputs) input.close();
+  }
+}
+
+function* analysis(inputs: readonly CaptureInput[], output: AnalysisOutput, options: AnalyzeOptions): Steps<Summary> {
   const logger = options.logger;
   const classifier = new InterfaceClassifier(options.wifi ?? [], options.cellular ?? []);
   const proxyLog = options.proxyLog ? ProxyLog.load(options.proxyLog, options.proxyLogTolerance ?? DEFAULTS.proxyLogTolerance) : null;
   const ctx: ReportContext = { classifier, proxyLog };
   const summary = new SummaryBuilder();
 
-  // every file is checked (readable, a capture, supported link type) before any output
+  // several inputs are ordered by their first timestamp, and each is checked (a capture, a
+  // supported link type, a record readable) before any is analyzed
   const nullSink: FrameSink = { ts: 0, frame() {} };
-  const probes = files.map((file, order) => {
-    const probe = readCapture(file, nullSink, { maxRecords: 1, chunkSize: 1 << 16 });
-    return { file, order, firstTs: probe.firstTs, size: statSync(file).size };
-  });
+  const probes: { input: CaptureInput; order: number; firstTs: number | null }[] = [];
+  for (const [order, input] of inputs.entries()) {
+    const firstTs = inputs.length > 1 ? (yield* readSteps(input.probe(), nullSink, { maxRecords: 1, chunkSize: 1 << 16 })).firstTs : null;
+    probes.push({ input, order, firstTs });
+  }
   probes.sort((a, b) => (a.firstTs ?? Infinity) - (b.firstTs ?? Infinity) || a.order - b.order);
-  const totalBytes = probes.reduce((n, p) => n + p.size, 0);
+  const sizes = inputs.map((input) => input.size);
+  const totalBytes = sizes.includes(null) ? undefined : sizes.reduce((n: number, s) => n + (s ?? 0), 0);
 
   const tracker = new Tracker({
     graceSeconds: options.graceSeconds ?? DEFAULTS.graceSeconds,
@@ -107,7 +145,7 @@ function analyzeInto(files: readonly string[], output: AnalysisOutput, options: 
   });
   const sink = new PacketSink(tracker);
 
-  const showProgress = options.progress ?? (Boolean(process.stderr.isTTY) || totalBytes > 256 * 1024 * 1024);
+  const showProgress = options.progress ?? (Boolean(process.stderr.isTTY) || (totalBytes ?? 0) > 256 * 1024 * 1024);
   const bar: Progress = makeProgress({ label: 'analyze', total: totalBytes, unit: 'B', enabled: showProgress });
   let doneBytes = 0;
   let corrupt = 0;
@@ -115,32 +153,32 @@ function analyzeInto(files: readonly string[], output: AnalysisOutput, options: 
   const traces: { trace: number; files: string[] }[] = [];
   let traceEnd = -Infinity;
 
-  for (const probe of probes) {
-    if (traces.length === 0 || (probe.firstTs !== null && probe.firstTs < traceEnd)) {
+  const onCorrupt = (info: CorruptRecord) => {
+    if (options.strict) throw new CaptureError(info.file, info.offset, `${info.reason} (--strict)`);
+    const resumed = info.resumedAt === null ? 'nothing readable after it' : `resumed at byte offset ${info.resumedAt}`;
+    logger?.warn(info, `${info.file}: byte offset ${info.offset}: ${info.reason}: skipped, ${resumed}`);
+  };
+
+  for (const { input, firstTs } of probes) {
+    if (traces.length === 0 || (firstTs !== null && firstTs < traceEnd)) {
       if (traces.length > 0) {
         tracker.finishAll();
         tracker.trace++;
-        logger?.info({ file: probe.file, trace: tracker.trace }, 'file overlaps the previous ones in time: analyzed as a separate trace');
+        logger?.info({ file: input.arg, trace: tracker.trace }, 'file overlaps the previous ones in time: analyzed as a separate trace');
       }
       traces.push({ trace: tracker.trace, files: [] });
     }
-    traces[traces.length - 1].files.push(probe.file);
-    const onCorrupt = (info: CorruptRecord) => {
-      if (options.strict) throw new CaptureError(info.file, info.offset, `${info.reason} (--strict)`);
-      logger?.warn(info, `${info.file}: corrupt record at byte offset ${info.offset} skipped${info.resumedAt === null ? ', nothing readable after it' : `, resumed at ${info.resumedAt}`}`);
-    };
-    const result: ReadResult = readCapture(probe.file, sink, {
+    traces[traces.length - 1].files.push(input.arg);
+    const result = yield* readSteps(input.source(), sink, {
       onCorrupt,
+      onCutOff: (offset) => logger?.warn({ file: input.name, offset }, `${input.name}: byte offset ${offset}: the last record is cut off by the end of the file (ignored)`),
       onProgress: (offset) => bar.update(doneBytes + offset),
     });
-    doneBytes += probe.size;
+    doneBytes += result.size;
     corrupt += result.corruptRecords;
-    if (result.cutOff) {
-      cutOff++;
-      logger?.warn({ file: probe.file }, `${probe.file}: the last record is cut off by the end of the file (ignored)`);
-    }
-    if (result.lastTs !== null) traceEnd = Math.max(traceEnd, result.lastTs);
-    summary.addFile(result, tracker.trace);
+    if (result.cutOff) cutOff++;
+    if (result.maxTs !== null) traceEnd = Math.max(traceEnd, result.maxTs);
+    summary.addFile({ ...result, file: input.arg }, tracker.trace);
   }
   tracker.finishAll();
   Object.assign(summary.packets, { read: sink.read, tcp: sink.tcp, notTcp: sink.notTcp, truncated: sink.truncated, malformed: sink.malformed });

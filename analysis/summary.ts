@@ -22,7 +22,7 @@ export interface Summary {
   proxyLog: { entries: number; matched: number } | null;
 }
 
-export type FileSummary = Omit<ReadResult, 'firstTs' | 'lastTs'> & {
+export type FileSummary = Omit<ReadResult, 'firstTs' | 'lastTs' | 'minTs' | 'maxTs'> & {
   trace: number;
   start: number | null;
   end: number | null;
@@ -54,10 +54,11 @@ export class SummaryBuilder {
   private end = -Infinity;
 
   addFile(result: ReadResult, trace: number): void {
-    const { firstTs, lastTs, ...rest } = result;
+    const { firstTs, lastTs, minTs, maxTs, ...rest } = result;
     this.files.push({ ...rest, trace, start: firstTs === null ? null : roundTime(firstTs), end: lastTs === null ? null : roundTime(lastTs) });
-    if (result.firstTs !== null) this.start = Math.min(this.start, result.firstTs);
-    if (result.lastTs !== null) this.end = Math.max(this.end, result.lastTs);
+    // the span from the earliest to the latest timestamp: records need not be in time order
+    if (minTs !== null) this.start = Math.min(this.start, minTs);
+    if (maxTs !== null) this.end = Math.max(this.end, maxTs);
   }
 
   addConnection(c: ConnectionRecord): void {

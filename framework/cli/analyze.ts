@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { UserError } from '../../common/errors.js';
 import { log, type Logger } from '../../common/log.js';
 // the analyzer itself is loaded only when the command runs
 import { DEFAULTS } from '../../analysis/defaults.js';
@@ -14,6 +15,29 @@ interface AnalyzeCliOptions {
   strict?: boolean;
   progress?: boolean;
   json?: boolean;
+  writerTimeout: number;
+}
+
+/** the signals that end a run early: each removes the partial output first */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Runs `work`; a stop signal meanwhile calls `discard` and then ends the process by that signal (its
+ * default action, so that the parent sees how it ended). The analysis reads between turns of the
+ * event loop, so the handler runs within one chunk's time.
+ */
+async function discardOnStopSignals<T>(discard: () => void, work: () => Promise<T>): Promise<T> {
+  const onSignal = (signal: NodeJS.Signals) => {
+    discard();
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    process.kill(process.pid, signal);
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  try {
+    return await work();
+  } finally {
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+  }
 }
 
 function seconds(value: string): number {
@@ -26,7 +50,7 @@ export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
     .description('turn pcap/pcapng traces into MPTCP connections, subflows and metrics')
-    .argument('<pcap...>', 'capture files (pcap or pcapng); parts of one capture continue each other, overlapping files are separate traces')
+    .argument('<pcap...>', 'capture files (pcap or pcapng), pipes or FIFOs, "-" for stdin; parts of one capture continue each other, overlapping files are separate traces')
     .requiredOption('-o, --out <dir>', 'output directory: connections.jsonl, subflows.jsonl, summary.json')
     .option('--wifi <cidr,...>', 'phone-side addresses of WiFi subflows')
     .option('--cellular <cidr,...>', 'phone-side addresses of cellular subflows')
@@ -36,13 +60,15 @@ export function registerAnalyze(program: Command): void {
     .option('--idle-timeout <seconds>', 'trace time without packets after which an open connection is written', seconds, DEFAULTS.idleSeconds)
     .option('--strict', 'stop at the first corrupt record instead of skipping it')
     .option('--no-progress', 'no progress line on stderr')
+    .option('--writer-timeout <seconds>', 'how long a FIFO input without a writer is waited for', seconds, 60)
     .option('--json', 'print summary.json on stdout instead of a one-line summary')
     .addHelpText(
       'after',
-      '\nExamples:\n  mplab analyze proxy.pcap --out out/ --wifi 198.18.1.0/24 --cellular 198.18.2.0/24\n  mplab analyze part1.pcap part2.pcap --out out/ --proxy-log proxy.log\n\nSee README.md "Analyzer" for every output field.',
+      '\nExamples:\n  mplab analyze proxy.pcap --out out/ --wifi 198.18.1.0/24 --cellular 198.18.2.0/24\n  mplab analyze part1.pcap part2.pcap --out out/ --proxy-log proxy.log\n  tcpdump -i any -U -w - tcp | mplab analyze - --out out/\n\nSee README.md "Analyzer" for every output field.',
     )
     .action(async (files: string[], opts: AnalyzeCliOptions) => {
-      const [{ analyzeFiles }, { DirectoryOutput }, { parseCidrList }] = await Promise.all([
+      if (files.filter((f) => f === '-').length > 1) throw new UserError('"-" (stdin) may be given once', 2);
+      const [{ analyzeInputs }, { DirectoryOutput }, { parseCidrList }] = await Promise.all([
         import('../../analysis/analyze.js'),
         import('../../analysis/output.js'),
         import('../../analysis/address.js'),
@@ -55,8 +81,7 @@ export function registerAnalyze(program: Command): void {
       };
       const started = process.hrtime.bigint();
       const cpuBefore = process.cpuUsage();
-      const output = new DirectoryOutput(opts.out);
-      const summary = analyzeFiles(files, output, {
+      const options = {
         wifi: parseCidrList(opts.wifi),
         cellular: parseCidrList(opts.cellular),
         proxyLog: opts.proxyLog,
@@ -65,8 +90,15 @@ export function registerAnalyze(program: Command): void {
         idleSeconds: opts.idleTimeout,
         strict: opts.strict,
         progress: opts.progress === false ? false : undefined,
+        writerTimeoutSeconds: opts.writerTimeout,
         logger,
-      });
+      };
+      // the handlers come first: from its first partial file on, the output is removed on a signal
+      let output: InstanceType<typeof DirectoryOutput> | undefined;
+      const summary = await discardOnStopSignals(
+        () => output?.abort(),
+        () => analyzeInputs(files, (output = new DirectoryOutput(opts.out)), options),
+      );
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
       const cpu = process.cpuUsage(cpuBefore);
       const cpuSecs = (cpu.user + cpu.system) / 1e6;

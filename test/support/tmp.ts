@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -9,6 +9,13 @@ let root: string | undefined;
 export function tempDir(prefix = 'mplab-test-'): string {
   if (!root) root = mkdtempSync(join(tmpdir(), prefix));
   return mkdtempSync(join(root, 'd-'));
+}
+
+/** A file of `bytes` named `name` in a fresh temporary directory; returns its path. */
+export function tempFile(name: string, bytes: Buffer | string): string {
+  const file = join(tempDir(), name);
+  writeFileSync(file, bytes);
+  return file;
 }
 
 afterAll(() => {

@@ -2,18 +2,12 @@ import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { MPLAB_CLI } from '../../../common/paths.js';
-import { tempDir } from '../../support/tmp.js';
+import { tempDir, tempFile } from '../../support/tmp.js';
 import { describe, expect, it } from 'vitest';
 import { analyzeFiles } from '../../../analysis/analyze.js';
 import { readCapture, type CorruptRecord, type FrameSink } from '../../../analysis/capture/reader.js';
 import { DirectoryOutput, MemoryOutput } from '../../../analysis/output.js';
 import { Conversation, LINKTYPE, frame, pcapFile, pcapngFile, tcpPacket, type CaptureRecord, type Link } from '../../support/pcap-writer.js';
-
-function tmpFile(name: string, bytes: Buffer): string {
-  const file = join(tempDir(), name);
-  writeFileSync(file, bytes);
-  return file;
-}
 
 class Collect implements FrameSink {
   ts = 0;
@@ -35,7 +29,7 @@ describe('pcap reader', () => {
     { nanoseconds: true, bigEndian: true },
   ]) {
     it(`reads every record with its timestamp (${variant.nanoseconds ? 'ns' : 'µs'}, ${variant.bigEndian ? 'big' : 'little'} endian)`, () => {
-      const file = tmpFile('a.pcap', pcapFile(records(1000), { linktype: 1, ...variant }));
+      const file = tempFile('a.pcap', pcapFile(records(1000), { linktype: 1, ...variant }));
       const sink = new Collect();
       // a small chunk forces records across chunk boundaries
       const result = readCapture(file, sink, { chunkSize: 4096 });
@@ -47,7 +41,7 @@ describe('pcap reader', () => {
   }
 
   it('keeps the original length of records cut by the snapshot length', () => {
-    const file = tmpFile('s.pcap', pcapFile([{ ts: 1, data: Buffer.alloc(1500) }], { linktype: 1, snaplen: 128 }));
+    const file = tempFile('s.pcap', pcapFile([{ ts: 1, data: Buffer.alloc(1500) }], { linktype: 1, snaplen: 128 }));
     const sink = new Collect();
     readCapture(file, sink);
     expect(sink.frames[0]).toMatchObject({ caplen: 128, wirelen: 1500 });
@@ -55,7 +49,7 @@ describe('pcap reader', () => {
 
   it('counts a last record cut off by the end of the file and keeps the others', () => {
     const bytes = pcapFile(records(10), { linktype: 1 });
-    const file = tmpFile('cut.pcap', bytes.subarray(0, bytes.length - 20));
+    const file = tempFile('cut.pcap', bytes.subarray(0, bytes.length - 20));
     const sink = new Collect();
     const result = readCapture(file, sink);
     expect(result.records).toBe(9);
@@ -67,7 +61,7 @@ describe('pcap reader', () => {
     // record 50 starts at 24 + 50 * (16 + 60); give it an impossible captured length
     const bad = 24 + 50 * 76;
     bytes.writeUInt32LE(0x7fffffff, bad + 8);
-    const file = tmpFile('corrupt.pcap', bytes);
+    const file = tempFile('corrupt.pcap', bytes);
     const sink = new Collect();
     const reports: CorruptRecord[] = [];
     const result = readCapture(file, sink, { onCorrupt: (r) => reports.push(r), chunkSize: 1024 });
@@ -80,7 +74,7 @@ describe('pcap reader', () => {
     const a = pcapFile(records(20), { linktype: 1 });
     const b = pcapFile(records(20, 60, 1_700_000_100), { linktype: 1 }).subarray(24);
     const garbage = Buffer.alloc(333, 0xee);
-    const file = tmpFile('garbage.pcap', Buffer.concat([a, garbage, b]));
+    const file = tempFile('garbage.pcap', Buffer.concat([a, garbage, b]));
     const reports: CorruptRecord[] = [];
     const result = readCapture(file, new Collect(), { onCorrupt: (r) => reports.push(r) });
     expect(result.records).toBe(40);
@@ -97,7 +91,7 @@ describe('pcapng reader', () => {
     { bigEndian: false, tsresol: 9 },
   ]) {
     it(`reads enhanced packet blocks (${variant.bigEndian ? 'big' : 'little'} endian, 10^-${variant.tsresol} s)`, () => {
-      const file = tmpFile('a.pcapng', pcapngFile(records(500), { linktype: 113, ...variant }));
+      const file = tempFile('a.pcapng', pcapngFile(records(500), { linktype: 113, ...variant }));
       const sink = new Collect();
       const result = readCapture(file, sink, { chunkSize: 2048 });
       expect(result).toMatchObject({ format: 'pcapng', records: 500, corruptRecords: 0, linkTypes: [113] });
@@ -112,7 +106,7 @@ describe('pcapng reader', () => {
     const bad = 28 + 20 + 10 * 92;
     bytes.writeUInt32LE(1234, bad + 88);
     const reports: CorruptRecord[] = [];
-    const result = readCapture(tmpFile('bad.pcapng', bytes), new Collect(), { onCorrupt: (r) => reports.push(r) });
+    const result = readCapture(tempFile('bad.pcapng', bytes), new Collect(), { onCorrupt: (r) => reports.push(r) });
     expect(result.records).toBe(29);
     expect(result.corruptRecords).toBe(1);
     expect(reports[0]).toMatchObject({ offset: bad, resumedAt: bad + 92 });
@@ -121,19 +115,19 @@ describe('pcapng reader', () => {
 
 describe('bad input', () => {
   it('rejects a file that is not a capture, naming the file and the offset', () => {
-    const file = tmpFile('notes.txt', Buffer.from('hello, this is not a capture file\n'));
+    const file = tempFile('notes.txt', Buffer.from('hello, this is not a capture file\n'));
     expect(() => readCapture(file, new Collect())).toThrow(`${file}: byte offset 0: not a pcap or pcapng capture: unknown magic number 0x68656c6c`);
   });
 
   it('rejects an empty file', () => {
-    const file = tmpFile('empty.pcap', Buffer.alloc(0));
+    const file = tempFile('empty.pcap', Buffer.alloc(0));
     expect(() => readCapture(file, new Collect())).toThrow(/empty\.pcap: byte offset 0: not a pcap or pcapng capture: only 0 bytes/);
   });
 
   it('rejects an unknown link type with the offset of the field', () => {
-    const file = tmpFile('usb.pcap', pcapFile(records(1), { linktype: 189 }));
+    const file = tempFile('usb.pcap', pcapFile(records(1), { linktype: 189 }));
     expect(() => readCapture(file, new Collect())).toThrow(/usb\.pcap: byte offset 20: link type 189 is not supported/);
-    const ng = tmpFile('usb.pcapng', pcapngFile(records(1), { linktype: 189 }));
+    const ng = tempFile('usb.pcapng', pcapngFile(records(1), { linktype: 189 }));
     expect(() => readCapture(ng, new Collect())).toThrow(/usb\.pcapng: byte offset 36: link type 189 of interface 0 is not supported/);
   });
 
@@ -158,8 +152,8 @@ describe('bad input', () => {
   });
 
   it('analyzeFiles checks every file before writing anything', () => {
-    const good = tmpFile('good.pcap', pcapFile(records(1), { linktype: 1 }));
-    const bad = tmpFile('bad.pcap', Buffer.from('garbage!'));
+    const good = tempFile('good.pcap', pcapFile(records(1), { linktype: 1 }));
+    const bad = tempFile('bad.pcap', Buffer.from('garbage!'));
     const out = new MemoryOutput();
     expect(() => analyzeFiles([good, bad], out, { progress: false })).toThrow(/bad\.pcap: byte offset 0: not a pcap/);
     expect(out.result).toBeNull();
@@ -167,13 +161,13 @@ describe('bad input', () => {
 
   it('a failed run into a directory leaves the earlier result there whole, and no partial files', () => {
     const dir = tempDir();
-    const good = tmpFile('good.pcap', pcapFile(records(50), { linktype: 1 }));
+    const good = tempFile('good.pcap', pcapFile(records(50), { linktype: 1 }));
     const first = analyzeFiles([good], new DirectoryOutput(dir), { progress: false });
     const before = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
     expect(Object.keys(before).sort()).toEqual(['connections.jsonl', 'subflows.jsonl', 'summary.json']);
     expect(JSON.parse(before['summary.json'])).toEqual(JSON.parse(JSON.stringify(first)));
     // not a capture: refused before reading
-    const garbage = tmpFile('bad.pcap', Buffer.from('garbage!'));
+    const garbage = tempFile('bad.pcap', Buffer.from('garbage!'));
     expect(() => analyzeFiles([good, garbage], new DirectoryOutput(dir), { progress: false })).toThrow(/bad\.pcap: byte offset 0: not a pcap/);
     // a corrupt record halfway through (after 20 of 40 one-second connections, t = 100..119), with
     // --strict: closed connections are written at the sweeps, every 10 s of trace time, so the sweep
@@ -188,7 +182,7 @@ describe('bad input', () => {
     const bytes = pcapFile(conversation, { linktype: 1 });
     const bad = 24 + conversation.slice(0, conversation.length / 2).reduce((n, r) => n + 16 + r.data.length, 0);
     bytes.writeUInt32LE(0x7fffffff, bad + 8);
-    const halfway = tmpFile('halfway.pcap', bytes);
+    const halfway = tempFile('halfway.pcap', bytes);
     const strict = { progress: false, strict: true, graceSeconds: 0 };
     const keeping = new (class extends MemoryOutput {
       override abort(): void {}
@@ -213,7 +207,7 @@ describe('link layers', () => {
         c.send('up', 100.02, 300);
         c.send('down', 100.03, 1200);
         const out = new MemoryOutput();
-        const file = tmpFile('l.pcap', pcapFile(recs, { linktype: LINKTYPE[link] }));
+        const file = tempFile('l.pcap', pcapFile(recs, { linktype: LINKTYPE[link] }));
         analyzeFiles([file], out, { progress: false });
         expect(out.result?.packets).toEqual({ read: 5, tcp: 5, notTcp: 0, truncated: 0, malformed: 0 });
         expect(out.subflows).toHaveLength(1);
@@ -229,7 +223,7 @@ describe('link layers', () => {
     ] as const) {
       const pkt = tcpPacket({ src: client, dst: server, seq: 1, flags: 'S' });
       const out = new MemoryOutput();
-      analyzeFiles([tmpFile('r.pcap', pcapFile([{ ts: 1, data: pkt }], { linktype }))], out, { progress: false });
+      analyzeFiles([tempFile('r.pcap', pcapFile([{ ts: 1, data: pkt }], { linktype }))], out, { progress: false });
       expect(out.subflows[0].client).toBe(client);
     }
   });
@@ -244,7 +238,7 @@ describe('link layers', () => {
       [108, be],
     ] as const) {
       const out = new MemoryOutput();
-      const file = tmpFile('lo.pcap', pcapFile([{ ts: 1, data: Buffer.concat([head(2), v4]) }, { ts: 2, data: Buffer.concat([head(30), v6]) }], { linktype }));
+      const file = tempFile('lo.pcap', pcapFile([{ ts: 1, data: Buffer.concat([head(2), v4]) }, { ts: 2, data: Buffer.concat([head(30), v6]) }], { linktype }));
       analyzeFiles([file], out, { progress: false });
       expect(out.subflows.map((s) => s.client)).toEqual(['198.18.1.2:40000', '[2001:db8::2]:40000']);
     }
@@ -257,7 +251,7 @@ describe('link layers', () => {
     c.send('down', 100.1, 1400);
     recs.push({ ts: 100.2, data: frame('ethernet', tcpPacket({ src: '198.18.0.1:1080', dst: '198.18.1.2:40000', seq: 1, flags: 'A' })).subarray(0, 30) });
     const out = new MemoryOutput();
-    analyzeFiles([tmpFile('t.pcap', pcapFile(recs, { linktype: 1, snaplen: 96 }))], out, { progress: false });
+    analyzeFiles([tempFile('t.pcap', pcapFile(recs, { linktype: 1, snaplen: 96 }))], out, { progress: false });
     expect(out.subflows[0].bytes.down).toBe(1400);
     expect(out.result?.packets.truncated).toBe(1);
   });

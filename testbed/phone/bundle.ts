@@ -9,6 +9,7 @@ import { buildSync } from 'esbuild';
 const ENTRIES: Record<string, string> = {
   'client.mjs': './device/command-client.ts',
   'sync.mjs': './device/sync-main.ts',
+  'app.mjs': '../apps/process/main.ts',
 };
 
 let cache: Record<string, string> | undefined;

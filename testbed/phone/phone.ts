@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { log, type Logger } from '../../common/log.js';
 import { commandLine } from '../../common/process.js';
 import { assertLabName } from '../netns.js';
+import { sandboxLauncher } from './app-process.js';
 import type { VirtualApp } from './apps.js';
 import { phonePrograms } from './bundle.js';
 import { CommandServer } from './command-server.js';
@@ -122,6 +123,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       interfaces: { wifi: options.interfaces?.wifi ?? 'wlan0', cellular: options.interfaces?.cellular ?? 'rmnet0' },
       props: options.props,
       apps: options.apps,
+      launchApp: (pkg, uid) => sandboxLauncher(this.sandbox)(pkg, uid),
       logger: this.logger,
     });
     this.sandbox = new PhoneSandbox({
@@ -241,6 +243,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       // Shutting down: the radios first, then every process, adbd last.
       await this.system.powerOffRadios();
       await this.commands.stop();
+      this.system.stopApps();
       await this.sandbox.killAll();
       await this.closeListener();
       const bootCount = Number(this.system.state.settings.global.boot_count ?? '0') + 1;
@@ -261,6 +264,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
     await this.rebooting?.catch(() => undefined);
     await this.closeListener();
     await this.commands.stop();
+    this.system.stopApps();
     const killed = await this.sandbox.killAll();
     await this.releaseFolder();
     this.logger.info({ killed }, 'virtual phone stopped');

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { log, type Logger } from '../../common/log.js';
 import { commandLine } from '../../common/process.js';
 import { assertLabName } from '../netns.js';
+import { virtualApps } from '../apps/index.js';
 import { sandboxLauncher } from './app-process.js';
 import type { VirtualApp } from './apps.js';
 import { phonePrograms } from './bundle.js';
@@ -47,7 +48,7 @@ export interface VirtualPhoneOptions {
   interfaces?: { wifi?: string; cellular?: string };
   /** Extra system properties. */
   props?: Record<string, string>;
-  /** Apps besides the preinstalled ones. */
+  /** Apps besides the preinstalled ones (default: the ten virtual apps of testbed/apps/). */
   apps?: VirtualApp[];
   /** How long a reboot keeps the phone away from adb. Default 3000 ms. */
   rebootMs?: number;
@@ -122,7 +123,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       dir: path.resolve(options.dir),
       interfaces: { wifi: options.interfaces?.wifi ?? 'wlan0', cellular: options.interfaces?.cellular ?? 'rmnet0' },
       props: options.props,
-      apps: options.apps,
+      apps: options.apps ?? virtualApps(),
       launchApp: (pkg, uid) => sandboxLauncher(this.sandbox)(pkg, uid),
       logger: this.logger,
     });

@@ -7,7 +7,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { errorMessage } from '../../common/errors.js';
 import { log } from '../../common/log.js';
-import { startVirtualPhone } from './phone.js';
+import { DEFAULT_PROXY, startVirtualPhone } from './phone.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -29,7 +29,9 @@ const program = new Command('virtual-phone')
   .option('--cellular-iface <iface>', 'cellular interface', 'rmnet0')
   .option('--reboot-ms <ms>', 'how long a reboot keeps the phone away', integer)
   .option('--boot-completed-ms <ms>', 'delay until sys.boot_completed=1 once reachable', integer)
-  .action(async (opts: { name: string; netns: string; dir: string; port?: number; root: boolean; model?: string; product?: string; device?: string; wifiIface: string; cellularIface: string; rebootMs?: number; bootCompletedMs?: number }) => {
+  .option('--proxy <ip:port>', "the SOCKS5 proxy the phone's proxy client carries the apps' connections to", DEFAULT_PROXY)
+  .option('--no-proxy-client', "no proxy client: the apps' connections go out directly")
+  .action(async (opts: { name: string; netns: string; dir: string; port?: number; root: boolean; model?: string; product?: string; device?: string; wifiIface: string; cellularIface: string; rebootMs?: number; bootCompletedMs?: number; proxy: string; proxyClient: boolean }) => {
     const logger = log('phone', { phone: opts.name });
     const phone = await startVirtualPhone({
       name: opts.name,
@@ -43,6 +45,7 @@ const program = new Command('virtual-phone')
       interfaces: { wifi: opts.wifiIface, cellular: opts.cellularIface },
       rebootMs: opts.rebootMs,
       bootCompletedMs: opts.bootCompletedMs,
+      proxy: opts.proxyClient ? opts.proxy : null,
       logger,
     });
     process.stdout.write(`${JSON.stringify({ event: 'listening', name: phone.name, serial: phone.serial, port: phone.port, pid: process.pid })}\n`);

@@ -7,6 +7,7 @@ import { commandLine } from '../../common/process.js';
 import { assertLabName } from '../netns.js';
 import { virtualApps } from '../apps/index.js';
 import { sandboxLauncher } from './app-process.js';
+import { RedirectorService, SYSTEM_UID } from './redirector/service.js';
 import type { VirtualApp } from './apps.js';
 import { phonePrograms } from './bundle.js';
 import { CommandServer } from './command-server.js';
@@ -50,6 +51,11 @@ export interface VirtualPhoneOptions {
   props?: Record<string, string>;
   /** Apps besides the preinstalled ones (default: the ten virtual apps of testbed/apps/). */
   apps?: VirtualApp[];
+  /**
+   * The SOCKS5 proxy (IP:PORT) the phone's proxy client carries the apps' connections to (default
+   * the lab's, 198.18.0.1:1080); null: no proxy client, apps' connections go out directly.
+   */
+  proxy?: string | null;
   /** How long a reboot keeps the phone away from adb. Default 3000 ms. */
   rebootMs?: number;
   /** After the daemon is reachable again, how long until sys.boot_completed=1. Default 1500 ms after a reboot, 0 at start. */
@@ -78,6 +84,16 @@ export async function startVirtualPhone(options: VirtualPhoneOptions): Promise<V
   return phone;
 }
 
+/** The lab proxy's address (testbed/lab/plan.ts), where a phone's proxy client carries its apps' connections. */
+export const DEFAULT_PROXY = '198.18.0.1:1080';
+
+export function parseProxy(text: string): { host: string; port: number } {
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  if (!match || !net.isIPv4(match[1]) || port < 1 || port > 65535) throw new Error(`proxy ${JSON.stringify(text)}: expected IPv4:PORT`);
+  return { host: match[1], port };
+}
+
 const FOLDERS_IN_USE = new Set<string>();
 
 /** A live Node process (a daemon's pid may have been reused by something else since). */
@@ -93,6 +109,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
   readonly rooted: boolean;
   readonly hostname: string;
   private readonly commands: CommandServer;
+  private readonly redirector: RedirectorService | undefined;
   private server: net.Server | undefined;
   private readonly connections = new Set<AdbConnection>();
   private portNumber: number;
@@ -144,6 +161,16 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       reboot: (reason) => this.reboot(reason).catch((error: Error) => this.logger.error({ err: error.message }, 'reboot failed')),
       logger: this.logger,
     });
+    const proxy = options.proxy === undefined ? DEFAULT_PROXY : options.proxy;
+    if (proxy !== null) {
+      this.redirector = new RedirectorService({
+        sandbox: this.sandbox,
+        netns: options.netns,
+        proxy: parseProxy(proxy),
+        logger: this.logger,
+        log: (priority, message, pid) => this.system.logs.write({ pid, uid: SYSTEM_UID, priority, tag: 'mplab-redirector', message }),
+      });
+    }
   }
 
   get port(): number {
@@ -181,6 +208,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
     await this.system.boot(defaultState({ name: this.name, model: this.identity.model }));
     await this.sandbox.start();
     await this.commands.start();
+    await this.redirector?.start();
     await this.listen();
     let markBooted: () => void = () => undefined;
     this.bootDone = new Promise<void>((resolve) => (markBooted = resolve));
@@ -244,6 +272,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       // Shutting down: the radios first, then every process, adbd last.
       await this.system.powerOffRadios();
       await this.commands.stop();
+      this.redirector?.stop();
       this.system.stopApps();
       await this.sandbox.killAll();
       await this.closeListener();
@@ -265,6 +294,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
     await this.rebooting?.catch(() => undefined);
     await this.closeListener();
     await this.commands.stop();
+    this.redirector?.stop();
     this.system.stopApps();
     const killed = await this.sandbox.killAll();
     await this.releaseFolder();

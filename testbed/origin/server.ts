@@ -267,15 +267,20 @@ export async function startOrigin(options: OriginOptions): Promise<Origin> {
   for (const port of options.httpPorts) {
     const web = http.createServer(handle);
     web.keepAliveTimeout = 60_000;
-    // HTTP, or messaging when the client's first byte opens a JSON object
-    const server = net.createServer((socket) => {
+    // HTTP, or messaging when the client's first byte opens a JSON object; half-open as an HTTP
+    // server's connections are (a request may be followed by the client's FIN before the answer)
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
       open.add(socket);
       socket.on('close', () => open.delete(socket));
       socket.once('data', (first: Buffer) => {
         socket.pause();
         socket.unshift(first);
-        if (first[0] === 0x7b) chat(socket);
-        else web.emit('connection', socket);
+        if (first[0] === 0x7b) {
+          socket.on('end', () => socket.end());
+          chat(socket);
+        } else {
+          web.emit('connection', socket);
+        }
         socket.resume();
       });
       socket.on('error', () => socket.destroy());

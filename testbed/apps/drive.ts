@@ -1,6 +1,6 @@
 import { defineApp } from './kit/app.js';
 import { formatBytes } from './kit/format.js';
-import { percent, pickerScreen, Uploads } from './kit/uploads.js';
+import { percent, uploadScreens, Uploads } from './kit/uploads.js';
 import { base, SERVERS } from './servers.js';
 
 /**
@@ -15,7 +15,7 @@ const FILES = [
 ];
 
 interface State {
-  files: Uploads;
+  cloud: Uploads;
 }
 
 export function drive() {
@@ -25,18 +25,18 @@ export function drive() {
     activity: '.app.NewMainProxyActivity',
     actions: ['start', 'upload'],
     home: 'drive',
-    initial: (app) => ({ files: new Uploads(app) }),
+    initial: (app) => ({ cloud: new Uploads(app) }),
     onStart: (app) => app.job({ kind: 'get', url: `${base(SERVERS.googleApis)}/bytes/22000` }, () => undefined),
     screens: {
       drive: (screen, app) => {
         screen.toolbar('My Drive', { id: 'toolbar', actions: [{ id: 'search_bar_text', desc: 'Search in Drive', onTap: () => undefined }] });
-        const [latest] = app.state.files.uploads;
+        const [latest] = app.state.cloud.uploads;
         if (latest) {
           const text = latest.state === 'uploading' ? 'Uploading 1 file' : latest.state === 'done' ? '1 upload complete' : '1 upload failed';
           screen.text('upload_status', text, { desc: latest.state === 'uploading' ? `${text}, ${percent(latest)}%` : text });
           if (latest.state === 'uploading') screen.progress('upload_progress', latest.size ? latest.sent / latest.size : null);
         }
-        const done = app.state.files.uploads.filter((u) => u.state === 'done').map((u) => ({ name: u.name, details: `${formatBytes(u.size)} · Modified just now` }));
+        const done = app.state.cloud.uploads.filter((u) => u.state === 'done').map((u) => ({ name: u.name, details: `${formatBytes(u.size)} · Modified just now` }));
         const rows = [...done, ...FILES.map((name, i) => ({ name, details: `Modified ${i + 2} Mar 2015` }))];
         screen.list('doclist_recycler_view', rows, {
           scroll: app.scroll('docs'),
@@ -46,23 +46,15 @@ export function drive() {
         });
         screen.fab('extended_fab', 'New', () => app.navigate('create'));
       },
-      create: (screen, app) => {
-        screen.toolbar('Create new', { up: () => app.back() });
-        screen.button('folder', 'Folder', () => undefined);
-        screen.button('upload', 'Upload', () => {
-          app.state.files.browse();
-          app.navigate('picker');
-        });
-        screen.button('scan', 'Scan', () => undefined);
-      },
-      picker: (screen, app) =>
-        pickerScreen(screen, app, app.state.files, {
-          onPick: (file) =>
-            app.action('upload', () => {
-              app.state.files.upload(file, `${base(SERVERS.googleApis)}/upload`);
-              app.home();
-            }),
-        }),
+      ...uploadScreens<State>(
+        'Create new',
+        [
+          { id: 'folder', text: 'Folder' },
+          { id: 'upload', text: 'Upload', upload: true },
+          { id: 'scan', text: 'Scan' },
+        ],
+        `${base(SERVERS.googleApis)}/upload`,
+      ),
     },
   });
 }

@@ -1,6 +1,6 @@
 import { defineApp } from './kit/app.js';
 import { formatBytes } from './kit/format.js';
-import { percent, pickerScreen, Uploads, type Upload } from './kit/uploads.js';
+import { percent, uploadScreens, Uploads, type Upload } from './kit/uploads.js';
 import { base, SERVERS } from './servers.js';
 
 /**
@@ -16,7 +16,7 @@ const FILES = [
 ] as const;
 
 interface State {
-  files: Uploads;
+  cloud: Uploads;
 }
 
 function status(upload: Upload): string {
@@ -32,12 +32,12 @@ export function dropbox() {
     activity: '.activity.DbxMainActivity',
     actions: ['start', 'upload'],
     home: 'files',
-    initial: (app) => ({ files: new Uploads(app) }),
+    initial: (app) => ({ cloud: new Uploads(app) }),
     onStart: (app) => app.job({ kind: 'get', url: `${base(SERVERS.dropboxApi)}/bytes/16000` }, () => undefined),
     screens: {
       files: (screen, app) => {
         screen.toolbar('Dropbox', { actions: [{ id: 'search_button', desc: 'Search', onTap: () => undefined }] });
-        const uploads = app.state.files.uploads;
+        const uploads = app.state.cloud.uploads;
         const rows: Array<{ name: string; details: string; upload?: Upload }> = [
           ...uploads.map((u) => ({ name: u.name, details: status(u), upload: u })),
           ...FILES.map(([name, size]) => ({ name, details: size ? `${formatBytes(size)}, modified 3 days ago` : 'Folder' })),
@@ -53,23 +53,15 @@ export function dropbox() {
         });
         screen.fab('fab_button', 'Create', () => app.navigate('create'));
       },
-      create: (screen, app) => {
-        screen.toolbar('Create', { up: () => app.back() });
-        screen.button('upload_files', 'Upload files', () => {
-          app.state.files.browse();
-          app.navigate('picker');
-        });
-        screen.button('create_folder', 'Create folder', () => undefined);
-        screen.button('take_photo', 'Take photo', () => undefined);
-      },
-      picker: (screen, app) =>
-        pickerScreen(screen, app, app.state.files, {
-          onPick: (file) =>
-            app.action('upload', () => {
-              app.state.files.upload(file, `${base(SERVERS.dropboxContent)}/upload`);
-              app.home();
-            }),
-        }),
+      ...uploadScreens<State>(
+        'Create',
+        [
+          { id: 'upload_files', text: 'Upload files', upload: true },
+          { id: 'create_folder', text: 'Create folder' },
+          { id: 'take_photo', text: 'Take photo' },
+        ],
+        `${base(SERVERS.dropboxContent)}/upload`,
+      ),
     },
   });
 }

@@ -383,13 +383,12 @@ function unexpectedDialog(label: string, dismiss: () => void): DialogSpec {
 }
 
 /** The app as the phone runs it. */
-export function defineApp<S>(spec: AppSpec<S>): VirtualApp & { runtime: App<S> } {
+export function defineApp<S>(spec: AppSpec<S>): VirtualApp {
   const app = new App(spec);
   return {
     package: spec.package,
     label: spec.label,
     activity: spec.activity,
-    runtime: app,
     screen: (ctx) => app.render(ctx),
     onTap: (node, _x, _y, ctx) => app.tap(node, ctx),
     onLongPress: (node, _x, _y, _ms, ctx) => app.longPress(node, ctx),

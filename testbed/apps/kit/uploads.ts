@@ -1,4 +1,4 @@
-import type { App } from './app.js';
+import type { App, ScreenBuilder } from './app.js';
 import { formatBytes } from './format.js';
 import type { Screen } from './screen.js';
 
@@ -94,4 +94,32 @@ export function pickerScreen<S>(screen: Screen, app: App<S>, uploads: Uploads, o
     render: (f, row) => row.icon(`${PICKER}:id/icon_mime`, 'File').title('android:id/title', f.name).subtitle(`${PICKER}:id/details`, `${formatBytes(f.size)}, ${new Date(f.mtime).toISOString().slice(0, 10)}`),
     onTap: (f) => options.onPick(f),
   });
+}
+
+/**
+ * The two screens of a cloud app's upload: its create menu (`title`, buttons in order, the one
+ * with `upload: true` opens the picker on Downloads), and the picker, whose pick uploads the file
+ * to `url` (the "upload" action) and goes back to the file list.
+ */
+export function uploadScreens<S extends { cloud: Uploads }>(title: string, buttons: Array<{ id: string; text: string; upload?: boolean }>, url: string): { create: ScreenBuilder<S>; picker: ScreenBuilder<S> } {
+  return {
+    create: (screen, app) => {
+      screen.toolbar(title, { up: () => app.back() });
+      for (const b of buttons) {
+        screen.button(b.id, b.text, () => {
+          if (!b.upload) return;
+          app.state.cloud.browse();
+          app.navigate('picker');
+        });
+      }
+    },
+    picker: (screen, app) =>
+      pickerScreen(screen, app, app.state.cloud, {
+        onPick: (file) =>
+          app.action('upload', () => {
+            app.state.cloud.upload(file, url);
+            app.home();
+          }),
+      }),
+  };
 }

@@ -1,5 +1,7 @@
 // Opens IPPROTO_MPTCP sockets for Node, which has no option for the socket protocol, and reads
-// MPTCP_INFO from them. Node adopts the returned descriptor (server.listen({fd})).
+// MPTCP_INFO from them. Node adopts the returned descriptor (server.listen({fd}), or
+// new net.Socket({fd}) and then connect()). Also reads a redirected connection's original
+// destination (SO_ORIGINAL_DST), which Node cannot ask for.
 #define _GNU_SOURCE  // strerrorname_np
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/netfilter_ipv4.h>
 #include <node_api.h>
 
 #ifndef IPPROTO_MPTCP
@@ -56,6 +59,16 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   napi_set_named_property(env, error, "errno", errnoValue);
   napi_throw(env, error);
   return NULL;
+}
+
+// The first argument of a call as an integer (`fallback` when absent or not a number).
+static int32_t int_arg(napi_env env, napi_callback_info info, int32_t fallback) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t value = fallback;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &value) != napi_ok) return fallback;
+  return value;
 }
 
 // listen(host: string, port: number, backlog: number, v6only: boolean) -> fd
@@ -116,13 +129,47 @@ static napi_value mptcp_listen(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// socket(family: 4 | 6) -> fd of a non-blocking IPPROTO_MPTCP stream socket, not yet connected.
+// Throws (code ENOPROTOOPT) where the kernel refuses MPTCP sockets (net.mptcp.enabled=0).
+static napi_value mptcp_socket(napi_env env, napi_callback_info info) {
+  int32_t family = int_arg(env, info, 4);
+  int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_MPTCP);
+  if (fd < 0) return throw_errno(env, "socket(IPPROTO_MPTCP)", errno);
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
+// originalDst(fd) -> { address, port } of an IPv4 connection redirected by netfilter (nftables
+// redirect / dnat), or null when the connection was not redirected.
+static napi_value original_dst(napi_env env, napi_callback_info info) {
+  int32_t fd = int_arg(env, info, -1);
+  struct sockaddr_in addr;
+  memset(&addr, 0, sizeof addr);
+  socklen_t len = sizeof addr;
+  napi_value result;
+  if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &addr, &len) != 0) {
+    int err = errno;
+    if (err == ENOENT || err == ENOPROTOOPT || err == EOPNOTSUPP) {
+      napi_get_null(env, &result);
+      return result;
+    }
+    return throw_errno(env, "getsockopt(SO_ORIGINAL_DST)", err);
+  }
+  char text[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &addr.sin_addr, text, sizeof text);
+  napi_create_object(env, &result);
+  napi_value address, port;
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &address);
+  napi_create_uint32(env, ntohs(addr.sin_port), &port);
+  napi_set_named_property(env, result, "address", address);
+  napi_set_named_property(env, result, "port", port);
+  return result;
+}
+
 // protocol(fd) -> the socket's protocol number (262 for MPTCP, 6 for TCP)
 static napi_value socket_protocol(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd = -1;
-  napi_get_value_int32(env, argv[0], &fd);
+  int32_t fd = int_arg(env, info, -1);
   int proto = 0;
   socklen_t len = sizeof proto;
   if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0) return throw_errno(env, "getsockopt(SO_PROTOCOL)", errno);
@@ -139,11 +186,7 @@ static void set_u32(napi_env env, napi_value obj, const char *name, uint32_t v) 
 
 // info(fd) -> { subflows, flags, token, ... } or null when the socket is not MPTCP / fell back
 static napi_value mptcp_info(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd = -1;
-  napi_get_value_int32(env, argv[0], &fd);
+  int32_t fd = int_arg(env, info, -1);
   struct mplab_mptcp_info mi;
   memset(&mi, 0, sizeof mi);
   socklen_t len = sizeof mi;
@@ -168,6 +211,8 @@ static napi_value mptcp_info(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"listen", NULL, mptcp_listen, NULL, NULL, NULL, napi_default, NULL},
+      {"socket", NULL, mptcp_socket, NULL, NULL, NULL, napi_default, NULL},
+      {"originalDst", NULL, original_dst, NULL, NULL, NULL, napi_default, NULL},
       {"protocol", NULL, socket_protocol, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, mptcp_info, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -14,10 +14,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
-import { cpuSeconds, processAlive } from '../common/process.js';
+import { cpuSeconds } from '../common/process.js';
 import { startCaptureSet } from '../proxy/capture.js';
 import { Agent, type NetnsProgram, startOrigin, startProxy } from '../proxy/testkit/remote.js';
-import { addNetns, deleteNetns, inNetns, ip, listNetns, sysctl, vethPair } from '../testbed/netns.js';
+import { deleteNetns, inNetns } from '../testbed/netns.js';
+import { BENCH_ADDRESSES, benchPath, buildBenchPath, deleteOnInterrupt, median, percentile, removeDeadBenchNamespaces } from './bench-path.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,13 +34,11 @@ const BYTES = Number(values.megabytes) * 1e6;
 const PINGS = Number(values.pings);
 
 const BENCH_PREFIX = 'mplabpbench';
-const PREFIX = `${BENCH_PREFIX}${process.pid}-`;
-const CLIENT = `${PREFIX}c`;
-const PROXY_NS = `${PREFIX}p`;
-const ORIGIN_NS = `${PREFIX}o`;
-const ORIGIN = { host: '198.19.0.2', port: 8080 };
-const MPLAB = { host: '198.18.1.1', port: 1080 };
-const MICROSOCKS = { host: '198.18.1.1', port: 1081 };
+const PATH = benchPath(BENCH_PREFIX);
+const { client: CLIENT, proxy: PROXY_NS, origin: ORIGIN_NS } = PATH;
+const ORIGIN = { host: BENCH_ADDRESSES.origin, port: 8080 };
+const MPLAB = { host: BENCH_ADDRESSES.proxySide, port: 1080 };
+const MICROSOCKS = { host: BENCH_ADDRESSES.proxySide, port: 1081 };
 
 /** "mplab-mptcp": the same proxy with an MPTCP client (mptcpize), for information; the goals compare TCP clients */
 type Way = 'direct' | 'mplab' | 'microsocks' | 'mplab-mptcp';
@@ -53,38 +52,9 @@ interface Sample {
   cpuSecondsPerGB: number[];
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
 /** CPU seconds of a proxy so far; NaN when it has no process (direct) or is gone. */
 function proxyCpuSeconds(pid: number | undefined): number {
   return pid === undefined ? NaN : (cpuSeconds(pid) ?? NaN);
-}
-
-/** Namespaces of earlier runs of this benchmark that died: named exactly like ours, with a pid that is gone. */
-async function removeDeadBenchNamespaces(): Promise<void> {
-  for (const name of await listNetns(BENCH_PREFIX)) {
-    const match = /^mplabpbench(\d+)-[cpo]$/.exec(name);
-    if (match && !processAlive(Number(match[1]))) await deleteNetns(name);
-  }
-}
-
-async function buildPath(): Promise<void> {
-  for (const ns of [CLIENT, PROXY_NS, ORIGIN_NS]) await addNetns(ns);
-  await vethPair({ netns: CLIENT, ifname: 'wlan0', cidr: '198.18.1.2/24' }, { netns: PROXY_NS, ifname: 'c1', cidr: '198.18.1.1/24' });
-  await vethPair({ netns: PROXY_NS, ifname: 'o1', cidr: '198.19.0.1/24' }, { netns: ORIGIN_NS, ifname: 'eth0', cidr: '198.19.0.2/24' });
-  // for "direct": the proxy namespace routes between the two links
-  await sysctl(PROXY_NS, 'net.ipv4.ip_forward', 1);
-  await ip(CLIENT, ['route', 'add', '198.19.0.0/24', 'via', '198.18.1.1']);
-  await ip(ORIGIN_NS, ['route', 'add', '198.18.1.0/24', 'via', '198.19.0.1']);
 }
 
 async function open(agent: Agent, way: Way, id: string): Promise<void> {
@@ -97,24 +67,16 @@ async function open(agent: Agent, way: Way, id: string): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench:proxy needs root (it creates network namespaces)');
-  await removeDeadBenchNamespaces();
+  await removeDeadBenchNamespaces(BENCH_PREFIX);
   const programs: NetnsProgram[] = [];
   let agent: Agent | undefined;
   let mptcpAgent: Agent | undefined;
   let microsocks: ReturnType<typeof execa> | undefined;
   let captureDir: string | undefined;
   const load = { before: loadavg(), after: [0, 0, 0] };
-  // interrupted (a terminal's Ctrl-C reaches npm too, which may signal again): deleting the
-  // namespaces also ends every program still running in them
-  let cleaning = false;
-  const interrupted = (): void => {
-    if (cleaning) return;
-    cleaning = true;
-    void Promise.all([CLIENT, PROXY_NS, ORIGIN_NS].map((ns) => deleteNetns(ns))).finally(() => process.exit(130));
-  };
-  process.on('SIGINT', interrupted).on('SIGTERM', interrupted);
+  deleteOnInterrupt(PATH);
   try {
-    await buildPath();
+    await buildBenchPath(PATH);
     programs.push(await startOrigin(ORIGIN_NS, [`${ORIGIN.host}:${ORIGIN.port}`]));
     const mplab = await startProxy(PROXY_NS, ['--listen', `${MPLAB.host}:${MPLAB.port}`, '--allow', '198.18.1.0/24'], { env: { MPLAB_LOG_LEVEL: 'warn' } });
     programs.push(mplab);

@@ -22,6 +22,8 @@ export interface NetnsProgram {
 export interface StartOptions {
   /** run under `mptcpize run` (the program's TCP sockets become MPTCP) */
   mptcpize?: boolean;
+  /** run as this user and group id, without supplementary groups (setpriv) */
+  uid?: number;
   /** a stdout line that says the program is ready */
   ready: RegExp;
   timeoutMs?: number;
@@ -30,7 +32,8 @@ export interface StartOptions {
 
 /** `ip netns exec NETNS [mptcpize run] CMD ARGS...`, resolved once `ready` appears on stdout. */
 export async function startReadyInNetns(netns: string, cmd: string, args: string[], opts: StartOptions): Promise<NetnsProgram> {
-  const argv = [...(opts.mptcpize ? ['mptcpize', 'run'] : []), cmd, ...args];
+  const asUser = opts.uid === undefined ? [] : ['setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups'];
+  const argv = [...asUser, ...(opts.mptcpize ? ['mptcpize', 'run'] : []), cmd, ...args];
   const proc = inNetns(netns, argv[0], argv.slice(1), {
     cwd: REPO_ROOT,
     reject: false,
@@ -94,10 +97,11 @@ export class Agent {
     });
   }
 
-  static async start(netns: string, opts: { mptcpize?: boolean } = {}): Promise<Agent> {
+  static async start(netns: string, opts: { mptcpize?: boolean; uid?: number } = {}): Promise<Agent> {
     const program = await startReadyInNetns(netns, process.execPath, [...NODE_TSX, fileURLToPath(new URL('./agent.ts', import.meta.url))], {
       ready: /"ready":true/,
       mptcpize: opts.mptcpize,
+      uid: opts.uid,
     });
     return new Agent(program);
   }

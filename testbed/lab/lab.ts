@@ -89,7 +89,8 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     writeState(state);
     await waitReady(state.processes.linkd, 'the link daemon', async () => existsSync(state.control) && (await sendControl(state.control, { op: 'status' }).then(() => true, () => false)));
 
-    const originArgv = [process.execPath, ORIGIN, '--host', plan.origin.ip, '--http', plan.origin.httpPorts.join(','), '--messaging', String(plan.origin.messagingPort)];
+    // every address of the origin namespace: its own and the apps' servers'
+    const originArgv = [process.execPath, ORIGIN, '--host', '0.0.0.0', '--http', plan.origin.httpPorts.join(','), '--messaging', String(plan.origin.messagingPort)];
     state.processes.origin = startInNetns(plan.netns.origin, originArgv, join(dir, 'origin.log'), ORIGIN, REPO_ROOT);
     writeState(state);
     await waitReady(state.processes.origin, 'the origin', () => listening(plan.netns.origin, plan.origin.messagingPort));

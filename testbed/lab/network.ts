@@ -45,6 +45,9 @@ export async function wireCore(plan: LabPlan): Promise<void> {
   await vethPair({ netns: proxy, ifname: plan.proxy.iface, cidr: `${plan.proxy.ip}/24` }, { netns: links, ifname: plan.proxy.linksIface, cidr: `${plan.proxy.linksIp}/24` });
   await vethPair({ netns: proxy, ifname: plan.proxy.originIface, cidr: `${plan.proxy.originSideIp}/24` }, { netns: origin, ifname: plan.origin.iface, cidr: `${plan.origin.ip}/24` });
   await ip(proxy, ['route', 'add', '198.18.0.0/16', 'via', plan.proxy.linksIp]);
+  // the apps' servers are more addresses of the origin, reached through its own
+  for (const address of plan.origin.appAddresses) await ip(origin, ['addr', 'add', `${address}/32`, 'dev', plan.origin.iface]);
+  await ip(proxy, ['route', 'add', '198.19.0.0/16', 'via', plan.origin.ip]);
   await ip(origin, ['route', 'add', '198.18.0.0/16', 'via', plan.proxy.originSideIp]);
   await ip(links, ['route', 'add', '198.19.0.0/16', 'via', plan.proxy.ip]);
   for (const ns of [proxy, origin]) await ip(ns, ['mptcp', 'limits', 'set', 'subflows', '8', 'add_addr_accepted', '8']);

@@ -1,4 +1,5 @@
 import { PHONE_POLICY } from '../../common/phone-policy.js';
+import { PORTS, serverAddresses } from '../apps/servers.js';
 
 /**
  * The lab's address and naming plan (pure). Everything lives in 198.18.0.0/15:
@@ -7,6 +8,7 @@ import { PHONE_POLICY } from '../../common/phone-policy.js';
  *   wlan0  198.18.(2k-1).2 ── pkw  .1 ─[TUN pkw-up / pkw-dn]─┐
  *   rmnet0 198.18.(2k).2   ── pkc  .1 ─[TUN pkc-up / pkc-dn]─┴─ proxy0 198.18.0.2 ── eth0 198.18.0.1
  *                                                                                     eth1 198.19.0.1 ── eth0 198.19.0.2
+ *                                                        (and the apps' servers: 198.19.1.x, 198.19.2.x on the origin's eth0)
  *
  * Namespaces are `<lab>-phone<k>`, `<lab>-links`, `<lab>-proxy`, `<lab>-origin`.
  */
@@ -59,7 +61,8 @@ export interface LabPlan {
   netns: { links: string; proxy: string; origin: string };
   phones: PhonePlan[];
   proxy: { ip: string; linksIp: string; originSideIp: string; socksPort: number; iface: string; originIface: string; linksIface: string };
-  origin: { ip: string; iface: string; httpPorts: number[]; messagingPort: number };
+  /** the origin: its own address, and one per app server (testbed/apps/servers.ts), all served alike on its ports */
+  origin: { ip: string; iface: string; httpPorts: number[]; messagingPort: number; appAddresses: string[] };
 }
 
 export const PHONE_IFACES: Record<LinkKind, string> = { wifi: 'wlan0', cellular: 'rmnet0' };
@@ -74,7 +77,7 @@ export function labPlan(name: string, phones: number): LabPlan {
     netns: { links: `${name}-links`, proxy: `${name}-proxy`, origin: `${name}-origin` },
     phones: Array.from({ length: phones }, (_, i) => phonePlan(name, i + 1)),
     proxy: { ip: '198.18.0.1', linksIp: '198.18.0.2', originSideIp: '198.19.0.1', socksPort: 1080, iface: 'eth0', originIface: 'eth1', linksIface: 'proxy0' },
-    origin: { ip: '198.19.0.2', iface: 'eth0', httpPorts: [80, 443], messagingPort: 5222 },
+    origin: { ip: '198.19.0.2', iface: 'eth0', httpPorts: [PORTS.http, PORTS.https, PORTS.rtmp, PORTS.spotify], messagingPort: PORTS.xmpp, appAddresses: serverAddresses() },
   };
 }
 

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MPLAB_CLI, REPO_ROOT } from '../../common/paths.js';
+import { serverHostsLines } from '../apps/servers.js';
 import { listening } from './network.js';
 import type { LabPlan } from './plan.js';
 import { startInNetns, waitReady } from './processes.js';
@@ -35,7 +36,7 @@ export function proxyArgv(plan: LabPlan, log: string, hosts: string): string[] {
 /** Starts the proxy; its connection log goes to `log` (default: the lab's state folder, removed by `lab down`). */
 export async function startProxy(plan: LabPlan, dir: string, log = join(dir, 'proxy-connections.jsonl')): Promise<{ record: ProcessRecord; log: string }> {
   const hosts = join(dir, 'hosts');
-  writeFileSync(hosts, `${plan.origin.ip} ${ORIGIN_NAMES.join(' ')}\n`);
+  writeFileSync(hosts, [`${plan.origin.ip} ${ORIGIN_NAMES.join(' ')}`, ...serverHostsLines()].join('\n') + '\n');
   const record = startInNetns(plan.netns.proxy, proxyArgv(plan, log, hosts), join(dir, 'proxy.log'), MPLAB_CLI, REPO_ROOT);
   await waitReady(record, 'the proxy', () => listening(plan.netns.proxy, plan.proxy.socksPort));
   return { record, log };

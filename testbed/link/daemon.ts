@@ -1,6 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { errorMessage } from '../../common/errors.js';
+import { onLines } from '../../common/lines.js';
 import { log } from '../../common/log.js';
 import type { ControlAnswer, ControlRequest } from './control.js';
 import { LinkEmulator, type LinkSpec } from './emulator.js';
@@ -35,24 +36,16 @@ export async function runLinkDaemon(configFile: string): Promise<void> {
   emulator.start();
   rmSync(config.control, { force: true });
   const server = net.createServer((socket) => {
-    let buffer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      let end: number;
-      while ((end = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, end);
-        buffer = buffer.slice(end + 1);
-        let reply: ControlAnswer;
-        try {
-          const request = JSON.parse(line) as ControlRequest;
-          reply = answer(emulator, request);
-          if (request.op === 'set') logger.info({ request, ok: reply.ok }, 'link changed');
-        } catch (err) {
-          reply = { ok: false, error: `bad request: ${errorMessage(err)}` };
-        }
-        socket.write(`${JSON.stringify(reply)}\n`);
+    onLines(socket, (line) => {
+      let reply: ControlAnswer;
+      try {
+        const request = JSON.parse(line) as ControlRequest;
+        reply = answer(emulator, request);
+        if (request.op === 'set') logger.info({ request, ok: reply.ok }, 'link changed');
+      } catch (err) {
+        reply = { ok: false, error: `bad request: ${errorMessage(err)}` };
       }
+      socket.write(`${JSON.stringify(reply)}\n`);
     });
     socket.on('error', () => socket.destroy());
   });

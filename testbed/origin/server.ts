@@ -1,6 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
+import { onLines } from '../../common/lines.js';
 import { listenMptcp } from '../../common/mptcp.js';
 
 /**
@@ -18,9 +19,12 @@ import { listenMptcp } from '../../common/mptcp.js';
  *   GET  /live/SEQ.ts?seconds=3&kbit=1500     one live chunk
  *   GET  /page/ID?objects=40&size=6000        an HTML page that references `objects` small objects of about `size` bytes
  *   GET  /object/ID/I?size=6000               one object of such a page
- * Messaging (TCP, one JSON object per line, like a chat service on port 5222):
+ * Messaging (TCP, one JSON object per line, like a chat service on port 5222; also on every HTTP
+ * port, for a connection whose first byte is "{", as apps run their MQTT or chat on 443):
  *   client {"type":"hello","user":"u"}                      server {"type":"welcome","user":"u"}
  *   client {"type":"message","id":7,"body":"hi"}            server {"type":"ack","id":7,"bytes":N}
+ *     with "receipts":true, then {"type":"receipt","id":7,"status":"delivered"} 200 ms later and
+ *     "read" 1.5 s later (the recipient's phone got it, then opened it)
  *   client {"type":"ping"}                                  server {"type":"pong"}
  *   client {"type":"subscribe","everyMs":5000,"bytes":200}  server {"type":"incoming","seq":1,"body":"..."} every everyMs
  *   the server sends {"type":"keepalive"} after 30 s without traffic.
@@ -186,58 +190,59 @@ export function handle(req: http.IncomingMessage, res: http.ServerResponse): voi
   }
 }
 
+/** When a message's recipient got it and read it, after the server acknowledged it. */
+export const RECEIPT_MS = { delivered: 200, read: 1500 };
+
 /** The messaging service: one JSON object per line each way. */
 export function messagingConnection(socket: net.Socket): void {
-  socket.setEncoding('utf8');
   socket.setNoDelay(true);
-  let buffer = '';
   let seq = 0;
   let subscription: NodeJS.Timeout | undefined;
+  const receipts = new Set<NodeJS.Timeout>();
   const send = (message: object): void => {
     if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
   };
   const idle = (): void => send({ type: 'keepalive' });
   socket.setTimeout(30_000, idle);
-  socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    if (buffer.length > 1_048_576) {
-      socket.destroy();
+  onLines(socket, (line) => {
+    let message: Record<string, unknown>;
+    try {
+      message = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      send({ type: 'error', error: 'expected one JSON object per line' });
       return;
     }
-    let end: number;
-    while ((end = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, end);
-      buffer = buffer.slice(end + 1);
-      let message: Record<string, unknown>;
-      try {
-        message = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        send({ type: 'error', error: 'expected one JSON object per line' });
-        continue;
-      }
-      switch (message.type) {
-        case 'hello':
-          send({ type: 'welcome', user: message.user ?? null });
-          break;
-        case 'message':
-          send({ type: 'ack', id: message.id ?? null, bytes: Buffer.byteLength(line) });
-          break;
-        case 'ping':
-          send({ type: 'pong' });
-          break;
-        case 'subscribe': {
-          const everyMs = Math.max(50, Number(message.everyMs) || 5000);
-          const bytes = Math.min(1_000_000, Math.max(0, Number(message.bytes) || 100));
-          clearInterval(subscription);
-          subscription = setInterval(() => send({ type: 'incoming', seq: ++seq, body: 'x'.repeat(bytes) }), everyMs);
-          break;
+    switch (message.type) {
+      case 'hello':
+        send({ type: 'welcome', user: message.user ?? null });
+        break;
+      case 'message': {
+        const id = message.id ?? null;
+        send({ type: 'ack', id, bytes: Buffer.byteLength(line) });
+        if (message.receipts === true) {
+          receipts.add(setTimeout(() => send({ type: 'receipt', id, status: 'delivered' }), RECEIPT_MS.delivered));
+          receipts.add(setTimeout(() => send({ type: 'receipt', id, status: 'read' }), RECEIPT_MS.read));
         }
-        default:
-          send({ type: 'error', error: `unknown type ${JSON.stringify(message.type)}` });
+        break;
       }
+      case 'ping':
+        send({ type: 'pong' });
+        break;
+      case 'subscribe': {
+        const everyMs = Math.max(50, Number(message.everyMs) || 5000);
+        const bytes = Math.min(1_000_000, Math.max(0, Number(message.bytes) || 100));
+        clearInterval(subscription);
+        subscription = setInterval(() => send({ type: 'incoming', seq: ++seq, body: 'x'.repeat(bytes) }), everyMs);
+        break;
+      }
+      default:
+        send({ type: 'error', error: `unknown type ${JSON.stringify(message.type)}` });
     }
   });
-  socket.on('close', () => clearInterval(subscription));
+  socket.on('close', () => {
+    clearInterval(subscription);
+    for (const timer of receipts) clearTimeout(timer);
+  });
   socket.on('error', () => socket.destroy());
 }
 
@@ -252,31 +257,50 @@ async function listen(server: net.Server, host: string, port: number, mptcp: boo
 export async function startOrigin(options: OriginOptions): Promise<Origin> {
   const mptcp = options.mptcp ?? true;
   const servers: net.Server[] = [];
-  for (const port of options.httpPorts) {
-    const server = http.createServer(handle);
-    server.keepAliveTimeout = 60_000;
-    await listen(server, options.host, port, mptcp);
-    servers.push(server);
-  }
   const chats = new Set<net.Socket>();
-  const messaging = net.createServer((socket) => {
+  const chat = (socket: net.Socket): void => {
     chats.add(socket);
     socket.on('close', () => chats.delete(socket));
     messagingConnection(socket);
-  });
+  };
+  const open = new Set<net.Socket>();
+  for (const port of options.httpPorts) {
+    const web = http.createServer(handle);
+    web.keepAliveTimeout = 60_000;
+    // HTTP, or messaging when the client's first byte opens a JSON object; half-open as an HTTP
+    // server's connections are (a request may be followed by the client's FIN before the answer)
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+      socket.once('data', (first: Buffer) => {
+        socket.pause();
+        socket.unshift(first);
+        if (first[0] === 0x7b) {
+          socket.on('end', () => socket.end());
+          chat(socket);
+        } else {
+          web.emit('connection', socket);
+        }
+        socket.resume();
+      });
+      socket.on('error', () => socket.destroy());
+    });
+    await listen(server, options.host, port, mptcp);
+    servers.push(server);
+  }
+  const messaging = net.createServer(chat);
   await listen(messaging, options.host, options.messagingPort, mptcp);
   servers.push(messaging);
   const port = (s: net.Server): number => (s.address() as net.AddressInfo).port;
   return {
     ports: { http: servers.slice(0, -1).map(port), messaging: port(messaging) },
     close: async () => {
-      for (const socket of chats) socket.destroy();
+      for (const socket of [...chats, ...open]) socket.destroy();
       await Promise.all(
         servers.map(
           (s) =>
             new Promise<void>((resolve) => {
               s.close(() => resolve());
-              (s as http.Server).closeAllConnections?.();
             }),
         ),
       );

@@ -5,6 +5,8 @@
  * text and keys (the place where an app scenario's traffic starts).
  */
 
+import type { AppChannel } from './app-process.js';
+
 export const SCREEN = { width: 1080, height: 2400, density: 420 };
 
 /**
@@ -60,6 +62,12 @@ export interface AppContext {
    * crash buffer) with the exception's lines, the process killed, the app taken off the screen.
    */
   crash(exception: string, stack?: string[]): void;
+  /** A system property (getprop), e.g. a fault a test set with setprop. */
+  property(name: string): string | undefined;
+  /** The app's process, where its network jobs run; undefined when the phone gives apps no process. */
+  process(): AppChannel | undefined;
+  /** The system kills the app's process (as the "isn't responding" dialog's "Close app" does). */
+  kill(reason: string): void;
 }
 
 export interface VirtualApp {

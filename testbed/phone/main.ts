@@ -10,7 +10,7 @@ import { errorMessage } from '../../common/errors.js';
 import { log } from '../../common/log.js';
 import { readAdbKeyFile, userAdbKeyFile } from './adb-auth.js';
 import { labCellularFollower } from './lab-cellular.js';
-import { startVirtualPhone } from './phone.js';
+import { DEFAULT_PROXY, startVirtualPhone } from './phone.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -36,7 +36,9 @@ const program = new Command('virtual-phone')
   .option('--link-control <socket>', 'a lab phone: the link daemon\'s control socket (the cellular link follows the allowed technology)')
   .option('--cellular-link <name>', 'with --link-control: the phone\'s cellular link (phoneK.cellular)')
   .option('--lab-profile <file>', 'with --link-control: the lab\'s profile (the "auto" technology)')
-  .action(async (opts: { name: string; netns: string; dir: string; port?: number; root: boolean; model?: string; product?: string; device?: string; wifiIface: string; cellularIface: string; rebootMs?: number; bootCompletedMs?: number; adbKey: string[]; linkControl?: string; cellularLink?: string; labProfile?: string }) => {
+  .option('--proxy <ip:port>', "the SOCKS5 proxy the phone's proxy client carries the apps' connections to", DEFAULT_PROXY)
+  .option('--no-proxy-client', "no proxy client: the apps' connections go out directly")
+  .action(async (opts: { name: string; netns: string; dir: string; port?: number; root: boolean; model?: string; product?: string; device?: string; wifiIface: string; cellularIface: string; rebootMs?: number; bootCompletedMs?: number; adbKey: string[]; linkControl?: string; cellularLink?: string; labProfile?: string; proxy: string; proxyClient: boolean }) => {
     const logger = log('phone', { phone: opts.name });
     const keyFiles = [...(existsSync(userAdbKeyFile()) ? [userAdbKeyFile()] : []), ...opts.adbKey];
     const adbKeys = keyFiles.map((file) => {
@@ -56,6 +58,7 @@ const program = new Command('virtual-phone')
       rebootMs: opts.rebootMs,
       bootCompletedMs: opts.bootCompletedMs,
       adbKeys,
+      proxy: opts.proxyClient ? opts.proxy : null,
       logger,
       onCellularTechnology:
         opts.linkControl && opts.cellularLink && opts.labProfile

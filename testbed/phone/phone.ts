@@ -6,6 +6,9 @@ import { log, type Logger } from '../../common/log.js';
 import { commandLine } from '../../common/process.js';
 import { assertLabName } from '../netns.js';
 import { AdbKeyring, type AdbPublicKey, parseAdbPublicKey, readAdbKeyFile, userAdbKeyFile } from './adb-auth.js';
+import { virtualApps } from '../apps/index.js';
+import { sandboxLauncher } from './app-process.js';
+import { RedirectorService, SYSTEM_UID } from './redirector/service.js';
 import type { VirtualApp } from './apps.js';
 import type { Technology } from './cellular-technology.js';
 import { phonePrograms } from './bundle.js';
@@ -51,8 +54,13 @@ export interface VirtualPhoneOptions {
   interfaces?: { wifi?: string; cellular?: string };
   /** Extra system properties. */
   props?: Record<string, string>;
-  /** Apps besides the preinstalled ones. */
+  /** Apps besides the preinstalled ones (default: the ten virtual apps of testbed/apps/). */
   apps?: VirtualApp[];
+  /**
+   * The SOCKS5 proxy (IP:PORT) the phone's proxy client carries the apps' connections to (default
+   * the lab's, 198.18.0.1:1080); null: no proxy client, apps' connections go out directly.
+   */
+  proxy?: string | null;
   /** How long a reboot keeps the phone away from adb. Default 3000 ms. */
   rebootMs?: number;
   /** After the daemon is reachable again, how long until sys.boot_completed=1. Default 1500 ms after a reboot, 0 at start. */
@@ -93,6 +101,16 @@ export async function startVirtualPhone(options: VirtualPhoneOptions): Promise<V
   return phone;
 }
 
+/** The lab proxy's address (testbed/lab/plan.ts), where a phone's proxy client carries its apps' connections. */
+export const DEFAULT_PROXY = '198.18.0.1:1080';
+
+export function parseProxy(text: string): { host: string; port: number } {
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  if (!match || !net.isIPv4(match[1]) || port < 1 || port > 65535) throw new Error(`proxy ${JSON.stringify(text)}: expected IPv4:PORT`);
+  return { host: match[1], port };
+}
+
 const FOLDERS_IN_USE = new Set<string>();
 
 /** The key of the user running the daemon, when there is one (the adb server makes it when it first starts). */
@@ -115,6 +133,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
   readonly hostname: string;
   private readonly commands: CommandServer;
   private readonly uiautomator2: Uia2Instrumentation;
+  private readonly redirector: RedirectorService | undefined;
   private server: net.Server | undefined;
   private readonly connections = new Set<AdbConnection>();
   private portNumber: number;
@@ -146,7 +165,8 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       dir: path.resolve(options.dir),
       interfaces: { wifi: options.interfaces?.wifi ?? 'wlan0', cellular: options.interfaces?.cellular ?? 'rmnet0' },
       props: options.props,
-      apps: options.apps,
+      apps: options.apps ?? virtualApps(),
+      launchApp: (pkg, uid) => sandboxLauncher(this.sandbox)(pkg, uid),
       logger: this.logger,
       onCellularTechnology: options.onCellularTechnology,
     });
@@ -181,6 +201,16 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       reboot: (reason) => this.reboot(reason).catch((error: Error) => this.logger.error({ err: error.message }, 'reboot failed')),
       logger: this.logger,
     });
+    const proxy = options.proxy === undefined ? DEFAULT_PROXY : options.proxy;
+    if (proxy !== null) {
+      this.redirector = new RedirectorService({
+        sandbox: this.sandbox,
+        netns: options.netns,
+        proxy: parseProxy(proxy),
+        logger: this.logger,
+        log: (priority, message, pid) => this.system.logs.write({ pid, uid: SYSTEM_UID, priority, tag: 'mplab-redirector', message }),
+      });
+    }
   }
 
   get port(): number {
@@ -220,6 +250,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
     await this.system.boot(defaultState({ name: this.name, model: this.identity.model }));
     await this.sandbox.start();
     await this.commands.start();
+    await this.redirector?.start();
     await this.listen();
     let markBooted: () => void = () => undefined;
     this.bootDone = new Promise<void>((resolve) => (markBooted = resolve));
@@ -291,6 +322,8 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       await this.system.powerOffRadios();
       await this.uiautomator2.stop();
       await this.commands.stop();
+      this.redirector?.stop();
+      this.system.stopApps();
       await this.sandbox.killAll();
       await this.closeListener();
       const bootCount = Number(this.system.state.settings.global.boot_count ?? '0') + 1;
@@ -312,6 +345,8 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
     await this.closeListener();
     await this.uiautomator2.stop();
     await this.commands.stop();
+    this.redirector?.stop();
+    this.system.stopApps();
     const killed = await this.sandbox.killAll();
     await this.releaseFolder();
     this.logger.info({ killed }, 'virtual phone stopped');

@@ -21,6 +21,9 @@ import { LOCAL_TMP, NODE, PHONE_COMMAND, PHONE_LIB, SDCARD, SHELL_UID } from './
 /** The shell user's groups on Android 14 (input, log, adb, sdcard_rw, sdcard_r, net_bt*, inet, net_bw_stats, readproc, uhid). */
 const SHELL_GROUPS = [2000, 1004, 1007, 1011, 1015, 1028, 3001, 3002, 3003, 3006, 3009, 3011];
 
+/** Users and groups named for apps (uids 10000 and up). */
+const APP_USERS = 200;
+
 const DEVICE_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
 /**
@@ -88,6 +91,14 @@ echo ready
 exec chroot "$R" /usr/bin/sleep infinity
 `;
 
+export interface SpawnAsOptions {
+  uid: number;
+  /** Supplementary groups of a non-root program (default: the shell user's). */
+  groups?: readonly number[];
+  env: Record<string, string>;
+  stdio?: SpawnOptions['stdio'];
+}
+
 export interface SandboxOptions {
   netns: string;
   /** The phone's folder on the host; the phone's `/` is `<dir>/root`. */
@@ -96,8 +107,8 @@ export interface SandboxOptions {
   commands: readonly string[];
   /** Installs /system/xbin/su (rooted phones only). */
   su: boolean;
-  /** In-phone programs to install under /system/lib/mplab: file name to JavaScript source. */
-  programs: Record<string, string>;
+  /** In-phone programs to install under /system/lib/mplab: file name to JavaScript source (or a native addon's bytes). */
+  programs: Record<string, string | Buffer>;
   /** Text of /system/build.prop. */
   buildProp: string;
   logger: Logger;
@@ -163,8 +174,11 @@ export class PhoneSandbox {
     const passwd = ['root:x:0:0:root:/:/system/bin/sh', 'system:x:1000:1000:system:/:/system/bin/sh', 'shell:x:2000:2000:shell:/:/system/bin/sh', 'nobody:x:9999:9999:nobody:/:/system/bin/sh'];
     const groups: Array<[string, number]> = [
       ['root', 0], ['system', 1000], ['input', 1004], ['log', 1007], ['adb', 1011], ['sdcard_rw', 1015], ['sdcard_r', 1028],
-      ['shell', 2000], ['net_bt_admin', 3001], ['net_bt', 3002], ['inet', 3003], ['net_bw_stats', 3006], ['readproc', 3009], ['uhid', 3011], ['nobody', 9999],
+      ['shell', 2000], ['net_bt_admin', 3001], ['net_bt', 3002], ['inet', 3003], ['net_bw_stats', 3006], ['readproc', 3009], ['uhid', 3011], ['everybody', 9997], ['nobody', 9999],
     ];
+    for (let i = 0; i < APP_USERS; i++) groups.push([`u0_a${i}`, 10000 + i]);
+    // apps' users as Android names them (u0_a12 is uid 10012)
+    for (let i = 0; i < APP_USERS; i++) passwd.push(`u0_a${i}:x:${10000 + i}:${10000 + i}::/data:/system/bin/sh`);
     await fs.writeFile(path.join(etc, 'passwd'), `${passwd.join('\n')}\n`, { mode: 0o644 });
     await fs.writeFile(path.join(etc, 'group'), groups.map(([n, g]) => `${n}:x:${g}:${g === 2000 || g === 0 ? '' : 'shell'}`).join('\n') + '\n', { mode: 0o644 });
     await fs.writeFile(path.join(etc, 'hosts'), '127.0.0.1       localhost\n::1             ip6-localhost\n', { mode: 0o644 });
@@ -263,11 +277,22 @@ export class PhoneSandbox {
    * phone. The child gets its own session (process group) so that a closed adb stream can hang
    * it up as a closing terminal would.
    */
-  async spawn(argv: readonly string[], options: { uid: number; env: Record<string, string>; stdio?: SpawnOptions['stdio'] }): Promise<ChildProcess> {
-    const pid = await this.start();
+  async spawn(argv: readonly string[], options: SpawnAsOptions): Promise<ChildProcess> {
+    await this.start();
+    return this.spawnNow(argv, options);
+  }
+
+  /**
+   * spawn() once the phone runs (its holder started): the child's pid is known on return, and is
+   * the program's own (nsenter and setpriv exec it, they do not fork).
+   */
+  spawnNow(argv: readonly string[], options: SpawnAsOptions): ChildProcess {
+    const pid = this.holderPid;
+    if (pid === undefined) throw new Error('the phone is not running (no namespace holder)');
     const args = ['-t', String(pid), '-m', '-n', '-r', '-w', '--'];
     if (options.uid !== 0) {
-      args.push('/usr/bin/setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, `--groups=${SHELL_GROUPS.join(',')}`, '--');
+      const groups = options.groups ?? SHELL_GROUPS;
+      args.push('/usr/bin/setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, `--groups=${groups.join(',')}`, '--');
     }
     args.push(...argv);
     return spawn('/usr/bin/nsenter', args, { env: options.env, stdio: options.stdio ?? 'pipe', detached: true });
@@ -414,7 +439,7 @@ async function ensureOwnedDir(dir: string, uid: number, gid: number, mode: numbe
   await fs.chmod(dir, mode);
 }
 
-async function writeAtomically(file: string, content: string, mode: number): Promise<void> {
+async function writeAtomically(file: string, content: string | Buffer, mode: number): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`;
   await fs.writeFile(temp, content, { mode });
   await fs.chmod(temp, mode);

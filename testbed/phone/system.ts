@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ALL_TYPES, technologyOf, type Technology } from './cellular-technology.js';
 import type { Logger } from '../../common/log.js';
+import type { AppLauncher, AppProcess } from './app-process.js';
 import { LAUNCHER, builtinApps, deepestAt, fullActivity, hierarchyXml, launcherScreen, nodeAt, shortComponent, type AppContext, type UiNode, type VirtualApp } from './apps.js';
 import { LogBuffers, type LogPriority } from './logcat.js';
 import { NamespaceNetwork, type LinkInfo } from './network.js';
@@ -36,6 +37,11 @@ export interface SystemOptions {
   /** Extra properties (override the build's). */
   props?: Record<string, string>;
   apps?: VirtualApp[];
+  /**
+   * Starts an app's process (a real one, in the phone, as the app's uid). Without it apps have no
+   * process of their own: a stand-in pid, and no network jobs.
+   */
+  launchApp?: AppLauncher;
   logger: Logger;
   /** Told when the allowed cellular technology changes (the lab moves the phone's cellular link to that technology's profile); false when it could not. */
   onCellularTechnology?: (technology: Technology) => Promise<boolean>;
@@ -86,8 +92,10 @@ export class PhoneSystem extends EventEmitter {
   readonly events: InputEvent[] = [];
   /** logcat's buffers. */
   readonly logs = new LogBuffers();
-  /** Pids of the running apps' processes (stand-ins until an app has a process of its own). */
+  /** Pids of the running apps' processes (stand-ins for apps without a process of their own). */
   private readonly appPids = new Map<string, number>();
+  /** The running apps' processes. */
+  private readonly processes = new Map<string, AppProcess>();
   private nextPid = 4100;
   /** The instrumentations installed (`am instrument`, `pm list instrumentation`), by component. */
   readonly instrumentations = new Map<string, Instrumentation>();
@@ -111,6 +119,7 @@ export class PhoneSystem extends EventEmitter {
   async boot(defaults: PhoneState): Promise<void> {
     this.state = await this.store.load(defaults);
     this.runtimeProps = {};
+    this.stopApps();
     this.stack = [];
     this.running.clear();
     this.running.add(LAUNCHER);
@@ -327,6 +336,9 @@ export class PhoneSystem extends EventEmitter {
       home: () => this.goHome(),
       log: (level, tag, message) => this.log(level, tag, message, pkg),
       crash: (exception, stack) => this.crash(pkg, exception, stack),
+      property: (name) => this.properties()[name],
+      process: () => this.processes.get(pkg),
+      kill: (reason) => this.killProcess(pkg, reason),
     };
   }
 
@@ -374,13 +386,44 @@ export class PhoneSystem extends EventEmitter {
     this.log('I', 'ActivityTaskManager', `START u0 {act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10200000 cmp=${shortComponent({ package: pkg, activity: full })}} from uid 2000`, undefined, 'system');
     if (!this.running.has(pkg)) {
       this.running.add(pkg);
-      const pid = this.nextPid++;
+      const pid = this.spawnProcess(pkg);
       this.appPids.set(pkg, pid);
       this.log('I', 'ActivityManager', `Start proc ${pid}:${pkg}/u0a${(this.uidOf(pkg) ?? 10000) - 10000} for next-top-activity {${shortComponent({ package: pkg, activity: full })}}`, undefined, 'system');
       app.onStart?.(this.appContext(pkg));
     }
     this.emit('foreground', pkg);
     return true;
+  }
+
+  /** Starts the app's process (when the phone has a launcher for them) and returns its pid. */
+  private spawnProcess(pkg: string): number {
+    const launch = this.options.launchApp;
+    if (!launch) return this.nextPid++;
+    let proc: AppProcess;
+    try {
+      proc = launch(pkg, this.uidOf(pkg) ?? 10000);
+    } catch (error) {
+      this.logger.error({ pkg, err: (error as Error).message }, 'starting the app process failed');
+      return this.nextPid++;
+    }
+    if (proc.pid === undefined) return this.nextPid++;
+    this.processes.set(pkg, proc);
+    proc.on('log', (line: { priority: LogPriority; tag: string; message: string }) => this.log(line.priority, line.tag, line.message, pkg));
+    proc.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      if (this.processes.get(pkg) !== proc) return;
+      this.processes.delete(pkg);
+      this.log('I', 'ActivityManager', `Process ${pkg} (pid ${proc.pid}) has died: ${signal ?? `exit ${code}`}`, undefined, 'system');
+      this.stopped(pkg);
+    });
+    return proc.pid;
+  }
+
+  /** The app's process ends on its own (the ANR dialog's "Close app"): logged, then gone as after a force-stop. */
+  killProcess(pkg: string, reason: string): void {
+    const pid = this.appPids.get(pkg);
+    if (pid === undefined) return;
+    this.log('I', 'ActivityManager', `Killing ${pid}:${pkg}/u0a${(this.uidOf(pkg) ?? 10000) - 10000} (adj 0): ${reason}`, undefined, 'system');
+    this.forceStop(pkg, 'crash');
   }
 
   goHome(): void {
@@ -392,12 +435,28 @@ export class PhoneSystem extends EventEmitter {
     if (pkg === LAUNCHER) return;
     // What runs for the package outside the activity stack (an instrumentation) stops as well.
     this.emit('force-stop', pkg);
+    if (!this.running.has(pkg)) {
+      this.stack = this.stack.filter((r) => r.package !== pkg);
+      return;
+    }
+    if (reason === 'force-stop') this.log('I', 'ActivityManager', `Force stopping ${pkg} appid=${this.uidOf(pkg) ?? 0} user=0: from pid ${SYSTEM_SERVER_PID}`, undefined, 'system');
+    const proc = this.processes.get(pkg);
+    this.processes.delete(pkg);
+    proc?.kill();
+    this.stopped(pkg);
+  }
+
+  /** What remains of an app whose process is gone: nothing on the stack, not running, its state dropped. */
+  private stopped(pkg: string): void {
     const wasRunning = this.running.delete(pkg);
     this.stack = this.stack.filter((r) => r.package !== pkg);
-    if (!wasRunning) return;
-    if (reason === 'force-stop') this.log('I', 'ActivityManager', `Force stopping ${pkg} appid=${this.uidOf(pkg) ?? 0} user=0: from pid ${SYSTEM_SERVER_PID}`, undefined, 'system');
     this.appPids.delete(pkg);
-    this.apps.get(pkg)?.onStop?.();
+    if (wasRunning) this.apps.get(pkg)?.onStop?.();
+  }
+
+  /** Kills every app's process (a reboot, the daemon stopping). */
+  stopApps(): void {
+    for (const pkg of [...this.running]) if (pkg !== LAUNCHER) this.forceStop(pkg, 'crash');
   }
 
   /** Every package's /data/data/PACKAGE, owned by the app's uid (root is the phone's `/` on the host). */

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectSize, startOrigin, type Origin } from '../../../testbed/origin/server.js';
+import { onLines } from '../../../common/lines.js';
+import { objectSize, RECEIPT_MS, startOrigin, type Origin } from '../../../testbed/origin/server.js';
 
 // The origin on the loopback with ports from the OS (the lab runs it in its origin namespace).
 describe('origin servers', () => {
@@ -68,20 +69,22 @@ describe('origin servers', () => {
     expect((await fetch(`${base}/nothing`)).status).toBe(404);
   });
 
-  it('keeps a messaging connection: acks, pongs and pushed messages', async () => {
-    const socket = net.createConnection(origin.ports.messaging, '127.0.0.1');
+  /** A messaging client: what it sent goes out at once, what the server says is collected. */
+  function chat(port: number, send: string): { socket: net.Socket; lines: Record<string, unknown>[] } {
+    const socket = net.createConnection(port, '127.0.0.1');
     const lines: Record<string, unknown>[] = [];
-    let buffer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      let end: number;
-      while ((end = buffer.indexOf('\n')) >= 0) {
-        lines.push(JSON.parse(buffer.slice(0, end)) as Record<string, unknown>);
-        buffer = buffer.slice(end + 1);
-      }
-    });
-    socket.write('{"type":"hello","user":"alice"}\n{"type":"message","id":7,"body":"hi"}\n{"type":"ping"}\nnot json\n{"type":"subscribe","everyMs":50,"bytes":10}\n');
+    onLines(socket, (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+    socket.write(send);
+    return { socket, lines };
+  }
+
+  it('keeps a messaging connection: acks, pongs and pushed messages', async () => {
+    const { socket, lines } = chat(
+      origin.ports.messaging,
+      '{"type":"hello","user":"alice"}\n{"type":"message","id":7,"body":"hi"}\n{"type":"ping"}\nnot json\n{"type":"subscribe","everyMs":50,"bytes":10}\n',
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    socket.destroy();('{"type":"hello","user":"alice"}\n{"type":"message","id":7,"body":"hi"}\n{"type":"ping"}\nnot json\n{"type":"subscribe","everyMs":50,"bytes":10}\n');
     await new Promise((r) => setTimeout(r, 300));
     socket.destroy();
     expect(lines.slice(0, 4)).toEqual([
@@ -93,5 +96,22 @@ describe('origin servers', () => {
     const incoming = lines.filter((l) => l.type === 'incoming');
     expect(incoming.length).toBeGreaterThanOrEqual(2);
     expect(incoming[0]).toEqual({ type: 'incoming', seq: 1, body: 'x'.repeat(10) });
+  });
+
+  it('sends delivery and read receipts after the ack when a message asks for them', async () => {
+    const { socket, lines } = chat(origin.ports.messaging, '{"type":"message","id":3,"body":"x","receipts":true}\n');
+    await new Promise((r) => setTimeout(r, RECEIPT_MS.delivered + 100));
+    expect(lines.map((l) => [l.type, l.status])).toEqual([['ack', undefined], ['receipt', 'delivered']]);
+    await new Promise((r) => setTimeout(r, RECEIPT_MS.read - RECEIPT_MS.delivered));
+    socket.destroy();
+    expect(lines.at(-1)).toEqual({ type: 'receipt', id: 3, status: 'read' });
+  });
+
+  it('speaks the messaging protocol on an HTTP port to a client whose first byte opens a JSON object, and HTTP to the others', async () => {
+    const { socket, lines } = chat(origin.ports.http[0], '{"type":"hello","user":"bob"}\n{"type":"ping"}\n');
+    await new Promise((r) => setTimeout(r, 200));
+    socket.destroy();
+    expect(lines).toEqual([{ type: 'welcome', user: 'bob' }, { type: 'pong' }]);
+    expect(await (await fetch(`${base}/health`)).text()).toBe('ok\n');
   });
 });

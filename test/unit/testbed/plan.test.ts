@@ -20,8 +20,12 @@ describe('lab plan', () => {
 
   it('uses only 198.18.0.0/15', () => {
     const plan = labPlan('mplab', 32);
-    const addresses = [plan.proxy.ip, plan.proxy.linksIp, plan.proxy.originSideIp, plan.origin.ip, ...plan.phones.flatMap((p) => [p.wifi.ip, p.wifi.gateway, p.cellular.ip, p.cellular.gateway])];
+    const addresses = [plan.proxy.ip, plan.proxy.linksIp, plan.proxy.originSideIp, plan.origin.ip, ...plan.origin.appAddresses, ...plan.phones.flatMap((p) => [p.wifi.ip, p.wifi.gateway, p.cellular.ip, p.cellular.gateway])];
     for (const a of addresses) expect(a).toMatch(/^198\.1[89]\.\d+\.\d+$/);
+    // every app server has an address of its own, outside the lab's links
+    expect(new Set(addresses).size).toBe(addresses.length);
+    expect(plan.origin.appAddresses.length).toBeGreaterThanOrEqual(30);
+    for (const a of plan.origin.appAddresses) expect(a).toMatch(/^198\.19\.[12]\.\d+$/);
   });
 
   it('rejects bad names and phone counts', () => {

@@ -9,6 +9,7 @@ const COMMANDS: CommandLoaders = {
   devices: async () => (await import('./devices.js')).registerDevices,
   device: async () => (await import('./devices.js')).registerDevices,
   demo: async () => (await import('./demo.js')).registerDemo,
+  report: async () => (await import('./report.js')).registerReport,
 };
 
 await runCli(COMMANDS);

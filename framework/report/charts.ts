@@ -98,13 +98,15 @@ function axisEncoding(field: string, a: AxisSpec) {
     field,
     type: 'quantitative' as const,
     title: a.title,
-    scale: { type: a.log ? ('log' as const) : ('linear' as const), ...(a.domain ? { domain: a.domain } : {}), ...(a.log ? {} : { zero: false }) },
+    // a fixed domain (shares, 0 to 1) gets a few pixels of room, so that a step at 0 or 1 is not hidden by the axis
+    scale: { type: a.log ? ('log' as const) : ('linear' as const), ...(a.domain ? { domain: a.domain, padding: 6 } : {}), ...(a.log ? {} : { zero: false }) },
     axis: { ...(a.format ? { format: a.format } : {}), ...(a.log ? { tickCount: 6 } : {}) },
   };
 }
 
+/** A legend unless there is nothing to tell apart (one colour for all tests). */
 function legendOrNull(domain: readonly string[], title: string) {
-  return domain.length > 1 ? { title } : null;
+  return domain.length > 1 || (domain.length === 1 && domain[0] !== 'all tests') ? { title } : null;
 }
 
 /** Wraps a single-view spec in column/row facets when the chart has panels. */

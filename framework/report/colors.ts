@@ -51,7 +51,7 @@ export const CATEGORY_COLORS: Record<string, string> = {
   'unknown interface': '#7f7f7f',
   'TCP ACKs': '#d62728',
   'Data ACKs': '#2ca02c',
-  '< 10 KB': '#fde725',
+  '< 10 KB': '#e8a202',
   '10-100 KB': '#35b779',
   '100 KB-1 MB': '#31688e',
   '> 1 MB': '#440154',

@@ -168,7 +168,7 @@ export interface CdfPoint {
  * The empirical CDF of values (each weighing `weights[i]`, or 1), as the points where it steps:
  * every distinct value when there are at most `maxPoints` of them, else the values at
  * `maxPoints` evenly spaced shares (plus the first and last), which draws the same curve at a
- * chart's resolution.
+ * chart's resolution. The first point is (smallest value, 0), where the curve rises from.
  */
 export function cdf(values: ArrayLike<number>, weights?: ArrayLike<number>, maxPoints = 200): CdfPoint[] {
   const n = values.length;
@@ -192,8 +192,9 @@ export function cdf(values: ArrayLike<number>, weights?: ArrayLike<number>, maxP
     if (k + 1 < xs.length && xs[k + 1] === xs[k]) continue;
     steps.push({ x: xs[k], p: acc / total });
   }
-  if (steps.length <= maxPoints) return steps;
-  const out: CdfPoint[] = [steps[0]];
+  const start: CdfPoint = { x: steps[0].x, p: 0 };
+  if (steps.length <= maxPoints) return [start, ...steps];
+  const out: CdfPoint[] = [start, steps[0]];
   let j = 0;
   for (let i = 1; i < maxPoints; i++) {
     const target = i / maxPoints;

@@ -17,7 +17,10 @@ export interface OpenedPage {
   /** URLs the page requested (the page itself included) */
   requests: string[];
   evaluate<T>(expression: string): Promise<T>;
-  screenshot(file: string): Promise<void>;
+  /** the whole page, or the part from `top` of `height` CSS pixels */
+  screenshot(file: string, part?: { top: number; height: number }): Promise<void>;
+  /** the page's height in CSS pixels */
+  height(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -87,15 +90,21 @@ export async function openInChromium(file: string, width = 1400): Promise<Opened
       if (r.exceptionDetails) throw new Error(`evaluating ${expression}: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
       return r.result.value as T;
     },
-    async screenshot(out: string): Promise<void> {
+    async screenshot(out: string, part?: { top: number; height: number }): Promise<void> {
       const metrics = await client.Page.getLayoutMetrics();
       const size = metrics.cssContentSize ?? metrics.contentSize;
+      const top = part?.top ?? 0;
+      const height = Math.min(part?.height ?? Infinity, Math.ceil(size.height) - top);
       const shot = await client.Page.captureScreenshot({
         format: 'png',
         captureBeyondViewport: true,
-        clip: { x: 0, y: 0, width: Math.ceil(size.width), height: Math.ceil(size.height), scale: 1 },
+        clip: { x: 0, y: top, width: Math.ceil(size.width), height, scale: 1 },
       });
       writeFileSync(out, Buffer.from(shot.data, 'base64'));
+    },
+    async height(): Promise<number> {
+      const metrics = await client.Page.getLayoutMetrics();
+      return Math.ceil((metrics.cssContentSize ?? metrics.contentSize).height);
     },
     async close(): Promise<void> {
       await client.close().catch(() => {});

@@ -1,4 +1,5 @@
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import type { Cell, Table } from './output.js';
 
 export type CsvValue = string | number | boolean | null | undefined;
 
@@ -70,4 +71,26 @@ export class NullSink implements CsvSink {
   row(): void {
     this.rows++;
   }
+}
+
+/** Every table as CSV rows: a median cell becomes n, median, low, high; a comparison difference, low, high, verdict. */
+export function tableCsv(t: Table): string {
+  const header: string[] = [];
+  const kinds = t.columns.map((_, i) => {
+    const cell = t.rows.find((r) => r[i] !== null && typeof r[i] === 'object')?.[i] as Exclude<Cell, string | number | null> | undefined;
+    return cell?.kind ?? 'plain';
+  });
+  t.columns.forEach((c, i) => {
+    if (kinds[i] === 'median') header.push(`${c.key}_n`, `${c.key}_median`, `${c.key}_ci_low`, `${c.key}_ci_high`);
+    else if (kinds[i] === 'comparison') header.push(`${c.key}_difference`, `${c.key}_ci_low`, `${c.key}_ci_high`, `${c.key}_verdict`);
+    else header.push(c.key);
+  });
+  const rows = t.rows.map((row) =>
+    row.flatMap((cell, i): CsvValue[] => {
+      if (kinds[i] === 'median') return cell && typeof cell === 'object' && cell.kind === 'median' ? [cell.n, cell.median, cell.ci?.low, cell.ci?.high] : [null, null, null, null];
+      if (kinds[i] === 'comparison') return cell && typeof cell === 'object' && cell.kind === 'comparison' ? [cell.difference, cell.ci?.low, cell.ci?.high, cell.verdict] : [null, null, null, null];
+      return [cell as CsvValue];
+    }),
+  );
+  return csvText(header, rows);
 }

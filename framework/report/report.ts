@@ -11,7 +11,7 @@ import { progress } from '../../common/progress.js';
 import { TestView, newRandom, type BuildContext, type Builder, type CsvFactory } from './builder.js';
 import { Styles, renderSvg } from './charts.js';
 import { appColors } from './colors.js';
-import { CsvFile, NullSink, csvText, type CsvSink, type CsvValue } from './csv.js';
+import { CsvFile, NullSink, tableCsv, type CsvSink } from './csv.js';
 import { AckSizes } from './figures/acks.js';
 import { CellularShare } from './figures/cellular.js';
 import { DurationBytes, RttByNetwork } from './figures/connections.js';
@@ -22,7 +22,7 @@ import { DestinationPorts, SubflowsPerConnection, Subtraces, UnusedSubflows } fr
 import { Grouping, type Dimension } from './groups.js';
 import { escapeHtml, pageHtml } from './html.js';
 import type { TestSource } from './model.js';
-import type { Cell, Figure, Item, Section, Table } from './output.js';
+import type { Figure, Item, Section, Table } from './output.js';
 import { openInput } from './readers/inputs.js';
 
 export type Format = 'html' | 'csv' | 'json';
@@ -58,28 +58,6 @@ export interface ReportResult {
 
 export const DEFAULT_MIN_SAMPLES = 10;
 const REPORT_SCHEMA = 1;
-
-/** Every table as CSV rows: a median cell becomes n, median, low, high; a comparison difference, low, high, verdict. */
-function tableCsv(t: Table): string {
-  const header: string[] = [];
-  const kinds = t.columns.map((_, i) => {
-    const cell = t.rows.find((r) => r[i] !== null && typeof r[i] === 'object')?.[i] as Exclude<Cell, string | number | null> | undefined;
-    return cell?.kind ?? 'plain';
-  });
-  t.columns.forEach((c, i) => {
-    if (kinds[i] === 'median') header.push(`${c.key}_n`, `${c.key}_median`, `${c.key}_ci_low`, `${c.key}_ci_high`);
-    else if (kinds[i] === 'comparison') header.push(`${c.key}_difference`, `${c.key}_ci_low`, `${c.key}_ci_high`, `${c.key}_verdict`);
-    else header.push(c.key);
-  });
-  const rows = t.rows.map((row) =>
-    row.flatMap((cell, i): CsvValue[] => {
-      if (kinds[i] === 'median') return cell && typeof cell === 'object' && cell.kind === 'median' ? [cell.n, cell.median, cell.ci?.low, cell.ci?.high] : [null, null, null, null];
-      if (kinds[i] === 'comparison') return cell && typeof cell === 'object' && cell.kind === 'comparison' ? [cell.difference, cell.ci?.low, cell.ci?.high, cell.verdict] : [null, null, null, null];
-      return [cell as CsvValue];
-    }),
-  );
-  return csvText(header, rows);
-}
 
 function figuresAndTables(sections: readonly Section[]): { figures: Figure[]; tables: Table[] } {
   const figures: Figure[] = [];

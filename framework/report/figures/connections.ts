@@ -5,12 +5,15 @@ import type { CsvSink, CsvValue } from '../csv.js';
 import type { Item } from '../output.js';
 import { Points, cdfFigure, csvName, scatterFigure } from './common.js';
 
-/** The columns every raw-data CSV starts with: which test and what it was. */
-export const TEST_COLUMNS = ['test', 'group', 'app', 'mode', 'network'];
+/**
+ * The columns every raw-data CSV starts with: which test and what it was (its group's label is
+ * known only once every test was read, after these rows were written).
+ */
+export const TEST_COLUMNS = ['test', 'app', 'mode', 'network'];
 
 export function testValues(view: TestView): CsvValue[] {
   const t = view.test;
-  return [t.id, view.group.label, t.app?.label ?? null, t.mode, networkLabel(t.network)];
+  return [t.id, t.app?.label ?? null, t.mode, networkLabel(t.network)];
 }
 
 export class DurationBytes implements Builder {

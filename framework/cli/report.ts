@@ -75,8 +75,9 @@ export function registerReport(program: Command): void {
         return;
       }
       const t = result.tests;
+      const n = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
       process.stdout.write(
-        `${t.included} tests in ${result.groups} groups: ${result.figures} figures, ${result.tables} tables in ${result.seconds.total.toFixed(1)} s -> ${result.out}${result.files.includes('report.html') ? '/report.html' : ''}\n`,
+        `${n(t.included, 'test')} in ${n(result.groups, 'group')}: ${n(result.figures, 'figure')}, ${n(result.tables, 'table')} in ${result.seconds.total.toFixed(1)} s -> ${result.out}${result.files.includes('report.html') ? '/report.html' : ''}\n`,
       );
     });
 }

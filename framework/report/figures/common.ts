@@ -120,7 +120,7 @@ export function cdfFigure(o: CdfFigureOptions, ctx: BuildContext): Figure {
           panels: o.panels?.filter((p) => enoughSeries.some((s) => s.panel === p)),
           facetRows: networks,
         });
-  const empty = drawn.length > 0 ? null : series.length === 0 ? o.noData : `Not enough data: no series has ${ctx.minSamples} values or more.`;
+  const empty = drawn.length > 0 ? null : series.length === 0 ? o.noData : `Not enough data: no series has ${ctx.minSamples} values or more (--min-samples).`;
   return figure(o, { series: drawn, empty, notes, tables, spec });
 }
 

@@ -12,7 +12,7 @@ export const inCI = process.env.CI === 'true' || process.env.CI === '1';
  * Use as `describe.skipIf(skipUnless({root: true, commands: ['tshark']}))(...)`. Throws in CI when
  * something is missing; outside CI returns true (skip) and prints why.
  */
-export function skipUnless(opts: { root?: boolean; commands?: string[] }): boolean {
+export function skipUnless(opts: Parameters<typeof missingPrereqs>[0]): boolean {
   const missing = missingPrereqs(opts);
   if (missing.length === 0) return false;
   const message = `missing prerequisites: ${missing.join(', ')}`;

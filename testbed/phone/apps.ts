@@ -35,6 +35,12 @@ export interface UiNode {
   enabled?: boolean;
   selected?: boolean;
   password?: boolean;
+  /**
+   * Tells this view from another one at the same place in the tree (a list item's id): element
+   * references of the UiAutomator2 server follow a view by its place, its class, its resource id
+   * and this key, so a list whose items carry keys makes references to items scrolled away stale.
+   */
+  key?: string;
   children?: UiNode[];
 }
 
@@ -111,6 +117,11 @@ export function builtinApps(): VirtualApp[] {
     { package: 'com.android.providers.settings', label: 'Settings Storage', activity: '.SettingsProvider', system: true, noLauncher: true },
     { package: 'com.android.inputmethod.latin', label: 'Android Keyboard', activity: '.LatinIME', system: true, noLauncher: true },
     { package: LAUNCHER, label: 'Launcher', activity: 'com.android.launcher3.uioverrides.QuickstepLauncher', system: true, noLauncher: true },
+    // Appium's UiAutomator2 server and its settings helper, installed as on a phone that ran Appium
+    // before: the server's instrumentation is the phone's own (uiautomator2/).
+    { package: 'io.appium.uiautomator2.server', label: 'Appium UiAutomator2 Server', activity: '.ServerInstrumentation', noLauncher: true },
+    { package: 'io.appium.uiautomator2.server.test', label: 'Appium UiAutomator2 Server Test', activity: '.AppiumUiAutomator2Server', noLauncher: true },
+    { package: 'io.appium.settings', label: 'Appium Settings', activity: '.Settings', noLauncher: true },
     {
       package: 'com.android.settings',
       label: 'Settings',
@@ -183,7 +194,7 @@ export function launcherScreen(apps: readonly VirtualApp[]): UiNode {
   };
 }
 
-function statusBar(): UiNode {
+export function statusBar(): UiNode {
   return { class: 'android.widget.FrameLayout', resourceId: 'com.android.systemui:id/status_bar', bounds: [0, 0, SCREEN.width, 84] };
 }
 

@@ -9,6 +9,7 @@ import { buildSync } from 'esbuild';
 const ENTRIES: Record<string, string> = {
   'client.mjs': './device/command-client.ts',
   'sync.mjs': './device/sync-main.ts',
+  'uiautomator2.mjs': './device/uiautomator2-main.ts',
 };
 
 let cache: Record<string, string> | undefined;

@@ -158,6 +158,7 @@ export class CommandServer {
           uid: options.uid,
           env: shellEnvironment(options.uid, this.options.hostname),
         }),
+      processes: () => sandbox.processes(),
       reboot: this.options.reboot,
       signal: io.abort.signal,
     };

@@ -10,11 +10,13 @@ import { phonePrograms } from './bundle.js';
 import { CommandServer } from './command-server.js';
 import { COMMANDS } from './commands/index.js';
 import { formatBuildProp } from './props.js';
-import { PhoneSandbox } from './sandbox.js';
+import { NODE, PHONE_LIB } from './paths.js';
+import { PhoneSandbox, shellEnvironment } from './sandbox.js';
 import { knowsService, openService, type ServiceHost } from './services.js';
 import { defaultState } from './state.js';
 import { PhoneSystem } from './system.js';
 import { AdbConnection } from './transport.js';
+import { UIA2_INSTRUMENTATION, UIA2_SERVER_PACKAGE, Uia2Instrumentation } from './uiautomator2/instrumentation.js';
 import { deviceBanner } from './wire.js';
 
 /**
@@ -91,6 +93,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
   readonly rooted: boolean;
   readonly hostname: string;
   private readonly commands: CommandServer;
+  private readonly uiautomator2: Uia2Instrumentation;
   private server: net.Server | undefined;
   private readonly connections = new Set<AdbConnection>();
   private portNumber: number;
@@ -133,6 +136,15 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       buildProp: formatBuildProp(this.system.buildProperties()),
       logger: this.logger,
     });
+    this.uiautomator2 = new Uia2Instrumentation({
+      system: this.system,
+      logger: this.logger,
+      startProcess: (port) => {
+        const uid = this.system.uidOf(UIA2_SERVER_PACKAGE) ?? 10000;
+        return this.sandbox.spawn([NODE, `${PHONE_LIB}/uiautomator2.mjs`, String(port)], { uid, env: shellEnvironment(uid, this.hostname), stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+      },
+    });
+    this.system.instrumentations.set(UIA2_INSTRUMENTATION, this.uiautomator2);
     this.commands = new CommandServer({
       sandbox: this.sandbox,
       system: this.system,
@@ -240,6 +252,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
       this.system.bootCompleted = false;
       // Shutting down: the radios first, then every process, adbd last.
       await this.system.powerOffRadios();
+      await this.uiautomator2.stop();
       await this.commands.stop();
       await this.sandbox.killAll();
       await this.closeListener();
@@ -260,6 +273,7 @@ class PhoneDaemon implements VirtualPhone, ServiceHost {
     this.stopped = true;
     await this.rebooting?.catch(() => undefined);
     await this.closeListener();
+    await this.uiautomator2.stop();
     await this.commands.stop();
     const killed = await this.sandbox.killAll();
     await this.releaseFolder();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, promises as fs, readlinkSync, statSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../common/log.js';
@@ -264,6 +264,25 @@ export class PhoneSandbox {
     return spawn('/usr/bin/nsenter', args, { env: options.env, stdio: options.stdio ?? 'pipe', detached: true });
   }
 
+  /** The phone's processes (those in the holder's mount namespace), as /proc shows them; none while it is down. */
+  async processes(): Promise<PhoneProcess[]> {
+    const holder = this.holderPid;
+    if (holder === undefined || !this.holderValid(holder)) return [];
+    const mnt = readlinkSync(`/proc/${holder}/ns/mnt`);
+    const found: PhoneProcess[] = [];
+    for (const entry of await fs.readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readlinkSync(`/proc/${entry}/ns/mnt`) !== mnt) continue;
+        const process = readProcess(Number(entry));
+        if (process) found.push(process);
+      } catch {
+        // gone meanwhile, or not ours to read
+      }
+    }
+    return found;
+  }
+
   /** Kills every process of the phone (all that share the holder's mount namespace), holder last. */
   async killAll(): Promise<number> {
     const pid = this.holderPid ?? (await readPid(this.pidFile));
@@ -292,6 +311,48 @@ export class PhoneSandbox {
     await fs.rm(this.pidFile, { force: true });
     return killed;
   }
+}
+
+export interface PhoneProcess {
+  pid: number;
+  ppid: number;
+  uid: number;
+  /** One letter of /proc/PID/stat (R, S, D, Z, T...). */
+  state: string;
+  vszKb: number;
+  rssKb: number;
+  wchan: string;
+  /** argv[0] as the process set it (an app process names itself after its package), else its comm. */
+  name: string;
+  /** The whole command line. */
+  args: string;
+}
+
+function readProcess(pid: number): PhoneProcess | undefined {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const close = stat.lastIndexOf(')');
+  const comm = stat.slice(stat.indexOf('(') + 1, close);
+  const fields = stat.slice(close + 2).split(' ');
+  const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0');
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  const argv0 = argv[0] ?? '';
+  let wchan = '0';
+  try {
+    wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8').trim() || '0';
+  } catch {
+    // not readable here
+  }
+  return {
+    pid,
+    ppid: Number(fields[1]),
+    uid,
+    state: fields[0],
+    vszKb: Math.round(Number(fields[20]) / 1024),
+    rssKb: Number(fields[21]) * 4,
+    wchan,
+    name: argv0 || comm,
+    args: argv.join(' ') || `[${comm}]`,
+  };
 }
 
 /** SIGHUP to the session of a program spawn() started, as a closing terminal sends it. */

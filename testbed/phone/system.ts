@@ -38,6 +38,20 @@ export interface SystemOptions {
   logger: Logger;
 }
 
+/** What `am instrument` asks of an instrumentation: its `-e` extras, and a signal that aborts when the caller goes. */
+export interface InstrumentationRequest {
+  extras: Record<string, string>;
+  signal: AbortSignal;
+}
+
+/** A test runner `am instrument` can start (keyed by its component, PACKAGE/RUNNER). */
+export interface Instrumentation {
+  /** The package it instruments (`pm list instrumentation`'s target). */
+  readonly targetPackage: string;
+  /** Runs until the instrumentation ends; resolves with what `am instrument -w` prints then. */
+  run(request: InstrumentationRequest): Promise<string>;
+}
+
 interface ActivityRecord {
   package: string;
   activity: string;
@@ -72,6 +86,8 @@ export class PhoneSystem extends EventEmitter {
   /** Pids of the running apps' processes (stand-ins until an app has a process of its own). */
   private readonly appPids = new Map<string, number>();
   private nextPid = 4100;
+  /** The instrumentations installed (`am instrument`, `pm list instrumentation`), by component. */
+  readonly instrumentations = new Map<string, Instrumentation>();
   private networkQueue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly options: SystemOptions) {
@@ -101,6 +117,10 @@ export class PhoneSystem extends EventEmitter {
     this.syncRadioSettings();
     await this.save();
     await this.applyNetwork();
+    // An Android phone's log is never empty after boot (logcat's readers, the UiAutomator2 driver's
+    // among them, wait for a first line).
+    this.log('I', 'SystemServer', 'Entered the Android system server!', undefined, 'system');
+    this.log('I', 'ActivityManager', 'System now ready', undefined, 'system');
   }
 
   async save(): Promise<void> {
@@ -346,6 +366,8 @@ export class PhoneSystem extends EventEmitter {
 
   forceStop(pkg: string, reason: 'force-stop' | 'crash' = 'force-stop'): void {
     if (pkg === LAUNCHER) return;
+    // What runs for the package outside the activity stack (an instrumentation) stops as well.
+    this.emit('force-stop', pkg);
     const wasRunning = this.running.delete(pkg);
     this.stack = this.stack.filter((r) => r.package !== pkg);
     if (!wasRunning) return;

@@ -83,9 +83,47 @@ async function start(context: CommandContext, args: readonly string[]): Promise<
   return 0;
 }
 
+/**
+ * am instrument [-w] [-r] [-e NAME VALUE]... [--no-window-animation] COMPONENT: runs one of the
+ * phone's instrumentations (the UiAutomator2 server's); with -w it returns when that ends.
+ */
+async function instrument(context: CommandContext, args: readonly string[]): Promise<number> {
+  const extras: Record<string, string> = {};
+  let wait = false;
+  let component: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '-w') wait = true;
+    else if (a === '-e') {
+      const [name, value] = [args[i + 1], args[i + 2]];
+      if (name === undefined || value === undefined) return usageError(context, 'Error: -e needs a name and a value', 255);
+      extras[name] = value;
+      i += 2;
+    } else if (a === '-p' || a === '--abi' || a === '--user') i++;
+    else if (a.startsWith('-')) continue;
+    else component = a;
+  }
+  if (!component) return usageError(context, `Error: no instrumentation component specified\n${AM_USAGE}`, 255);
+  const instrumentation = context.system.instrumentations.get(component);
+  if (!instrumentation) {
+    context.stdout(`INSTRUMENTATION_STATUS: Error=Unable to find instrumentation info for: ComponentInfo{${component}}\nINSTRUMENTATION_STATUS_CODE: -1\n`);
+    context.stderr(`android.util.AndroidException: INSTRUMENTATION_FAILED: ${component}\n`);
+    return 1;
+  }
+  const result = instrumentation.run({ extras, signal: context.signal });
+  if (!wait) {
+    // Without -w, am returns at once and the instrumentation goes on.
+    result.catch(() => undefined);
+    return 0;
+  }
+  context.stdout(await result);
+  return 0;
+}
+
 const AM_USAGE = `Activity manager (activity) commands:
   help
   start [-W] [-S] [--user <USER_ID> | current] <INTENT>
+  instrument [-w] [-e <NAME> <VALUE>] [--no-window-animation] <COMPONENT>
   force-stop [--user <USER_ID> | all | current] <PACKAGE>
   kill [--user <USER_ID> | all | current] <PACKAGE>
   broadcast [--user <USER_ID> | all | current] <INTENT>
@@ -102,6 +140,8 @@ export async function runAm(context: CommandContext, rawArgs: readonly string[])
     case 'start':
     case 'start-activity':
       return start(context, args);
+    case 'instrument':
+      return instrument(context, args);
     case 'force-stop':
     case 'kill':
     case 'stop-app':

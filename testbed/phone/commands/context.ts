@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import type { PhoneProcess } from '../sandbox.js';
 import type { PhoneSystem } from '../system.js';
 
 /** What an Android command implemented by the daemon gets: its caller, its streams, the phone. */
@@ -23,6 +24,8 @@ export interface CommandContext {
   stdin(): Readable;
   /** Runs a program on the phone (used by su). */
   spawn(argv: readonly string[], options: { uid: number; cwd: string }): Promise<ChildProcess>;
+  /** The processes running in the phone (ps). */
+  processes(): Promise<PhoneProcess[]>;
   /** Restarts the phone. */
   reboot(reason: string): void;
   /** Aborted when the caller went away before the command finished. */

@@ -32,7 +32,7 @@ export async function runDumpsys(context: CommandContext, service: string, args:
       context.stdout(windowDump(system, args[0]));
       return 0;
     case 'activity':
-      context.stdout(activityDump(system));
+      context.stdout(args[0] === 'processes' || args[0] === 'p' ? processesDump(system) : activityDump(system));
       return 0;
     case 'wifi':
       context.stdout(await wifiDump(system));
@@ -216,6 +216,19 @@ function activityDump(system: PhoneSystem): string {
     `  mFocusedApp=ActivityRecord{${token} u0 ${component} t${top.package.length}}`,
     '',
   ].join('\n');
+}
+
+/** `dumpsys activity processes`: a ProcessRecord per running app (what the driver's terminateApp reads). */
+function processesDump(system: PhoneSystem): string {
+  const lines = ['ACTIVITY MANAGER RUNNING PROCESSES (dumpsys activity processes)', '  All known processes:'];
+  for (const pkg of system.apps.keys()) {
+    const pid = system.isRunning(pkg) ? system.pidOf(pkg) : undefined;
+    if (pid === undefined) continue;
+    const uid = system.uidOf(pkg) ?? 10000;
+    const record = `ProcessRecord{${windowToken(`${pkg}:${pid}`)} ${pid}:${pkg}/${uid >= 10000 ? `u0a${uid - 10000}` : uid}}`;
+    lines.push(`  *APP* UID ${uid} ${record}`, `    user #0 uid=${uid} gids={50${uid % 1000}, 9997}`, `    pid=${pid} starting=false`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 interface Iface {

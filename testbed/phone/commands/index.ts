@@ -1,11 +1,14 @@
 import { am, monkey, runAm } from './activity.js';
+import { appops } from './appops.js';
 import type { Command, CommandContext } from './context.js';
 import { dumpsys, runDumpsys } from './dumpsys.js';
 import { input, uiautomator, wm } from './input.js';
 import { logcat } from './logcat.js';
 import { pm, runPm } from './package.js';
+import { ps } from './ps.js';
 import { getprop, setprop } from './props.js';
 import { cmdConnectivity, cmdPhone, cmdWifi, svc } from './radio.js';
+import { screencap } from './screencap.js';
 import { runSettings, settings } from './settings.js';
 import { reboot, su } from './su.js';
 
@@ -41,6 +44,7 @@ const cmd: Command = async (context) => {
 /** The Android commands the daemon implements; each has a wrapper in the phone's /system/bin. */
 export const COMMANDS: Record<string, Command> = {
   am,
+  appops,
   cmd,
   dumpsys,
   getprop,
@@ -48,7 +52,9 @@ export const COMMANDS: Record<string, Command> = {
   logcat,
   monkey,
   pm,
+  ps,
   reboot,
+  screencap,
   setprop,
   settings,
   su,

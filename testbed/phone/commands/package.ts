@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { VirtualApp } from '../apps.js';
+import { fullActivity, type VirtualApp } from '../apps.js';
 import { usageError, withoutUserOption, type Command, type CommandContext } from './context.js';
 import { runDumpsys } from './dumpsys.js';
 
@@ -21,10 +21,29 @@ function listPackages(context: CommandContext, args: readonly string[]): number 
     if (flags.has('-3') && app.system) continue;
     if (filter && !app.package.includes(filter)) continue;
     let line = flags.has('-f') ? `package:${apkPath(app)}=${app.package}` : `package:${app.package}`;
+    if (flags.has('--show-versioncode')) line += ' versionCode:1';
     if (flags.has('-U')) line += ` uid:${context.system.uidOf(app.package)}`;
     lines.push(line);
   }
   context.stdout(lines.map((l) => `${l}\n`).join(''));
+  return 0;
+}
+
+/** `cmd package resolve-activity [--brief] [-a ACTION] [-c CATEGORY] PACKAGE`: the package's launcher activity. */
+function resolveActivity(context: CommandContext, args: readonly string[]): number {
+  let pkg: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (['-a', '-c', '-d', '-t', '--components'].includes(args[i])) i++;
+    else if (!args[i].startsWith('-')) pkg = args[i];
+  }
+  const app = pkg ? context.system.apps.get(pkg) : undefined;
+  if (!app || app.noLauncher) {
+    context.stdout('No activity found\n');
+    return 0;
+  }
+  const brief = args.includes('--brief');
+  const component = `${app.package}/${fullActivity(app)}`;
+  context.stdout(brief ? `priority=0 preferredOrder=0 match=0x108000 specificIndex=-1 isDefault=false\n${component}\n` : `Activity:\n  name=${fullActivity(app)}\n  packageName=${app.package}\n  enabled=true exported=true\n`);
   return 0;
 }
 
@@ -43,8 +62,10 @@ const FEATURES = [
 const PM_USAGE = `Package manager (package) commands:
   help
   path [--user USER_ID] PACKAGE
-  list packages [-f] [-s] [-3] [-U] [--user USER_ID] [FILTER]
+  list packages [-f] [-s] [-3] [-U] [--show-versioncode] [--user USER_ID] [FILTER]
   list features
+  list instrumentation [TARGET-PACKAGE]
+  resolve-activity [--brief] [-c CATEGORY] [-a ACTION] PACKAGE
   clear [--user USER_ID] PACKAGE
   grant [--user USER_ID] PACKAGE PERMISSION
   revoke [--user USER_ID] PACKAGE PERMISSION
@@ -60,6 +81,14 @@ export async function runPm(context: CommandContext, rawArgs: readonly string[])
   switch (verb) {
     case 'list':
       if (args[0] === 'packages') return listPackages(context, args.slice(1));
+      if (args[0] === 'instrumentation') {
+        const target = args.slice(1).find((a) => !a.startsWith('-'));
+        const lines = [...context.system.instrumentations]
+          .filter(([, i]) => !target || i.targetPackage === target)
+          .map(([component, i]) => `instrumentation:${component} (target=${i.targetPackage})\n`);
+        context.stdout(lines.join(''));
+        return 0;
+      }
       if (args[0] === 'features') {
         context.stdout(FEATURES.map((f) => `feature:${f}\n`).join(''));
         return 0;
@@ -90,6 +119,8 @@ export async function runPm(context: CommandContext, rawArgs: readonly string[])
     }
     case 'dump':
       return runDumpsys(context, 'package', args);
+    case 'resolve-activity':
+      return resolveActivity(context, args);
     case 'help':
       context.stdout(PM_USAGE);
       return 0;

@@ -94,6 +94,7 @@ describe('Android commands on the phone\'s state', () => {
       },
       stdin: () => new PassThrough(),
       spawn: () => Promise.reject(new Error('no phone here')),
+      processes: async () => [],
       reboot: () => undefined,
       signal,
     };
@@ -138,9 +139,29 @@ describe('Android commands on the phone\'s state', () => {
   it('pm lists packages with the flags and adbkit\'s "Failed" for an unknown clear', async () => {
     const system3 = (await run('pm', 'list', 'packages', '-s', 'chrome')).stdout;
     expect(system3).toBe('package:com.android.chrome\n');
-    expect((await run('pm', 'list', 'packages', '-3')).stdout).toBe('');
+    // Only Appium's server and settings helper are user-installed, as on a phone Appium has driven.
+    expect((await run('pm', 'list', 'packages', '-3')).stdout).toBe('package:io.appium.settings\npackage:io.appium.uiautomator2.server\npackage:io.appium.uiautomator2.server.test\n');
     expect((await run('pm', 'list', 'features')).stdout).toMatch(/^feature:android\.hardware\.wifi$/m);
     expect((await run('pm', 'clear', 'com.example.none')).stdout).toBe('Failed\n');
+  });
+
+  it('ps prints toybox\'s columns and -A in its help; appops keeps modes; am instrument of an unknown runner fails as Android says', async () => {
+    expect((await run('ps', '--help')).stdout).toMatch(/^-A\b/m);
+    await run('am', 'start', '-n', 'com.android.settings/.Settings');
+    const ps = (await run('ps', '-A')).stdout.split('\n');
+    expect(ps[0].split(/\s+/)).toEqual(['USER', 'PID', 'PPID', 'VSZ', 'RSS', 'WCHAN', 'ADDR', 'S', 'NAME']);
+    // no real processes here (no phone namespace): the running app's stand-in, by its package and uid
+    expect(ps.find((l) => l.endsWith(' com.android.settings'))?.split(/\s+/).slice(0, 2)).toEqual([`u0_a${system.uidOf('com.android.settings')! - 10000}`, String(system.pidOf('com.android.settings'))]);
+    expect((await run('ps', '-p', 'x')).status).toBe(1);
+    expect((await run('appops', 'set', 'io.appium.settings', 'android:mock_location', 'allow')).status).toBe(0);
+    expect((await run('appops', 'get', 'io.appium.settings', 'android:mock_location')).stdout).toBe('MOCK_LOCATION: allow\n');
+    expect((await run('appops', 'set', 'com.example.none', 'android:mock_location', 'allow')).status).toBe(255);
+    const instrument = await run('am', 'instrument', '-w', 'com.example.test/androidx.test.runner.AndroidJUnitRunner');
+    expect(instrument.status).toBe(1);
+    expect(instrument.stderr).toBe('android.util.AndroidException: INSTRUMENTATION_FAILED: com.example.test/androidx.test.runner.AndroidJUnitRunner\n');
+    expect((await run('cmd', 'package', 'resolve-activity', '--brief', 'com.android.settings')).stdout.split('\n')[1]).toBe('com.android.settings/com.android.settings.Settings');
+    expect((await run('cmd', 'package', 'list', 'packages', '--show-versioncode', 'chrome')).stdout).toBe('package:com.android.chrome versionCode:1\n');
+    await run('am', 'force-stop', 'com.android.settings');
   });
 
   it('am start brings an app to the front, force-stop goes home; input keys act on the screen', async () => {

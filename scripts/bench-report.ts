@@ -84,9 +84,9 @@ for (let run = 1; run <= Number(args.runs); run++) {
   const r = await execa(process.execPath, [MPLAB_CLI, 'report', input, '--out', out, '--json', '--no-progress'], { reject: false });
   const wall = (performance.now() - t0) / 1000;
   if (r.exitCode !== 0) throw new Error(`mplab report failed: ${r.stderr}`);
-  const result = JSON.parse(r.stdout) as { tests: { included: number }; seconds: { read: number; build: number; charts: number; total: number } };
+  const result = JSON.parse(r.stdout) as { tests: { included: number }; seconds: { read: number; build: number; charts: number; total: number }; cpuSeconds: number };
   const sec = result.seconds;
   console.log(
-    `run ${run}: ${result.tests.included} tests, ${wall.toFixed(1)} s wall for the command (read ${sec.read.toFixed(1)} s, build ${sec.build.toFixed(1)} s, charts ${sec.charts.toFixed(1)} s, writing ${(sec.total - sec.read - sec.build - sec.charts).toFixed(1)} s), load average before ${load}`,
+    `run ${run}: ${result.tests.included} tests, ${wall.toFixed(1)} s wall for the command, ${result.cpuSeconds.toFixed(1)} s of CPU (read ${sec.read.toFixed(1)} s, build ${sec.build.toFixed(1)} s, charts ${sec.charts.toFixed(1)} s, writing ${(sec.total - sec.read - sec.build - sec.charts).toFixed(1)} s), load average before ${load}`,
   );
 }

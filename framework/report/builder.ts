@@ -3,8 +3,8 @@
  * figure rests on, samples per series, and the medians table with the comparison against TCP.
  */
 import type { Styles } from './charts.js';
-import type { CsvSink } from './csv.js';
-import { baselineOf, type Group } from './groups.js';
+import { csvLine, type CsvSink } from './csv.js';
+import { baselineOf, networkLabel, type Group } from './groups.js';
 import type { ConnectionRecord, ReportTest, SubflowRecord } from './model.js';
 import type { Basis, Cell, ComparisonCell, Item, MedianCell, Table } from './output.js';
 import { medianDifferenceCI, quantileSorted, seededRandom, sorted, summarizeMedian, type Random } from './stats.js';
@@ -12,6 +12,8 @@ import { medianDifferenceCI, quantileSorted, seededRandom, sorted, summarizeMedi
 /** One test with its group and records, subflows indexed by connection. */
 export class TestView {
   private readonly byConnection = new Map<number, SubflowRecord[]>();
+  /** the test's first CSV fields (TEST_COLUMNS: test, app, mode, network) as CSV text with a trailing comma */
+  readonly csvPrefix: string;
 
   constructor(
     readonly index: number,
@@ -27,6 +29,7 @@ export class TestView {
       list.push(s);
     }
     for (const list of this.byConnection.values()) list.sort((a, b) => a.index - b.index);
+    this.csvPrefix = csvLine([test.id, test.app?.label ?? null, test.mode, networkLabel(test.network)]).slice(0, -2) + ',';
   }
 
   subflowsOf(c: ConnectionRecord): readonly SubflowRecord[] {
@@ -88,11 +91,21 @@ export interface Series {
 
 export class Samples {
   readonly series = new Map<string, Series>();
+  /** group -> panel -> category -> series: found without building a key string per value */
+  private readonly index = new Map<Group, Map<string, Map<string, Series>>>();
 
   add(group: Group, panel: string, value: number, weight?: number, category = '', count = 1): void {
-    const key = `${group.key}\u0002${panel}\u0002${category}`;
-    let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { key, group, panel, category, values: [], weights: weight === undefined ? null : [], count: 0 }));
+    let panels = this.index.get(group);
+    if (!panels) this.index.set(group, (panels = new Map()));
+    let categories = panels.get(panel);
+    if (!categories) panels.set(panel, (categories = new Map()));
+    let s = categories.get(category);
+    if (!s) {
+      const key = `${group.key}\u0002${panel}\u0002${category}`;
+      s = { key, group, panel, category, values: [], weights: weight === undefined ? null : [], count: 0 };
+      this.series.set(key, s);
+      categories.set(category, s);
+    }
     s.values.push(value);
     if (s.weights) s.weights.push(weight ?? 1);
     s.count += count;

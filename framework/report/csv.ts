@@ -12,7 +12,9 @@ export function csvField(value: CsvValue): string {
 }
 
 export function csvLine(values: readonly CsvValue[]): string {
-  return `${values.map(csvField).join(',')}\r\n`;
+  let line = '';
+  for (let i = 0; i < values.length; i++) line += (i === 0 ? '' : ',') + csvField(values[i]);
+  return `${line}\r\n`;
 }
 
 /** A whole table as CSV text. */
@@ -22,7 +24,8 @@ export function csvText(header: readonly string[], rows: readonly (readonly CsvV
 
 /** Rows that a figure appends while the tests stream by. */
 export interface CsvSink {
-  row(values: readonly CsvValue[]): void;
+  /** a row: `prefix` is CSV text of the first fields with its trailing comma (the test's, made once per test) */
+  row(prefix: string, values: readonly CsvValue[]): void;
   readonly rows: number;
 }
 
@@ -44,8 +47,8 @@ export class CsvFile implements CsvSink {
     this.pending.push(csvLine(header));
   }
 
-  row(values: readonly CsvValue[]): void {
-    const line = csvLine(values);
+  row(prefix: string, values: readonly CsvValue[]): void {
+    const line = prefix + csvLine(values);
     this.pending.push(line);
     this.size += line.length;
     this.rows++;
@@ -68,7 +71,7 @@ export class CsvFile implements CsvSink {
 /** Counts rows and drops them (CSV not asked for). */
 export class NullSink implements CsvSink {
   rows = 0;
-  row(): void {
+  row(_prefix: string, _values: readonly CsvValue[]): void {
     this.rows++;
   }
 }

@@ -54,6 +54,8 @@ export interface ReportResult {
   figures: number;
   tables: number;
   seconds: { read: number; build: number; charts: number; total: number };
+  /** CPU seconds (user and system) of the whole process so far, start-up included */
+  cpuSeconds: number;
 }
 
 export const DEFAULT_MIN_SAMPLES = 10;
@@ -265,6 +267,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       figures: figures.length,
       tables: tables.length,
       seconds: { read: readSeconds, build: buildSeconds, charts: chartSeconds, total: totalSeconds },
+      cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     };
   } catch (err) {
     for (const f of rawFiles) rmSync(`${f.path}.partial`, { force: true });

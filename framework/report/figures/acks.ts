@@ -5,7 +5,7 @@ import type { Group } from '../groups.js';
 import type { ConnectionRecord } from '../model.js';
 import type { Item } from '../output.js';
 import { cdfFigure, csvName } from './common.js';
-import { TEST_COLUMNS, testValues } from './connections.js';
+import { TEST_COLUMNS } from './connections.js';
 
 const TCP = 'TCP ACKs';
 const DATA = 'Data ACKs';
@@ -36,14 +36,14 @@ export class AckSizes implements Builder {
   }
 
   private addBins(view: TestView, c: ConnectionRecord, category: string, bins: readonly Bin[]): void {
-    const prefix = testValues(view);
+    const prefix = view.csvPrefix;
     const panel = view.group.app ?? '';
     const key = `${view.group.key}\u0002${panel}\u0002${category}`;
     let s = this.bins.get(key);
     if (!s) this.bins.set(key, (s = { group: view.group, panel, category, bytes: new Map(), acks: 0 }));
     for (const [low, acks, bytes] of bins) {
       const high = binHigh(low);
-      this.csv.row([...prefix, c.trace, c.id, category === TCP ? 'tcp' : 'data', low, high, acks, bytes]);
+      this.csv.row(prefix, [c.trace, c.id, category === TCP ? 'tcp' : 'data', low, high, acks, bytes]);
       s.bytes.set(high, (s.bytes.get(high) ?? 0) + bytes);
       s.acks += acks;
     }

@@ -5,7 +5,7 @@ import type { CsvSink } from '../csv.js';
 import type { Group } from '../groups.js';
 import type { Cell, ChartSeries, Figure, Item, Table } from '../output.js';
 import { Points, csvName, figure, scatterFigure } from './common.js';
-import { TEST_COLUMNS, testValues } from './connections.js';
+import { TEST_COLUMNS } from './connections.js';
 
 const DIRECTIONS = [
   { key: 'up', panel: 'from the phone (up)' },
@@ -46,14 +46,14 @@ export class CellularShare implements Builder {
 
   add(view: TestView): void {
     const route = view.test.network?.defaultRoute ?? null;
-    const prefix = testValues(view);
+    const prefix = view.csvPrefix;
     const points = route === 'cellular' ? this.cellularDefault : this.wifiDefault;
     const basis = route === 'cellular' ? this.basisCellular : this.basisWifi;
     for (const c of view.connections) {
       if (c.kind !== 'mptcp' || c.cellularShare === null) continue;
       const share = c.cellularShare;
       if (share.up === null && share.down === null) continue;
-      this.csv.row([...prefix, route, c.trace, c.id, c.bytes.up, c.bytes.down, share.up, share.down]);
+      this.csv.row(prefix, [route, c.trace, c.id, c.bytes.up, c.bytes.down, share.up, share.down]);
       basis.connection(view, c.subflows);
       this.basisClasses.connection(view, c.subflows);
       for (const d of DIRECTIONS) {

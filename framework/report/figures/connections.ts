@@ -1,20 +1,14 @@
 /** Fig 2.18 (duration and bytes per connection) and Fig 2.19 (RTT per network). */
 import { BasisCounter, Samples, type Builder, type BuildContext, type CsvFactory, type TestView } from '../builder.js';
-import { networkLabel } from '../groups.js';
-import type { CsvSink, CsvValue } from '../csv.js';
+import type { CsvSink } from '../csv.js';
 import type { Item } from '../output.js';
 import { Points, cdfFigure, csvName, scatterFigure } from './common.js';
 
 /**
- * The columns every raw-data CSV starts with: which test and what it was (its group's label is
- * known only once every test was read, after these rows were written).
+ * The columns every raw-data CSV starts with: which test and what it was (TestView.csvPrefix; its
+ * group's label is known only once every test was read, after these rows were written).
  */
 export const TEST_COLUMNS = ['test', 'app', 'mode', 'network'];
-
-export function testValues(view: TestView): CsvValue[] {
-  const t = view.test;
-  return [t.id, t.app?.label ?? null, t.mode, networkLabel(t.network)];
-}
 
 export class DurationBytes implements Builder {
   private readonly points = new Points();
@@ -27,9 +21,9 @@ export class DurationBytes implements Builder {
   }
 
   add(view: TestView): void {
-    const prefix = testValues(view);
+    const prefix = view.csvPrefix;
     for (const c of view.connections) {
-      this.csv.row([...prefix, c.trace, c.id, c.kind, c.duration, c.bytes.up, c.bytes.down]);
+      this.csv.row(prefix, [c.trace, c.id, c.kind, c.duration, c.bytes.up, c.bytes.down]);
       const bytes = c.bytes.up + c.bytes.down;
       if (c.duration <= 0 || bytes <= 0) {
         this.skipped++;
@@ -72,9 +66,9 @@ export class RttByNetwork implements Builder {
   }
 
   add(view: TestView): void {
-    const prefix = testValues(view);
+    const prefix = view.csvPrefix;
     for (const s of view.subflows) {
-      this.csv.row([...prefix, s.trace, s.connection, s.index, s.iface, s.rtt.avgMs, s.rtt.samples, s.rttUp.avgMs, s.rttUp.samples]);
+      this.csv.row(prefix, [s.trace, s.connection, s.index, s.iface, s.rtt.avgMs, s.rtt.samples, s.rttUp.avgMs, s.rttUp.samples]);
       const iface = s.iface ?? 'unknown interface';
       let counted = false;
       if (s.rtt.avgMs !== null && s.rtt.samples > 0) {

@@ -7,7 +7,7 @@ import { categoryScale, intervalChart, type Row } from '../charts.js';
 import type { CsvSink } from '../csv.js';
 import type { ChartSeries, Item } from '../output.js';
 import { csvName, figure } from './common.js';
-import { TEST_COLUMNS, testValues } from './connections.js';
+import { TEST_COLUMNS } from './connections.js';
 
 const IFACES = ['wifi', 'cellular'];
 
@@ -24,7 +24,7 @@ export class AppLatency implements Builder {
   }
 
   add(view: TestView): void {
-    const prefix = testValues(view);
+    const prefix = view.csvPrefix;
     for (const s of view.subflows) {
       this.subflows++;
       if (s.connectRttMs === undefined) {
@@ -32,7 +32,7 @@ export class AppLatency implements Builder {
         continue;
       }
       if (s.connectRttMs === null) continue;
-      this.csv.row([...prefix, s.trace, s.connection, s.index, s.iface, s.connectRttMs]);
+      this.csv.row(prefix, [s.trace, s.connection, s.index, s.iface, s.connectRttMs]);
       if (s.iface === null) {
         this.unknownIface++;
         continue;

@@ -4,7 +4,7 @@ import type { CsvSink } from '../csv.js';
 import type { Item } from '../output.js';
 import { SIZE_CLASSES, sizeClass } from '../stats.js';
 import { cdfFigure, csvName } from './common.js';
-import { TEST_COLUMNS, testValues } from './connections.js';
+import { TEST_COLUMNS } from './connections.js';
 
 const ALL = 'all additional subflows';
 const FIRST = 'first additional subflow';
@@ -19,13 +19,13 @@ export class JoinDelays implements Builder {
   }
 
   add(view: TestView): void {
-    const prefix = testValues(view);
+    const prefix = view.csvPrefix;
     for (const c of view.connections) {
       if (c.kind !== 'mptcp' || c.subflows < 2) continue;
       let counted = 0;
       for (const s of view.subflowsOf(c)) {
         if (s.index === 0 || s.joinDelay === null) continue;
-        this.csv.row([...prefix, c.trace, c.id, s.index, s.iface, s.joinDelay]);
+        this.csv.row(prefix, [c.trace, c.id, s.index, s.iface, s.joinDelay]);
         this.samples.add(view.group, ALL, s.joinDelay);
         if (s.index === 1) this.samples.add(view.group, FIRST, s.joinDelay);
         counted++;
@@ -76,14 +76,14 @@ export class RttSpread implements Builder {
   }
 
   add(view: TestView): void {
-    const prefix = testValues(view);
+    const prefix = view.csvPrefix;
     for (const c of view.connections) {
       if (!c.subtraces.t1) continue;
       const avgs = view.subflowsOf(c).filter((s) => s.rtt.samples >= MIN_RTT_SAMPLES && s.rtt.avgMs !== null).map((s) => s.rtt.avgMs!);
       if (avgs.length < 2) continue;
       const lo = Math.min(...avgs);
       const hi = Math.max(...avgs);
-      this.csv.row([...prefix, c.trace, c.id, avgs.length, lo, hi, Math.round((hi - lo) * 1000) / 1000]);
+      this.csv.row(prefix, [c.trace, c.id, avgs.length, lo, hi, Math.round((hi - lo) * 1000) / 1000]);
       this.samples.add(view.group, '', hi - lo);
       this.basis.connection(view, avgs.length);
     }
@@ -126,14 +126,14 @@ export class SubflowBlocks implements Builder {
   }
 
   add(view: TestView): void {
-    const prefix = testValues(view);
+    const prefix = view.csvPrefix;
     for (const c of view.connections) {
       if (!c.subtraces.t1) continue;
       const blocks = c.blocks.down;
       const packets = blocks.reduce((a, b) => a + b, 0);
       if (packets === 0) continue;
       const cls = sizeClass(c.uniqueBytes.down);
-      this.csv.row([...prefix, c.trace, c.id, cls, c.uniqueBytes.down, blocks.length, packets, blocks.join(' ')]);
+      this.csv.row(prefix, [c.trace, c.id, cls, c.uniqueBytes.down, blocks.length, packets, blocks.join(' ')]);
       // each connection weighs the same, whatever its number of blocks
       blocks.forEach((b, i) => this.samples.add(view.group, view.group.app ?? '', b / packets, 1 / blocks.length, cls, i === 0 ? 1 : 0));
       this.basis.connection(view, c.subflows);
@@ -187,13 +187,13 @@ export class Overhead implements Builder {
   }
 
   add(view: TestView): void {
-    const prefix = testValues(view);
+    const prefix = view.csvPrefix;
     for (const c of view.connections) {
       if (!c.subtraces.t2 || c.uniqueBytes.down <= 0) continue;
       const unique = c.uniqueBytes.down;
       const re = c.retransmittedBytes.down / unique;
       const inj = c.reinjectedBytes.down / unique;
-      this.csv.row([...prefix, c.trace, c.id, unique, c.retransmittedBytes.down, c.reinjectedBytes.down, re, inj]);
+      this.csv.row(prefix, [c.trace, c.id, unique, c.retransmittedBytes.down, c.reinjectedBytes.down, re, inj]);
       this.samples.add(view.group, RETRANSMITTED, re);
       this.samples.add(view.group, REINJECTED, inj);
       this.basis.connection(view, c.subflows);
@@ -240,13 +240,13 @@ export class HandoverBytes implements Builder {
   }
 
   add(view: TestView): void {
-    const prefix = testValues(view);
+    const prefix = view.csvPrefix;
     for (const c of view.connections) {
       if (!c.subtraces.t3 || c.uniqueBytes.down <= 0) continue;
       const subflows = view.subflowsOf(c);
       const later = subflows.filter((s) => s.index > 0).reduce((a, s) => a + s.uniqueBytes.down, 0);
       const share = Math.min(1, later / c.uniqueBytes.down);
-      this.csv.row([...prefix, c.trace, c.id, c.uniqueBytes.down, later, share]);
+      this.csv.row(prefix, [c.trace, c.id, c.uniqueBytes.down, later, share]);
       this.samples.add(view.group, '', share);
       this.basis.connection(view, subflows.length);
     }

@@ -23,7 +23,7 @@ describe('CSV writer', () => {
     const dir = tempDir();
     const file = join(dir, 'fig.csv');
     const csv = new CsvFile(file, ['test', 'value']);
-    for (let i = 0; i < 30_000; i++) csv.row([`t${i}`, i / 3]);
+    for (let i = 0; i < 30_000; i++) csv.row(`t${i},`, [i / 3]);
     expect(existsSync(file)).toBe(false);
     csv.close();
     const lines = readFileSync(file, 'utf8').split('\r\n');

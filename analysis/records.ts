@@ -1,6 +1,6 @@
 import { formatEndpoint, formatIp, type InterfaceClassifier } from './address.js';
 import { hasHandover, round6, roundTime, rttStats, type RttStats } from './metrics.js';
-import { DOWN, UP, type Conn, type Dir, type Subflow } from './model.js';
+import { DOWN, UP, ackBinLow, type AckSizes, type Conn, type Dir, type Subflow } from './model.js';
 import type { ProxyLog, ProxyLogEntry } from './proxy-log.js';
 import { parseProxyRequest, type ProxyProtocol, type ProxyTarget } from './socks.js';
 
@@ -43,6 +43,16 @@ export interface ConnectionRecord {
   addAddr: number;
   removeAddr: number;
   proxy: ProxyJoin | null;
+  ackSizes: UpDown<AckSizeBins>;
+}
+
+/** [the bin's smallest size in bytes, ACKs in the bin, bytes they acknowledged], per quarter-octave bin used, smallest first. */
+export type AckBin = [number, number, number];
+
+/** The ACKs of one direction's data: TCP ACKs of all its subflows, and Data ACKs (MPTCP). */
+export interface AckSizeBins {
+  tcp: AckBin[];
+  data: AckBin[];
 }
 
 export interface ProxyJoin {
@@ -84,6 +94,7 @@ export interface SubflowRecord {
   unusedReason: 'backup' | 'not-established' | 'late' | 'higher-rtt' | 'other' | null;
   fin: UpDown<boolean>;
   rst: boolean;
+  connectRttMs: number | null;
 }
 
 export interface ReportContext {
@@ -165,6 +176,7 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
       unusedReason,
       fin: { up: sf.up.fin, down: sf.down.fin },
       rst: sf.rst,
+      connectRttMs: connectRtt(sf),
     };
   });
 
@@ -203,8 +215,38 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
     addAddr: conn.addAddr,
     removeAddr: conn.removeAddr,
     proxy: logEntry ? proxyJoin(logEntry) : null,
+    ackSizes: {
+      up: { tcp: ackBins(conn.subflows.map((sf) => sf.up.ackSizes)), data: ackBins([conn.data[UP].ackSizes]) },
+      down: { tcp: ackBins(conn.subflows.map((sf) => sf.down.ackSizes)), data: ackBins([conn.data[DOWN].ackSizes]) },
+    },
   };
   return { connection, subflows };
+}
+
+/** The bins used by any of `sizes`, summed. */
+function ackBins(sizes: readonly (AckSizes | null)[]): AckBin[] {
+  const sum: number[] = [];
+  for (const s of sizes) {
+    if (!s) continue;
+    const c = s.counts;
+    for (let i = 0; i < c.length; i++) sum[i] = (sum[i] ?? 0) + c[i];
+  }
+  const out: AckBin[] = [];
+  for (let bin = 0; 2 * bin < sum.length; bin++) if (sum[2 * bin] > 0) out.push([ackBinLow(bin), sum[2 * bin], sum[2 * bin + 1]]);
+  return out;
+}
+
+/**
+ * The round trip of the handshake, as the capture point waits for it: SYN to SYN/ACK (a capture
+ * at the phone) or SYN/ACK to the third ACK (a capture at the proxy), whichever is longer; the
+ * other is the answering host's own delay. Null without SYN and SYN/ACK, or when either was sent
+ * again (the wait would hold a retransmission timeout).
+ */
+function connectRtt(sf: Subflow): number | null {
+  if (sf.synTime < 0 || sf.synAckTime < 0 || sf.synRetransmitted) return null;
+  const synToSynAck = sf.synAckTime - sf.synTime;
+  const synAckToAck = sf.establishedTime >= sf.synAckTime ? sf.establishedTime - sf.synAckTime : 0;
+  return Math.round(Math.max(synToSynAck, synAckToAck) * 1e6) / 1e3;
 }
 
 /** Share of each direction's payload bytes sent on cellular subflows; null where a data-carrying subflow's interface is unknown. */

@@ -18,21 +18,15 @@
  *   - errors a user can fix (a malformed file, a field of the wrong type) are UserErrors that name
  *     the file or row and the field.
  */
-import type { ConnectionRecord as AnalyzerConnection, SubflowRecord as AnalyzerSubflow, UpDown } from '../../analysis/records.js';
+import type { ConnectionRecord as AnalyzerConnection, SubflowRecord as AnalyzerSubflow } from '../../analysis/records.js';
 import type { Measure, Verdict } from '../../common/test-result.js';
 
 export type { Band, Measure } from '../../common/test-result.js';
 
-/** ACK sizes of one direction's data: [the bin's smallest size in bytes, ACKs, bytes they acknowledged] per quarter-octave bin. */
-export interface AckBins {
-  tcp: [number, number, number][];
-  data: [number, number, number][];
-}
-
 /** A connection record; `ackSizes` is missing in the output of an analyzer older than the report. */
-export type ConnectionRecord = AnalyzerConnection & { ackSizes?: UpDown<AckBins> };
+export type ConnectionRecord = Omit<AnalyzerConnection, 'ackSizes'> & Partial<Pick<AnalyzerConnection, 'ackSizes'>>;
 /** A subflow record; `connectRttMs` is missing in the output of an analyzer older than the report. */
-export type SubflowRecord = AnalyzerSubflow & { connectRttMs?: number | null };
+export type SubflowRecord = Omit<AnalyzerSubflow, 'connectRttMs'> & Partial<Pick<AnalyzerSubflow, 'connectRttMs'>>;
 
 /** The analyzer's output for one test: its connections and their subflows (any order). */
 export interface AnalyzerRecords {

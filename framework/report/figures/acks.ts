@@ -2,6 +2,7 @@
 import { BasisCounter, Samples, type Builder, type BuildContext, type CsvFactory, type TestView } from '../builder.js';
 import type { CsvSink } from '../csv.js';
 import type { Group } from '../groups.js';
+import type { AckBin } from '../../../analysis/records.js';
 import type { ConnectionRecord } from '../model.js';
 import type { Item } from '../output.js';
 import { cdfFigure, csvName } from './common.js';
@@ -10,8 +11,7 @@ import { TEST_COLUMNS } from './connections.js';
 const TCP = 'TCP ACKs';
 const DATA = 'Data ACKs';
 
-/** [the bin's smallest size in bytes, ACKs in the bin, bytes they acknowledged] (README "Analyzer", ackSizes). */
-type Bin = [number, number, number];
+type Bin = AckBin;
 
 /**
  * The largest size of the bin that starts at `low`: bins are quarter octaves (1, 2, 3, 4, 5, 6, 7,

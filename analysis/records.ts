@@ -239,14 +239,13 @@ function ackBins(sizes: readonly (AckSizes | null)[]): AckBin[] {
 /**
  * The round trip of the handshake, as the capture point waits for it: SYN to SYN/ACK (a capture
  * at the phone) or SYN/ACK to the third ACK (a capture at the proxy), whichever is longer; the
- * other is the answering host's own delay. Null without SYN and SYN/ACK, or when either was sent
- * again (the wait would hold a retransmission timeout).
+ * other is the answering host's own delay. Null unless all three were captured (with two, which
+ * wait is the round trip cannot be told), or when the SYN or SYN/ACK was sent again (the wait would
+ * hold a retransmission timeout).
  */
 function connectRtt(sf: Subflow): number | null {
-  if (sf.synTime < 0 || sf.synAckTime < 0 || sf.synRetransmitted) return null;
-  const synToSynAck = sf.synAckTime - sf.synTime;
-  const synAckToAck = sf.establishedTime >= sf.synAckTime ? sf.establishedTime - sf.synAckTime : 0;
-  return Math.round(Math.max(synToSynAck, synAckToAck) * 1e6) / 1e3;
+  if (sf.synTime < 0 || sf.synAckTime < sf.synTime || sf.establishedTime < sf.synAckTime || sf.synRetransmitted) return null;
+  return Math.round(Math.max(sf.synAckTime - sf.synTime, sf.establishedTime - sf.synAckTime) * 1e6) / 1e3;
 }
 
 /** Share of each direction's payload bytes sent on cellular subflows; null where a data-carrying subflow's interface is unknown. */

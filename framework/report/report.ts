@@ -175,7 +175,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
         intro: 'Delay and stalling of livestreams as 001_fc72a23e1433fd38.txt defines them (stalling ratio: time with nothing to play over the broadcast\'s length), where a scenario measured them.',
         items: overview.measures(ctx, true),
       },
-      { id: 'latency', title: 'Per-app latency', intro: '', items: b.latency.build(ctx) },
+      { id: 'per-app-latency', title: 'Per-app latency', intro: '', items: b.latency.build(ctx) },
       {
         id: 'connections',
         title: 'Connections',

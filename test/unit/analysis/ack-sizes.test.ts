@@ -62,7 +62,7 @@ describe('ACK sizes (Fig 2.26)', () => {
 });
 
 describe('connect-time RTT', () => {
-  it('is the longer of SYN to SYN/ACK and SYN/ACK to the third ACK, and null after a retransmitted SYN', () => {
+  it('is the longer of SYN to SYN/ACK and SYN/ACK to the third ACK; null after a retransmitted SYN or without the third ACK', () => {
     const recs: CaptureRecord[] = [];
     // captured at the proxy: the SYN/ACK goes out at once, the third ACK comes a round trip later
     new Conversation(recs, '198.18.1.2:40000', '198.18.0.1:80').syn(T).synAck(T + 0.0001).ack('up', T + 0.0431);
@@ -70,7 +70,9 @@ describe('connect-time RTT', () => {
     new Conversation(recs, '198.18.1.2:40001', '198.18.0.1:80').syn(T + 1).synAck(T + 1.015).ack('up', T + 1.0151);
     // the first SYN was lost: the handshake's time holds the retransmission timeout
     new Conversation(recs, '198.18.1.2:40002', '198.18.0.1:80').syn(T + 2).syn(T + 3).synAck(T + 3.02).ack('up', T + 3.0201);
+    // no third ACK: which wait is the round trip cannot be told
+    new Conversation(recs, '198.18.1.2:40003', '198.18.0.1:80').syn(T + 4).synAck(T + 4.0001).rst('up', T + 4.05);
     const subflows = analyzeRecords(recs).subflows;
-    expect(subflows.map((s) => s.connectRttMs)).toEqual([43, 15, null]);
+    expect(subflows.map((s) => s.connectRttMs)).toEqual([43, 15, null, null]);
   });
 });

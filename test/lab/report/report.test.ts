@@ -128,7 +128,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'tcpdump', 'mptcpize',
       }
       // what this campaign has data for is drawn
       const drawn = view.figures.filter((f) => f.svg).map((f) => f.id);
-      for (const id of ['fig-2.18', 'fig-2.19', 'fig-2.20', 'fig-2.21', 'fig-2.22', 'fig-2.24', 'fig-2.27', 'fig-2.28']) expect(drawn).toContain(id);
+      for (const id of ['latency', 'fig-2.18', 'fig-2.19', 'fig-2.20', 'fig-2.21', 'fig-2.22', 'fig-2.24', 'fig-2.26', 'fig-2.27', 'fig-2.28']) expect(drawn).toContain(id);
       expect(view.figures.find((f) => f.id === 'fig-2.23')!.empty).toMatch(/No test with the default route on cellular/);
       expect(view.tables).toBeGreaterThan(15);
     } finally {

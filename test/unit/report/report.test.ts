@@ -55,9 +55,17 @@ function campaign(perGroup: number): string {
         const value = app.measure === 'download-time' ? (mode === 'tcp' ? 30 : 20) + 4 * random() : 5 + random();
         const tcp = mode === 'tcp';
         const connections = [0, 1, 2].map((c) =>
-          connection({ id: c, kind: tcp ? 'tcp' : 'mptcp', subflows: tcp || c > 0 ? 1 : 2, bytes: { up: 100 * (c + 1), down: 10_000 * (c + 1) }, duration: 0.5 + c, subtraces: { t1: !tcp && c === 0, t2: !tcp && c === 0, t3: false } }),
+          connection({
+            id: c,
+            kind: tcp ? 'tcp' : 'mptcp',
+            subflows: tcp || c > 0 ? 1 : 2,
+            bytes: { up: 100 * (c + 1), down: 10_000 * (c + 1) },
+            duration: 0.5 + c,
+            subtraces: { t1: !tcp && c === 0, t2: !tcp && c === 0, t3: false },
+            ackSizes: { up: { tcp: [], data: [] }, down: { tcp: [[1280, 2, 2800]], data: tcp ? [] : [[2560, 1, 2800]] } },
+          }),
         );
-        const subflows = connections.flatMap((c) => Array.from({ length: c.subflows }, (_, k) => subflow({ connection: c.id, index: k })));
+        const subflows = connections.flatMap((c) => Array.from({ length: c.subflows }, (_, k) => subflow({ connection: c.id, index: k, connectRttMs: k === 0 ? 15 : 45 })));
         writeTest(
           join(root, id),
           result({ id, app: { package: app.package, label: app.label }, mode, start: 1_700_000_000 + 100 * n, measures: [measure(app.measure, value, value <= 20 ? 'good' : 'acceptable')] }),
@@ -105,6 +113,16 @@ describe('mplab report, built from results folders', () => {
     const t1 = t25.rows.filter((r) => r[1] === 'T1').map((r) => r[3]);
     expect(t1).toEqual([0, 12, 0, 12]);
 
+    // per-app latency: WiFi and cellular apart, 36 WiFi and 12 cellular subflows per MPTCP group
+    const latency = item<JsonTable>(json, 'latency-medians');
+    const medians = latency.rows.map((r) => [r[0], r[1], (r[2] as { median: number; n: number }).median, (r[2] as { n: number }).n]);
+    expect(medians).toContainEqual(['WhatsApp · mptcp · both (default wifi)', 'cellular', 45, 12]);
+    expect(medians).toContainEqual(['WhatsApp · mptcp · both (default wifi)', 'wifi', 15, 36]);
+    // Fig 2.26: TCP ACKs of up to 1535 bytes, Data ACKs of up to 3071, weighted by bytes
+    const acks = item<JsonTable>(json, 'fig-2.26-shares');
+    expect(acks.rows.find((r) => r[0] === 'Firefox · mptcp · both (default wifi)' && r[2] === 'TCP ACKs')!.slice(3)).toEqual([72, 0, 1, 1]);
+    expect(acks.rows.find((r) => r[0] === 'Firefox · mptcp · both (default wifi)' && r[2] === 'Data ACKs')!.slice(3)).toEqual([36, 0, 0, 1]);
+
     const fig218 = item<JsonFigure>(json, 'fig-2.18');
     expect(fig218.basis).toEqual({ tests: 48, connections: 144, subflows: 168 });
     // the figure's data: one row per connection, numbers as in connections.jsonl
@@ -149,6 +167,9 @@ describe('mplab report, built from results folders', () => {
       ['all tests · all additional subflows', 12],
       ['all tests · first additional subflow', 12],
     ]);
+    // records of an analyzer older than the report: the figures that need its new fields say so
+    expect(item<JsonFigure>(json, 'fig-2.26').empty).toMatch(/no ACK sizes \(ackSizes\).*Run mplab analyze again/);
+    expect(item<JsonFigure>(json, 'latency').empty).toMatch(/no connect-time RTTs \(connectRttMs\)/);
     const two = writeAnalysis(join(dir, 'two'), conns, subs);
     const split = await report([one, two], { by: ['input'] });
     expect(split.json.groups.map((g) => g.label)).toEqual([one, two]);

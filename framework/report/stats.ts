@@ -27,24 +27,6 @@ export function quantileSorted(s: ArrayLike<number>, q: number): number {
   return s[lo] + (h - lo) * (s[hi] - s[lo]);
 }
 
-export function median(values: ArrayLike<number>): number {
-  return quantileSorted(sorted(values), 0.5);
-}
-
-/** Weighted median of sorted values: the smallest value at which the cumulative weight reaches half. */
-export function weightedMedian(values: ArrayLike<number>, weights: ArrayLike<number>): number {
-  const order = Array.from({ length: values.length }, (_, i) => i).sort((a, b) => values[a] - values[b]);
-  let total = 0;
-  for (const i of order) total += weights[i];
-  if (total <= 0) return NaN;
-  let acc = 0;
-  for (const i of order) {
-    acc += weights[i];
-    if (acc >= total / 2) return values[i];
-  }
-  return values[order[order.length - 1]];
-}
-
 // ---- bootstrap ---------------------------------------------------------------------------------
 
 export interface Interval {
@@ -151,9 +133,6 @@ export function summarizeMedian(values: ArrayLike<number>, minSamples: number, o
   return { n: s.length, enough: true, median: quantileSorted(s, 0.5), ci: medianCI(s, options) };
 }
 
-export function enough(n: number, minSamples: number): boolean {
-  return n >= minSamples;
-}
 
 // ---- CDFs ----------------------------------------------------------------------------------------
 

@@ -215,8 +215,4 @@ export class Overview {
     }
     return items;
   }
-
-  get hasTests(): boolean {
-    return this.groups.size > 0;
-  }
 }

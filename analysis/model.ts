@@ -23,24 +23,18 @@ const RTT_QUEUE = 512;
 /**
  * Bytes newly acknowledged per ACK (Fig 2.26), counted in quarter-octave bins: sizes 1, 2 and 3
  * have bins of their own, then each power of two is cut in four (4, 5, 6, 7, 8-9, 10-11, ...,
- * 1024-1279, 1280-1535, ...), so bin i holds its ACKs and their bytes at [2i] and [2i + 1]. The
- * array grows up to the largest bin used.
+ * 1024-1279, 1280-1535, ...). Kept as a flat list of [bin, ACKs, bytes] for the bins used, in
+ * order of first use: a direction sees a few bins, so a short scan beats a table of every bin.
  */
-export class AckSizes {
-  readonly counts: number[] = [];
+export type AckSizes = number[];
 
-  add(bytes: number): void {
-    const n = bytes >= 0x7fffffff ? 0x7fffffff : bytes;
-    const e = 31 - Math.clz32(n);
-    const bin = e < 2 ? n : 4 * (e - 1) + ((n >>> (e - 2)) & 3);
-    const c = this.counts;
-    while (c.length <= 2 * bin + 1) c.push(0);
-    c[2 * bin]++;
-    c[2 * bin + 1] += bytes;
-  }
+export function ackBin(bytes: number): number {
+  const n = bytes >= 0x7fffffff ? 0x7fffffff : bytes;
+  const e = 31 - Math.clz32(n);
+  return e < 2 ? n : 4 * (e - 1) + ((n >>> (e - 2)) & 3);
 }
 
-/** The smallest size of quarter-octave bin `bin` (AckSizes). */
+/** The smallest size of quarter-octave bin `bin`. */
 export function ackBinLow(bin: number): number {
   if (bin < 4) return bin;
   const e = (bin >> 2) + 1;
@@ -49,9 +43,17 @@ export function ackBinLow(bin: number): number {
 
 /** Adds an ACK of `bytes` newly acknowledged bytes to `sizes` (made on the first). */
 export function addAckSize(sizes: AckSizes | null, bytes: number): AckSizes {
-  const s = sizes ?? new AckSizes();
-  s.add(bytes);
-  return s;
+  const bin = ackBin(bytes);
+  if (sizes === null) return [bin, 1, bytes];
+  for (let i = 0; i < sizes.length; i += 3) {
+    if (sizes[i] === bin) {
+      sizes[i + 1]++;
+      sizes[i + 2] += bytes;
+      return sizes;
+    }
+  }
+  sizes.push(bin, 1, bytes);
+  return sizes;
 }
 
 /** What the sender of one subflow direction did. */

@@ -223,16 +223,25 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
   return { connection, subflows };
 }
 
-/** The bins used by any of `sizes`, summed. */
+const NO_BINS: readonly AckBin[] = [];
+
+/** The bins used by any of `sizes`, summed, smallest first (merged only when several subflows have some). */
 function ackBins(sizes: readonly (AckSizes | null)[]): AckBin[] {
-  const sum: number[] = [];
+  let out: AckBin[] | null = null;
   for (const s of sizes) {
     if (!s) continue;
-    const c = s.counts;
-    for (let i = 0; i < c.length; i++) sum[i] = (sum[i] ?? 0) + c[i];
+    if (out === null) out = [];
+    for (let i = 0; i < s.length; i += 3) {
+      const bin = out.find((b) => b[0] === s[i]);
+      if (bin) {
+        bin[1] += s[i + 1];
+        bin[2] += s[i + 2];
+      } else out.push([s[i], s[i + 1], s[i + 2]]);
+    }
   }
-  const out: AckBin[] = [];
-  for (let bin = 0; 2 * bin < sum.length; bin++) if (sum[2 * bin] > 0) out.push([ackBinLow(bin), sum[2 * bin], sum[2 * bin + 1]]);
+  if (out === null) return NO_BINS as AckBin[];
+  if (out.length > 1) out.sort((a, b) => a[0] - b[0]);
+  for (const b of out) b[0] = ackBinLow(b[0]);
   return out;
 }
 

@@ -20,6 +20,42 @@ const MAPPINGS = 8;
 const FIRST_MAPPINGS = 4;
 const RTT_QUEUE = 512;
 
+/**
+ * Bytes newly acknowledged per ACK (Fig 2.26), counted in quarter-octave bins: sizes 1, 2 and 3
+ * have bins of their own, then each power of two is cut in four (4, 5, 6, 7, 8-9, 10-11, ...,
+ * 1024-1279, 1280-1535, ...). Kept as a flat list of [bin, ACKs, bytes] for the bins used, in
+ * order of first use: a direction sees a few bins, so a short scan beats a table of every bin.
+ */
+export type AckSizes = number[];
+
+export function ackBin(bytes: number): number {
+  const n = bytes >= 0x7fffffff ? 0x7fffffff : bytes;
+  const e = 31 - Math.clz32(n);
+  return e < 2 ? n : 4 * (e - 1) + ((n >>> (e - 2)) & 3);
+}
+
+/** The smallest size of quarter-octave bin `bin`. */
+export function ackBinLow(bin: number): number {
+  if (bin < 4) return bin;
+  const e = (bin >> 2) + 1;
+  return (4 + (bin & 3)) * 2 ** (e - 2);
+}
+
+/** Adds an ACK of `bytes` newly acknowledged bytes to `sizes` (made on the first). */
+export function addAckSize(sizes: AckSizes | null, bytes: number): AckSizes {
+  const bin = ackBin(bytes);
+  if (sizes === null) return [bin, 1, bytes];
+  for (let i = 0; i < sizes.length; i += 3) {
+    if (sizes[i] === bin) {
+      sizes[i + 1]++;
+      sizes[i + 2] += bytes;
+      return sizes;
+    }
+  }
+  sizes.push(bin, 1, bytes);
+  return sizes;
+}
+
 /** What the sender of one subflow direction did. */
 export class Dir {
   /** raw sequence number that relative sequence numbers count from (the ISN when the SYN was seen) */
@@ -33,6 +69,8 @@ export class Dir {
   readonly sent = new RangeSet();
   /** highest relative acknowledgment received for this direction's data */
   acked = -Infinity;
+  /** sizes of the non-duplicate ACKs of this direction's data (see AckSizes), made on the first */
+  ackSizes: AckSizes | null = null;
 
   packets = 0;
   dataPackets = 0;
@@ -199,6 +237,8 @@ export class Subflow {
   synTime = -1;
   synAckTime = -1;
   establishedTime = -1;
+  /** a SYN or SYN/ACK was sent again: the handshake's times hold a retransmission timeout (Karn) */
+  synRetransmitted = false;
   established = false;
   mpCapable = false;
   join = false;
@@ -289,6 +329,8 @@ export class DataDir {
   last = 0;
   /** highest Data ACK received for this direction's data */
   acked = -Infinity;
+  /** sizes of the Data ACKs that acknowledged new data (see AckSizes), made on the first */
+  ackSizes: AckSizes | null = null;
   /** a Data ACK waiting to be applied to `sent`, and when it was seen */
   ackDelayed = -Infinity;
   ackDelayTime = -Infinity;

@@ -1,6 +1,6 @@
 import { formatEndpoint, formatIp, type InterfaceClassifier } from './address.js';
 import { hasHandover, round6, roundTime, rttStats, type RttStats } from './metrics.js';
-import { DOWN, UP, type Conn, type Dir, type Subflow } from './model.js';
+import { DOWN, UP, ackBinLow, type AckSizes, type Conn, type Dir, type Subflow } from './model.js';
 import type { ProxyLog, ProxyLogEntry } from './proxy-log.js';
 import { parseProxyRequest, type ProxyProtocol, type ProxyTarget } from './socks.js';
 
@@ -43,6 +43,16 @@ export interface ConnectionRecord {
   addAddr: number;
   removeAddr: number;
   proxy: ProxyJoin | null;
+  ackSizes: UpDown<AckSizeBins>;
+}
+
+/** [the bin's smallest size in bytes, ACKs in the bin, bytes they acknowledged], per quarter-octave bin used, smallest first. */
+export type AckBin = [number, number, number];
+
+/** The ACKs of one direction's data: TCP ACKs of all its subflows, and Data ACKs (MPTCP). */
+export interface AckSizeBins {
+  tcp: AckBin[];
+  data: AckBin[];
 }
 
 export interface ProxyJoin {
@@ -84,6 +94,7 @@ export interface SubflowRecord {
   unusedReason: 'backup' | 'not-established' | 'late' | 'higher-rtt' | 'other' | null;
   fin: UpDown<boolean>;
   rst: boolean;
+  connectRttMs: number | null;
 }
 
 export interface ReportContext {
@@ -165,6 +176,7 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
       unusedReason,
       fin: { up: sf.up.fin, down: sf.down.fin },
       rst: sf.rst,
+      connectRttMs: connectRtt(sf),
     };
   });
 
@@ -203,8 +215,46 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
     addAddr: conn.addAddr,
     removeAddr: conn.removeAddr,
     proxy: logEntry ? proxyJoin(logEntry) : null,
+    ackSizes: {
+      up: { tcp: ackBins(conn.subflows.map((sf) => sf.up.ackSizes)), data: ackBins([conn.data[UP].ackSizes]) },
+      down: { tcp: ackBins(conn.subflows.map((sf) => sf.down.ackSizes)), data: ackBins([conn.data[DOWN].ackSizes]) },
+    },
   };
   return { connection, subflows };
+}
+
+const NO_BINS: readonly AckBin[] = [];
+
+/** The bins used by any of `sizes`, summed, smallest first (merged only when several subflows have some). */
+function ackBins(sizes: readonly (AckSizes | null)[]): AckBin[] {
+  let out: AckBin[] | null = null;
+  for (const s of sizes) {
+    if (!s) continue;
+    if (out === null) out = [];
+    for (let i = 0; i < s.length; i += 3) {
+      const bin = out.find((b) => b[0] === s[i]);
+      if (bin) {
+        bin[1] += s[i + 1];
+        bin[2] += s[i + 2];
+      } else out.push([s[i], s[i + 1], s[i + 2]]);
+    }
+  }
+  if (out === null) return NO_BINS as AckBin[];
+  if (out.length > 1) out.sort((a, b) => a[0] - b[0]);
+  for (const b of out) b[0] = ackBinLow(b[0]);
+  return out;
+}
+
+/**
+ * The round trip of the handshake, as the capture point waits for it: SYN to SYN/ACK (a capture
+ * at the phone) or SYN/ACK to the third ACK (a capture at the proxy), whichever is longer; the
+ * other is the answering host's own delay. Null unless all three were captured (with two, which
+ * wait is the round trip cannot be told), or when the SYN or SYN/ACK was sent again (the wait would
+ * hold a retransmission timeout).
+ */
+function connectRtt(sf: Subflow): number | null {
+  if (sf.synTime < 0 || sf.synAckTime < sf.synTime || sf.establishedTime < sf.synAckTime || sf.synRetransmitted) return null;
+  return Math.round(Math.max(sf.synAckTime - sf.synTime, sf.establishedTime - sf.synAckTime) * 1e6) / 1e3;
 }
 
 /** Share of each direction's payload bytes sent on cellular subflows; null where a data-carrying subflow's interface is unknown. */

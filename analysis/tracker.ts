@@ -1,5 +1,5 @@
 import { hash as digest } from 'node:crypto';
-import { DOWN, PREFIX_DOWN, PREFIX_UP, UP, Conn, Subflow, clock, type Dir } from './model.js';
+import { DOWN, PREFIX_DOWN, PREFIX_UP, UP, Conn, Subflow, addAckSize, clock, type Dir } from './model.js';
 import { parseProxyRequest } from './socks.js';
 import {
   DSS_DATA_ACK,
@@ -126,6 +126,8 @@ export class Tracker {
     if (ackFlag && o.hasBase) {
       const ack = o.peekRel(seg.ack);
       if (ack > o.acked) {
+        // the ACK of the SYN (nothing acknowledged before) or of a FIN alone carries no data
+        if (o.acked > -Infinity && (ack - o.acked > 1 || !o.fin)) o.ackSizes = addAckSize(o.ackSizes, ack - o.acked);
         o.acked = ack;
         o.sent.acknowledge(ack);
         o.ackedAt(ack);
@@ -286,6 +288,7 @@ export class Tracker {
     } else {
       // a retransmitted SYN: no RTT sample from it (Karn)
       d.retransmittedFrom(0);
+      sf.synRetransmitted = true;
     }
     if (fromClient && !ack) {
       if (sf.synTime < 0) sf.synTime = seg.ts;
@@ -361,6 +364,7 @@ export class Tracker {
       const data = conn.data[other];
       const acked = data.rel(seg.dataAckHi, seg.dataAckLo, (flags & DSS_DATA_ACK8) !== 0);
       if (acked > data.acked) {
+        if (data.acked > -Infinity && (acked - data.acked > 1 || !data.dataFin)) data.ackSizes = addAckSize(data.ackSizes, acked - data.acked);
         data.acked = acked;
         // forget who sent acknowledged data only a while later: until the sender has seen this
         // Data ACK it may still send that data again, on the same subflow or another

@@ -13,6 +13,7 @@ const COMMANDS: CommandLoaders = {
   scenarios: async () => (await import('./test-run.js')).registerRun,
   scenario: async () => (await import('./test-run.js')).registerRun,
   campaign: async () => (await import('./campaign.js')).registerCampaign,
+  report: async () => (await import('./report.js')).registerReport,
 };
 
 await runCli(COMMANDS);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../../common/errors.js';
-import { Problems, checkHostPort, readBoolean, readEnum, readObject, readPositiveInt, readString, type Path } from './validate.js';
+import { Problems, checkHostPort, jsonErrorText, readBoolean, readEnum, readObject, readPositiveInt, readString, type Path } from './validate.js';
 
 /**
  * devices.json: the phones mplab may drive. Either `{"devices": [...]}` or a bare array of phones.
@@ -240,18 +240,6 @@ export async function checkDevicesFile(path: string): Promise<{ devices: DeviceC
 export function invalidDevicesFile(path: string, problems: string[]): UserError {
   const noun = problems.length === 1 ? 'problem' : 'problems';
   return new UserError(`${path}: ${problems.length} ${noun}\n${problems.map((p) => `  ${p}`).join('\n')}`, INVALID_DEVICES_FILE_EXIT);
-}
-
-/** "invalid JSON at line 3, column 7 (byte 41): Unexpected token ..." */
-function jsonErrorText(text: string, err: Error): string {
-  const pos = /position (\d+)/.exec(err.message);
-  if (!pos) return `invalid JSON: ${err.message}`;
-  const offset = Number(pos[1]);
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  const column = offset - before.lastIndexOf('\n');
-  const bytes = Buffer.byteLength(before, 'utf8');
-  return `invalid JSON at line ${line}, column ${column} (byte ${bytes}): ${err.message.replace(/ in JSON at position \d+.*$/, '')}`;
 }
 
 export function findDevice(file: DevicesFile, idOrLabel: string): DeviceConfig {

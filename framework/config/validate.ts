@@ -148,3 +148,15 @@ export function splitHostPort(value: string): { host: string; port: number } {
   const host = value.slice(0, i).replace(/^\[(.*)\]$/, '$1');
   return { host, port: Number(value.slice(i + 1)) };
 }
+
+/** "invalid JSON at line 3, column 7 (byte 41): Unexpected token ..." */
+export function jsonErrorText(text: string, err: Error): string {
+  const pos = /position (\d+)/.exec(err.message);
+  if (!pos) return `invalid JSON: ${err.message}`;
+  const offset = Number(pos[1]);
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  const bytes = Buffer.byteLength(before, 'utf8');
+  return `invalid JSON at line ${line}, column ${column} (byte ${bytes}): ${err.message.replace(/ in JSON at position \d+.*$/, '')}`;
+}

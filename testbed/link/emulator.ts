@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { seededRandom } from '../../common/random.js';
 import { DIRECTIONS, withDefaults, type Direction, type DirectionParams } from './params.js';
 import { DirectionScheduler, type DirectionCounters, type Random } from './scheduler.js';
 import { readTrace, type DeliveryTrace } from './trace.js';
@@ -38,17 +38,7 @@ export interface LinkStatus {
   down: DirectionStatus;
 }
 
-/** A small fast PRNG (mulberry32), seeded from the OS unless a seed is given. */
-export function seededRandom(seed = randomInt(2 ** 31)): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 class EmulatedDirection {
   readonly scheduler: DirectionScheduler;

@@ -1,4 +1,6 @@
 import type {} from 'webdriverio';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Band, Measure } from '../../common/test-result.js';
 import type { ScenarioDefinition, ScenarioEnvironment, ScenarioOutcome } from './scenario.js';
@@ -166,11 +168,37 @@ export class ScenarioKit {
     return last;
   }
 
-  /** Scrolls the screen's list until the view shows, then returns it. */
+  /** The view, scrolling the screen's list until it shows when it is not on screen already. */
   async scrollTo(sel: Selector): Promise<WebdriverIO.Element> {
+    const shown = await this.query(sel);
+    if (await shown.isExisting()) return shown;
     const el = await this.driver.$(`android=${scrollIntoView(sel, this.package)}`).getElement();
     if (!(await el.isExisting())) throw new ScenarioFailure(`${describeSelector(sel)} not found by scrolling the list`);
     return el;
+  }
+
+  /** Waits until the view is gone (a spinner, a progress bar). */
+  async waitGone(sel: Selector, timeoutS = DEFAULT_WAIT_S): Promise<void> {
+    await this.until(async () => !(await this.exists(sel)), timeoutS, `${describeSelector(sel)} still on screen`);
+  }
+
+  /** The view's content description (its accessibility text), or null when it is not on screen. */
+  async description(sel: Selector): Promise<string | null> {
+    const el = await this.query(sel);
+    return (await el.isExisting()) ? el.getAttribute('content-desc') : null;
+  }
+
+  /** Presses Enter (submits a search field or an address bar). */
+  async enter(): Promise<void> {
+    await this.driver.pressKeyCode(66);
+  }
+
+  /** Puts `bytes` on the phone as `remote` (through adb, as a user copies a file onto the phone). */
+  async pushFile(name: string, bytes: Buffer, remote: string): Promise<void> {
+    const local = path.join(this.env.workDir, name);
+    await writeFile(local, bytes);
+    await this.env.phone.push(local, remote);
+    await rm(local, { force: true });
   }
 
   async back(): Promise<void> {

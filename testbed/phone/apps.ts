@@ -21,6 +21,8 @@ export interface UiNode {
   contentDesc?: string;
   /** An EditText's hint (shown while it is empty). */
   hint?: string;
+  /** The field is empty and `text` is its hint (AccessibilityNodeInfo.isShowingHintText). */
+  showingHint?: boolean;
   /** [left, top, right, bottom] in pixels. */
   bounds: [number, number, number, number];
   /** The package the view belongs to when it is not the app's own (a system dialog). */

@@ -9,10 +9,13 @@ describe('scenario selectors', () => {
     expect(uiSelector({ text: 'Say "hi" \\o/' }, pkg)).toBe('new UiSelector().text("Say \\"hi\\" \\\\o/")');
     expect(uiSelector({ textContains: 'MB' }, pkg)).toBe('new UiSelector().textContains("MB")');
     expect(uiSelector({ xpath: '//x' }, pkg)).toBeNull();
+    expect(uiSelector({ id: 'title', text: 'Alice', descMatches: 'Alice, .*' }, pkg)).toBe('new UiSelector().resourceId("com.whatsapp:id/title").text("Alice").descriptionMatches("Alice, .*")');
+    expect(() => uiSelector({}, pkg)).toThrow(/at least one/);
   });
 
   it('turn into WebdriverIO selector strings: ~ for descriptions, android= for UiSelectors, XPath as it is', () => {
     expect(wdioSelector({ desc: 'Play' }, pkg)).toBe('~Play');
+    expect(wdioSelector({ desc: 'Play', id: 'x' }, pkg)).toBe('android=new UiSelector().resourceId("com.whatsapp:id/x").description("Play")');
     expect(wdioSelector({ id: 'send' }, pkg)).toBe('android=new UiSelector().resourceId("com.whatsapp:id/send")');
     expect(wdioSelector({ xpath: '//android.widget.Button[@text="OK"]' }, pkg)).toBe('//android.widget.Button[@text="OK"]');
   });
@@ -21,5 +24,6 @@ describe('scenario selectors', () => {
     expect(scrollIntoView({ text: 'news' }, pkg)).toBe('new UiScrollable(new UiSelector().scrollable(true).instance(0)).scrollIntoView(new UiSelector().text("news"))');
     expect(() => scrollIntoView({ xpath: '//a' }, pkg)).toThrow(/XPath cannot be scrolled to/);
     expect(describeSelector({ id: 'send' })).toBe('id "send"');
+    expect(describeSelector({ id: 'title', text: 'Alice' })).toBe('id "title" text "Alice"');
   });
 });

@@ -265,6 +265,7 @@ export class Screen {
       resourceId: this.id(id),
       text: options.value || options.hint,
       hint: options.hint,
+      showingHint: !options.value,
       focused: options.focused,
       clickable: true,
       longClickable: true,

@@ -267,7 +267,9 @@ export class Uia2Server {
       const node = element(session, params[0]);
       const text = this.typed(body);
       const replace = body.replace === true;
-      this.system.setText(node.ui, replace ? text : `${node.ui.text ?? ''}${text}`);
+      // a field showing its hint is empty: typing replaces the hint, as on Android
+      const current = node.ui.showingHint ? '' : (node.ui.text ?? '');
+      this.system.setText(node.ui, replace ? text : `${current}${text}`);
       return null;
     }));
     r('POST', '/session/:sessionId/element/:id/clear', s(({ session, params }) => {

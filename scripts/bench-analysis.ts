@@ -3,10 +3,13 @@
  * in one run, for two workloads (both kept in bench/out/, git-ignored):
  * - bulk: about a million packets of MPTCP v1 between two namespaces over two paths (300 short
  *   SOCKS connections, then bulk downloads with 1% random loss), captured once as root;
- * - short: 60,000 short MPTCP v1 connections of 16 packets each, built packet by packet
- *   (scripts/bench-analysis-short.ts), the weak spot of an analyzer that keeps state per connection.
+ * - short: 20,000 short SOCKS5 connections of MPTCP v1 with two subflows each (about 20 KB down),
+ *   captured once as root in the same namespaces (scripts/bench-analysis-lab-short.ts), the weak
+ *   spot of an analyzer that keeps state per connection; then time-shifted copies of it with 80,000
+ *   and 320,000 connections, to show that memory stays flat (tshark runs on these only with
+ *   --tshark-copies: it keeps every packet in memory).
  *
- *   npm run bench:analysis [-- --file other.pcap] [--runs 5] [--one-pass] [--only bulk|short]
+ *   npm run bench:analysis [-- --file other.pcap] [--runs 5] [--one-pass] [--only bulk|short] [--tshark-copies]
  *
  * Every run starts with the capture in the page cache (see warmPageCache()). mplab runs as a user
  * runs it (`node bin/mplab.js analyze`, start-up included); its own summary line gives the reading
@@ -27,17 +30,20 @@ import { startCapture } from '../proxy/capture.js';
 import { deleteNetnsWithPrefix } from '../testbed/netns.js';
 import { PROXY, SERVER_PORT, addLoss, createMptcpLab, runClients, startTrafficServer } from '../test/support/mptcp-lab.js';
 import { TSHARK_MPTCP_PREFS } from '../test/support/tshark-compare.js';
-import { writeShortConnections } from './bench-analysis-short.js';
+import { makeLabShortCapture, writeShiftedCopies } from './bench-analysis-lab-short.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'bench', 'out');
 const BULK = join(OUT, 'mptcp-v1-bench.pcap');
-const SHORT = join(OUT, 'short-connections-60000.pcap');
-const SHORT_CONNECTIONS = 60_000;
+const SHORT_CONNECTIONS = 20_000;
+const shortFile = (connections: number) => join(OUT, `short-mptcp-v1-${connections}.pcap`);
+/** the copies of the short capture: their connections never meet (120 s apart, more than --grace) */
+const SHORT_COPIES = [4, 16];
+const COPY_GAP_SECONDS = 120;
 const TARGET_PACKETS = 1_000_000;
 
 const { values } = parseArgs({
-  options: { file: { type: 'string' }, runs: { type: 'string', default: '5' }, 'one-pass': { type: 'boolean' }, only: { type: 'string' } },
+  options: { file: { type: 'string' }, runs: { type: 'string', default: '5' }, 'one-pass': { type: 'boolean' }, only: { type: 'string' }, 'tshark-copies': { type: 'boolean' } },
 });
 if (values.only !== undefined && values.only !== 'bulk' && values.only !== 'short') throw new Error('--only: expected bulk or short');
 
@@ -120,7 +126,15 @@ const rate = (packets: number, s: number) => `${(packets / s / 1e6).toFixed(2)}M
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-async function benchmark(name: string, file: string, packets = countPackets(file)): Promise<void> {
+interface Figures {
+  name: string;
+  packets: number;
+  mplab: MplabRun;
+  tshark: Measured | null;
+}
+const table: Figures[] = [];
+
+async function benchmark(name: string, file: string, packets = countPackets(file), opts: { tshark?: boolean } = {}): Promise<void> {
   const size = statSync(file).size;
   console.log(`\n== ${name}: ${file}\n   ${packets.toLocaleString('en')} packets, ${(size / 1e6).toFixed(1)} MB; load average before ${load()}`);
 
@@ -141,8 +155,10 @@ async function benchmark(name: string, file: string, packets = countPackets(file
   // (the other half of the reinjection marks) needs the two-pass analysis (-2)
   const fields = ['tcp.stream', 'mptcp.stream', 'tcp.len', 'mptcp.dsn', 'mptcp.reinjection_of', 'mptcp.analysis.subflows'];
   const tsharkArgs = ['-r', file, '-n', ...TSHARK_MPTCP_PREFS, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])];
-  const tshark = await measure('tshark', tsharkArgs, file);
-  const tshark2 = values['one-pass'] ? null : await measure('tshark', ['-2', ...tsharkArgs, '-e', 'mptcp.reinjected_in'], file);
+  const withTshark = opts.tshark ?? true;
+  const tshark = withTshark ? await measure('tshark', tsharkArgs, file) : null;
+  const tshark2 = values['one-pass'] || !withTshark ? null : await measure('tshark', ['-2', ...tsharkArgs, '-e', 'mptcp.reinjected_in'], file);
+  table.push({ name, packets, mplab: b, tshark });
 
   console.log(`   ${summary.connections.total} connections (${summary.connections.mptcp} MPTCP), ${summary.subflows} subflows, ${summary.reinjectedBytes.down} bytes reinjected down`);
   console.log(`mplab analyze, best of ${runs} runs by CPU time (median in brackets):`);
@@ -163,6 +179,21 @@ async function benchmark(name: string, file: string, packets = countPackets(file
   console.log(`   load average after: ${load()}`);
 }
 
+/** One line per workload: the whole mplab command (best run) against tshark's one-pass analysis. */
+function printTable(): void {
+  console.log('\n| workload | packets | mplab | tshark (one pass) | ratio (wall, CPU) | mplab packets per CPU second | mplab peak RSS |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const f of table) {
+    const t = f.tshark;
+    const ratio = t ? `${(t.seconds / f.mplab.wall).toFixed(1)}x, ${(t.cpuSeconds / f.mplab.cpu).toFixed(1)}x` : '-';
+    const tshark = t ? `${t.seconds.toFixed(2)} s (${t.cpuSeconds.toFixed(2)} s CPU)` : 'not run';
+    console.log(
+      `| ${f.name} | ${f.packets.toLocaleString('en')} | ${f.mplab.wall.toFixed(2)} s (${f.mplab.cpu.toFixed(2)} s CPU) | ${tshark} | ${ratio} | ${(f.packets / f.mplab.cpu / 1e6).toFixed(2)}M | ${mib(f.mplab.rss)} |`,
+    );
+  }
+  console.log(`load average: ${load()}`);
+}
+
 if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time (Debian package "time") is needed to measure peak memory');
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model})`);
 if (values.file) {
@@ -177,13 +208,18 @@ if (values.file) {
     await benchmark(`bulk${packets < TARGET_PACKETS * 0.9 ? ' (fewer than the 1 million packets aimed at)' : ''}`, BULK, packets);
   }
   if (values.only !== 'bulk') {
-    if (!existsSync(SHORT)) {
-      console.log(`\nmaking ${SHORT} (once; later runs reuse it)`);
+    const short = shortFile(SHORT_CONNECTIONS);
+    if (!existsSync(short)) {
+      console.log(`\nmaking ${short} (once; later runs reuse it)`);
       mkdirSync(OUT, { recursive: true });
-      const tmp = `${SHORT}.${process.pid}.tmp`;
-      writeShortConnections(tmp, SHORT_CONNECTIONS);
-      renameSync(tmp, SHORT);
+      await makeLabShortCapture(short, SHORT_CONNECTIONS);
     }
-    await benchmark(`short connections (${SHORT_CONNECTIONS.toLocaleString('en')} of 16 packets)`, SHORT);
+    await benchmark(`short, ${SHORT_CONNECTIONS.toLocaleString('en')} connections`, short);
+    for (const copies of SHORT_COPIES) {
+      const file = shortFile(SHORT_CONNECTIONS * copies);
+      if (!existsSync(file)) writeShiftedCopies(short, file, copies, COPY_GAP_SECONDS);
+      await benchmark(`short, ${(SHORT_CONNECTIONS * copies).toLocaleString('en')} connections (${copies} time-shifted copies)`, file, undefined, { tshark: values['tshark-copies'] ?? false });
+    }
   }
 }
+printTable();

@@ -75,26 +75,8 @@ export function writeShiftedCopies(source: string, file: string, copies: number,
   const out = openSync(tmp, 'w');
   try {
     writeSync(out, header);
-    const buf = Buffer.allocUnsafe(1 << 22);
     for (let c = 0; c < copies; c++) {
-      let pos = 24;
-      let held = 0;
-      for (;;) {
-        const n = readSync(src, buf, held, buf.length - held, pos);
-        pos += n;
-        const end = held + n;
-        let p = 0;
-        while (p + 16 <= end) {
-          const incl = buf.readUInt32LE(p + 8);
-          if (p + 16 + incl > end) break;
-          buf.writeUInt32LE(buf.readUInt32LE(p) + c * shift, p);
-          p += 16 + incl;
-        }
-        writeSync(out, buf, 0, p);
-        buf.copy(buf, 0, p, end);
-        held = end - p;
-        if (n === 0) break;
-      }
+      walkRecords(src, (buf, p) => buf.writeUInt32LE(buf.readUInt32LE(p) + c * shift, p), (buf, length) => writeSync(out, buf, 0, length));
     }
   } finally {
     closeSync(out);
@@ -104,10 +86,20 @@ export function writeShiftedCopies(source: string, file: string, copies: number,
 }
 
 function pcapSpan(fd: number): { first: number; last: number } {
-  const buf = Buffer.allocUnsafe(1 << 22);
-  let pos = 24;
   let first = -1;
   let last = 0;
+  walkRecords(fd, (buf, p) => {
+    const t = buf.readUInt32LE(p);
+    if (first < 0) first = t;
+    last = Math.max(last, t + 1);
+  });
+  return { first, last };
+}
+
+/** Calls `visit` with each record's header offset in a chunk of a pcap, then `done` with the chunk's whole records. */
+function walkRecords(fd: number, visit: (buf: Buffer, p: number) => void, done?: (buf: Buffer, length: number) => void): void {
+  const buf = Buffer.allocUnsafe(1 << 22);
+  let pos = 24;
   let held = 0;
   for (;;) {
     const n = readSync(fd, buf, held, buf.length - held, pos);
@@ -117,14 +109,12 @@ function pcapSpan(fd: number): { first: number; last: number } {
     while (p + 16 <= end) {
       const incl = buf.readUInt32LE(p + 8);
       if (p + 16 + incl > end) break;
-      const t = buf.readUInt32LE(p);
-      if (first < 0) first = t;
-      last = Math.max(last, t + 1);
+      visit(buf, p);
       p += 16 + incl;
     }
+    done?.(buf, p);
     buf.copy(buf, 0, p, end);
     held = end - p;
     if (n === 0) break;
   }
-  return { first, last };
 }

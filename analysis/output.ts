@@ -41,11 +41,16 @@ function partialName(path: string): string {
   return join(dirname(path), `.${basename(path)}.partial`);
 }
 
-/** JSON Lines appended through a buffer, written in large blocks. */
+/**
+ * JSON Lines appended through a buffer, written in large blocks. Each line is encoded into the
+ * buffer as it comes (a list of strings joined at each flush cost a copy of every line more).
+ */
+const BLOCK = 1 << 20;
+
 class JsonlFile {
   private readonly fd: number;
-  private pending: string[] = [];
-  private pendingChars = 0;
+  private readonly block = Buffer.allocUnsafe(BLOCK);
+  private used = 0;
   private open = true;
 
   constructor(readonly path: string) {
@@ -54,16 +59,21 @@ class JsonlFile {
 
   write(value: unknown): void {
     const line = `${JSON.stringify(value)}\n`;
-    this.pending.push(line);
-    this.pendingChars += line.length;
-    if (this.pendingChars > 1 << 20) this.flush();
+    // at most 3 bytes of UTF-8 per UTF-16 unit
+    if (this.used + 3 * line.length > BLOCK) {
+      this.flush();
+      if (3 * line.length > BLOCK) {
+        writeSync(this.fd, line);
+        return;
+      }
+    }
+    this.used += this.block.write(line, this.used);
   }
 
   flush(): void {
-    if (this.pending.length === 0) return;
-    writeSync(this.fd, this.pending.join(''));
-    this.pending = [];
-    this.pendingChars = 0;
+    if (this.used === 0) return;
+    writeSync(this.fd, this.block, 0, this.used);
+    this.used = 0;
   }
 
   /** Writes what is pending and closes the file, still under its temporary name. */

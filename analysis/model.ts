@@ -19,6 +19,8 @@ const MAPPINGS = 8;
 /** most directions of short connections see a few mappings: room for this many first */
 const FIRST_MAPPINGS = 4;
 const RTT_QUEUE = 512;
+/** the ring of a direction with nothing in flight yet, shared: never written (sentAt grows it first) */
+const NO_INFLIGHT: number[] = [];
 
 /**
  * Bytes newly acknowledged per ACK (Fig 2.26), counted in quarter-octave bins: sizes 1, 2 and 3
@@ -94,7 +96,7 @@ export class Dir {
   mapHead = 0;
 
   /** data segments in flight: a ring of [relative end, send time], for RTT samples; grows up to RTT_QUEUE */
-  private inflight: number[] = [];
+  private inflight: number[] = NO_INFLIGHT;
   private inflightCap = 0;
   inflightHead = 0;
   inflightLen = 0;
@@ -181,7 +183,7 @@ export class Dir {
    */
   release(): void {
     if (this.inflightLen === 0 && this.inflightCap > 0) {
-      this.inflight = [];
+      this.inflight = NO_INFLIGHT;
       this.inflightCap = 0;
       this.inflightHead = 0;
     }

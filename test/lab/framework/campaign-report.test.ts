@@ -7,7 +7,7 @@ import { CampaignStore } from '../../../framework/campaign/store/store.js';
 import { labDown, labUp } from '../../../testbed/lab/lab.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
 import { skipUnless } from '../../support/prereq.js';
-import { comparableReport } from '../../support/report-files.js';
+import { comparableReport, firstDifference } from '../../support/report-files.js';
 import { tempDir } from '../../support/tmp.js';
 import { testLabName } from '../testbed/lab-helpers.js';
 
@@ -62,7 +62,8 @@ describe.runIf(run)('the report of a campaign from the store', () => {
     const x = comparableReport(fromStore, [`campaign ${id} (${path.join(results, 'campaigns.sqlite')})`]);
     const y = comparableReport(fromFolders, [`results folder ${path.join(results, id)}`]);
     expect(Object.keys(x)).toEqual(Object.keys(y));
-    for (const name of Object.keys(x)) expect(x[name] === y[name], `${name} differs`).toBe(true);
+    expect(Object.keys(x)).toContain('report.html');
+    for (const name of Object.keys(x)) expect(firstDifference(x[name], y[name]), name).toBeNull();
 
     // the figures' data agree with the store: one fig-2.18 row per stored connection, the same bytes
     const rows = readFileSync(path.join(fromStore, 'csv', 'fig-2.18.csv'), 'utf8').trim().split('\r\n').slice(1);

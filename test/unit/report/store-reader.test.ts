@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -21,10 +22,8 @@ const spec = parseCampaignText('name: n\nphones: [phone1]\nscenarios: [whatsapp,
  * then its attempt committed to a real SQLite store. The first test fails once and is tried again;
  * one test has no analysis.
  */
-function runCampaign(): { results: string; id: string } {
-  const results = tempDir();
+function runCampaign(results = tempDir(), id = 'n-2025-01-01-abcd'): { results: string; id: string } {
   const store = CampaignStore.inResults(results);
-  const id = 'n-2025-01-01-abcd';
   const plan = planCampaign(spec, '2025-01-01');
   store.createCampaign({ id, spec, day: '2025-01-01', seed: plan.seed, tests: plan.tests, pid: process.pid, pidStart: null });
   let n = 0;
@@ -40,7 +39,7 @@ function runCampaign(): { results: string; id: string } {
       );
       const subflows = connections.flatMap((c) => Array.from({ length: c.subflows }, (_, k) => subflow({ connection: c.id, index: k, connectRttMs: 10 + n + k })));
       const r: TestResult = result({
-        id: `${t.key}#${attempt}`,
+        id: `${id}/${t.key}#${attempt}`,
         scenario: t.scenario,
         app,
         mode: t.mode,
@@ -100,6 +99,17 @@ describe('the report from the campaign store', () => {
     expect(Object.keys(store)).toContain('report.html');
     for (const name of Object.keys(store)) expect(firstDifference(store[name], folders[name]), name).toBeNull();
   }, 60_000);
+
+  it('compares nights: two campaigns of one store, split by input', async () => {
+    const { results, id } = runCampaign();
+    runCampaign(results, 'n-2025-01-02-ef01');
+    const out = join(tempDir(), 'nights');
+    const summary = await buildReport({ inputs: [id, 'n-2025-01-02-ef01'], results, out, by: ['app', 'mode', 'input'], since: null, formats: ['json'], minSamples: 3, progress: false });
+    expect(summary.tests).toMatchObject({ read: 26, included: 26, duplicates: 0 });
+    const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { groups: { label: string }[] };
+    expect(json.groups.map((g) => g.label)).toContain('WhatsApp · mptcp · n-2025-01-02-ef01');
+    expect(json.groups).toHaveLength(8);
+  });
 
   it('names the store and the campaigns it holds when a campaign is not there', () => {
     const { results } = runCampaign();

@@ -99,11 +99,12 @@ export class StoreSource implements TestSource {
   async *tests(): AsyncIterable<ReportTest> {
     const db = this.store.db;
     const measures = db.prepare('SELECT name, item, value, unit, band FROM measures WHERE attempt_id = ? ORDER BY seq');
+    const records = new StoredRecords(db);
     try {
       for (const a of this.attempts) {
         const location = join(this.results, a.dir, RESULT_FILE);
         if (!stored(a)) {
-          yield this.fromResultFile(a, location, db);
+          yield this.fromResultFile(a, location, records);
           continue;
         }
         yield {
@@ -119,7 +120,7 @@ export class StoreSource implements TestSource {
           start: a.result_start ?? null,
           seconds: a.result_seconds ?? null,
           measures: (measures.all(a.id) as Parameters<typeof measureOf>[0][]).map(measureOf),
-          records: async () => (a.analyzed === 1 ? storedRecords(db, a.id) : null),
+          records: async () => (a.analyzed === 1 ? records.of(a.id) : null),
         };
       }
     } finally {
@@ -128,18 +129,31 @@ export class StoreSource implements TestSource {
   }
 
   /** An attempt of a schema-1 store: metadata and measures from result.json, records from the store when it has some. */
-  private fromResultFile(a: AttemptLine, location: string, db: Database.Database): ReportTest {
+  private fromResultFile(a: AttemptLine, location: string, records: StoredRecords): ReportTest {
     const r = readResultFile(location);
-    return reportTestOf(r, this.campaignId, location, async () => (r.analysis ? storedRecords(db, a.id) : null));
+    return reportTestOf(r, this.campaignId, location, async () => (r.analysis ? records.of(a.id) : null));
   }
 }
 
-/** The analyzer's records of an attempt, in the order of its JSONL files. */
-export function storedRecords(db: Database.Database, attemptId: number): AnalyzerRecords {
-  const parse = <T>(rows: unknown[]): T[] => (rows as { record: string }[]).map((r) => JSON.parse(r.record) as T);
-  return {
-    connections: parse<ConnectionRecord>(db.prepare('SELECT record FROM connections WHERE attempt_id = ? ORDER BY rowid').all(attemptId)),
-    subflows: parse<SubflowRecord>(db.prepare('SELECT record FROM subflows WHERE attempt_id = ? ORDER BY rowid').all(attemptId)),
-  };
-}
+/**
+ * The analyzer's records of an attempt, in the order of its JSONL files: each table's `record`
+ * column joined by SQLite into one JSON array and parsed once (a parse per row takes a fifth longer
+ * on 10,000 tests). `ORDER BY` inside the aggregate needs SQLite 3.44 (better-sqlite3 12 has 3.53).
+ */
+export class StoredRecords {
+  private readonly connections: Database.Statement;
+  private readonly subflows: Database.Statement;
 
+  constructor(db: Database.Database) {
+    const query = (table: string) => db.prepare(`SELECT '[' || COALESCE(group_concat(record, ',' ORDER BY rowid), '') || ']' AS list FROM ${table} WHERE attempt_id = ?`).pluck();
+    this.connections = query('connections');
+    this.subflows = query('subflows');
+  }
+
+  of(attemptId: number): AnalyzerRecords {
+    return {
+      connections: JSON.parse(this.connections.get(attemptId) as string) as ConnectionRecord[],
+      subflows: JSON.parse(this.subflows.get(attemptId) as string) as SubflowRecord[],
+    };
+  }
+}

@@ -1,8 +1,11 @@
+import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { REPO_ROOT } from '../../common/paths.js';
 import { DEFAULT_DIMENSIONS, DIMENSIONS, type Dimension } from '../report/groups.js';
 
 interface ReportCliOptions {
   out: string;
+  results: string;
   by: Dimension[];
   since?: number;
   format: ('html' | 'csv' | 'json')[];
@@ -44,9 +47,10 @@ function positiveInt(value: string): number {
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('per-app comparison report (HTML, CSV, JSON) of results folders or mplab analyze output folders')
-    .argument('<input...>', 'results folders (test folders with result.json, at any depth up to 4), test folders, or mplab analyze output folders; a campaign id needs the store (issue 12)')
+    .description('per-app comparison report (HTML, CSV, JSON) of campaigns of the store, results folders or mplab analyze output folders')
+    .argument('<input...>', 'campaign ids (read from the store of --results), results folders (test folders with result.json, at any depth up to 4), test folders, or mplab analyze output folders')
     .requiredOption('-o, --out <dir>', 'output folder: report.html, report.json, csv/')
+    .option('--results <dir>', 'the results folder whose store (campaigns.sqlite) holds the campaigns named (default runs/campaigns, as mplab campaign)', path.join(REPO_ROOT, 'runs', 'campaigns'))
     .option('--by <dims>', `split the tests by, in this order (${DIMENSIONS.join(', ')})`, list(DIMENSIONS, 'dimensions'), DEFAULT_DIMENSIONS)
     .option('--since <date>', 'only tests that started on or after this date (YYYY-MM-DD, local time, or an ISO time)', parseSince)
     .option('--format <formats>', 'what to write (html, csv, json)', list(['html', 'csv', 'json'] as const, 'formats'), ['html', 'csv', 'json'])
@@ -56,12 +60,13 @@ export function registerReport(program: Command): void {
     .option('--json', 'print the summary as JSON on stdout')
     .addHelpText(
       'after',
-      '\nExamples:\n  mplab report runs/night1 --out reports/night1\n  mplab report runs/night1 runs/night2 --out reports/both --by app,mode,input\n  mplab report analysis/ --out report/          # one mplab analyze output: its figures, unsplit\n\nSee docs/report.md for what the page shows and every CSV file.',
+      '\nExamples:\n  mplab report runs/night1 --out reports/night1\n  mplab report nightly-2026-03-01-1a2b --results runs/campaigns --out reports/night1   # from the store\n  mplab report runs/night1 runs/night2 --out reports/both --by app,mode,input\n  mplab report analysis/ --out report/          # one mplab analyze output: its figures, unsplit\n\nSee docs/report.md for what the page shows and every CSV file.',
     )
     .action(async (inputs: string[], opts: ReportCliOptions) => {
       const { buildReport } = await import('../report/report.js');
       const result = await buildReport({
         inputs,
+        results: path.resolve(opts.results),
         out: opts.out,
         by: opts.by,
         since: opts.since ?? null,

@@ -1,13 +1,14 @@
 /**
  * The report's input model: what `mplab report` knows about each test, whatever it was read from.
  *
- * A source (a results folder, an `mplab analyze` output folder, later the campaign store of issue
- * 12) is a `TestSource`: it says how many tests it holds and yields them one at a time as
+ * A source (a results folder, an `mplab analyze` output folder, a campaign of the store) is a
+ * `TestSource`: it says how many tests it holds and yields them one at a time as
  * `ReportTest`s. The report keeps only what its figures need of each test, so a source must not
  * load every test's records up front: `records()` is called once per test, and only for the tests
- * that pass the report's filters (`--since`), after their metadata was looked at.
+ * that pass the report's filters (`--since`), after their metadata was looked at, and before the
+ * next test is asked for (the store's reader closes the database after the last one).
  *
- * Writing a reader for a new source (the store):
+ * Writing a reader for a new source:
  *   - metadata comes from result.json's fields (common/test-result.ts) or their columns; a source
  *     that does not know a field gives null (an analyze folder has no app, mode or network), and
  *     the report then neither splits nor filters by it;
@@ -37,7 +38,7 @@ export interface AnalyzerRecords {
 export interface ReportTest {
   /** Unique among the report's tests: result.json's id, or the analyze folder's path. */
   id: string;
-  /** The input it came from as the user named it (a folder, later a campaign id): the `input` split. */
+  /** The input it came from as the user named it (a folder, a campaign id): the `input` split. */
   input: string;
   /** What a message about this test points to: its result.json, or its folder. */
   location: string;

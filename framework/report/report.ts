@@ -29,8 +29,10 @@ export type Format = 'html' | 'csv' | 'json';
 export const FORMATS: Format[] = ['html', 'csv', 'json'];
 
 export interface ReportOptions {
-  /** what the user named: folders (later campaign ids) */
+  /** what the user named: folders and campaign ids */
   inputs: string[];
+  /** the results folder whose store (campaigns.sqlite) holds the campaigns named in `inputs` */
+  results?: string;
   out: string;
   by: Dimension[];
   /** epoch seconds: tests that started earlier are left out */
@@ -78,7 +80,7 @@ function figuresAndTables(sections: readonly Section[]): { figures: Figure[]; ta
 export async function buildReport(options: ReportOptions): Promise<ReportResult> {
   const started = performance.now();
   const logger = log('report');
-  const sources = options.sources ?? options.inputs.map(openInput);
+  const sources = options.sources ?? options.inputs.map((i) => openInput(i, options.results));
   const formats = new Set(options.formats);
   const out = options.out;
   try {

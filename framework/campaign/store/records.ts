@@ -12,6 +12,8 @@ export interface AttemptRecords {
   connections: ConnectionRecord[];
   subflows: SubflowRecord[];
   measures: Measure[];
+  /** The analyzer's files were there (result.json names an analysis folder holding both): false is "no records", not "no connections". */
+  analyzed: boolean;
 }
 
 function readJsonLines<T>(file: string): T[] {
@@ -31,6 +33,7 @@ function readJsonLines<T>(file: string): T[] {
 export function readAttemptRecords(dir: string, result: TestResult | null): AttemptRecords {
   const analysis = path.join(dir, result?.analysis?.dir ?? 'analysis');
   return {
+    analyzed: result?.analysis != null && existsSync(path.join(analysis, 'connections.jsonl')) && existsSync(path.join(analysis, 'subflows.jsonl')),
     connections: readJsonLines<ConnectionRecord>(path.join(analysis, 'connections.jsonl')),
     subflows: readJsonLines<SubflowRecord>(path.join(analysis, 'subflows.jsonl')),
     measures: result?.measures ?? [],

@@ -136,6 +136,22 @@ CREATE TABLE measures (
 );
 `,
   },
+  {
+    version: 2,
+    description: "attempts: result.json's fields a report needs (id, app, phone, network, start, seconds) and whether the analyzer's files were there",
+    sql: `
+ALTER TABLE attempts ADD COLUMN result_id TEXT;
+ALTER TABLE attempts ADD COLUMN app_package TEXT;
+ALTER TABLE attempts ADD COLUMN app_label TEXT;
+ALTER TABLE attempts ADD COLUMN phone_label TEXT;
+ALTER TABLE attempts ADD COLUMN network_name TEXT;
+ALTER TABLE attempts ADD COLUMN default_route TEXT;
+ALTER TABLE attempts ADD COLUMN network_profile TEXT;
+ALTER TABLE attempts ADD COLUMN result_start REAL;
+ALTER TABLE attempts ADD COLUMN result_seconds REAL;
+ALTER TABLE attempts ADD COLUMN analyzed INTEGER;
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

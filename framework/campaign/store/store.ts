@@ -263,6 +263,7 @@ export class CampaignStore {
       this.db
         .prepare(`UPDATE attempts SET state = ?, kind = ?, reason = ?, failed_step = ?, ended = ?, recovery = ? WHERE id = ?`)
         .run(verdict, f.kind, f.reason, f.result?.failedStep ?? null, t, JSON.stringify(f.recovery), f.attemptId);
+      if (f.result) this.insertResultFields(f.attemptId, f.result, f.records?.analyzed ?? false);
       if (f.records) this.insertRecords(f.attemptId, f.records);
       if (f.testState === 'pending') {
         this.db.prepare(`UPDATE tests SET state = 'pending', reason = ? WHERE id = ?`).run(f.reason, f.testId);
@@ -303,6 +304,21 @@ export class CampaignStore {
 
   endCampaign(id: string, state: Exclude<CampaignState, 'running'>, junit: string | null = null): void {
     this.db.prepare(`UPDATE campaigns SET state = ?, ended = ?, junit = COALESCE(?, junit) WHERE id = ?`).run(state, now(), junit, id);
+  }
+
+  /** result.json's fields that a report splits and filters by, so that it reads them from here (framework/report/readers/store.ts). */
+  private insertResultFields(attemptId: number, result: TestResult, analyzed: boolean): void {
+    // a result that stopped short of result.json's contract (an executor's error) leaves the columns null
+    const r = result as Partial<TestResult>;
+    this.db
+      .prepare(
+        `UPDATE attempts SET result_id = ?, app_package = ?, app_label = ?, phone_label = ?, network_name = ?, default_route = ?, network_profile = ?,
+          result_start = ?, result_seconds = ?, analyzed = ? WHERE id = ?`,
+      )
+      .run(
+        r.id ?? null, r.app?.package ?? null, r.app?.label ?? null, r.phone?.label ?? null, r.network?.name ?? null, r.network?.defaultRoute ?? null, r.network?.profile ?? null,
+        r.start ?? null, r.seconds ?? null, b(analyzed), attemptId,
+      );
   }
 
   private insertRecords(attemptId: number, records: AttemptRecords): void {

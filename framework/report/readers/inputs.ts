@@ -6,20 +6,21 @@ import type { TestSource } from '../model.js';
 import { AnalyzeFolderSource } from './analyze-folder.js';
 import { isAnalyzerFolder } from './analyzer-files.js';
 import { ResultsFolderSource } from './results-folder.js';
+import { StoreSource } from './store.js';
 
-/** A word that is no path: how `mplab run`'s campaigns will be named in the store. */
+/** A word that is no path: how `mplab campaign` names campaigns in the store. */
 const CAMPAIGN_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 
 /**
  * The source each `mplab report` argument names: an analyze output folder (connections.jsonl and
- * subflows.jsonl), a results folder or test folder (result.json files), or a campaign id.
+ * subflows.jsonl), a results folder or test folder (result.json files), or the id of a campaign in
+ * the store of `storeResults` (the campaigns' results folder); a folder of that name wins over a campaign.
  */
-export function openInput(input: string): TestSource {
+export function openInput(input: string, storeResults?: string): TestSource {
   if (!existsSync(input)) {
     if (CAMPAIGN_ID.test(input) && !input.includes('/')) {
-      throw new UserError(
-        `${input}: no such folder, and campaigns need the store of issue 12, which does not exist yet: give a results folder (test folders with result.json) or an mplab analyze output folder`,
-      );
+      if (!storeResults) throw new UserError(`${input}: no such folder; for a campaign id, say which results folder holds the store (--results)`);
+      return new StoreSource(storeResults, input);
     }
     throw new UserError(`${input}: no such folder (expected a results folder, a test folder or an mplab analyze output folder)`);
   }

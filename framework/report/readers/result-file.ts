@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { UserError } from '../../../common/errors.js';
 import { RESULT_SCHEMA, type Band, type Measure, type TestResult, type Verdict } from '../../../common/test-result.js';
 import { Problems, jsonErrorText, type Path } from '../../config/validate.js';
+import type { ReportTest } from '../model.js';
 
 /** The fields of result.json (common/test-result.ts) that the report reads, checked. */
 export type ResultFields = Pick<TestResult, 'id' | 'scenario' | 'app' | 'mode' | 'verdict' | 'start' | 'seconds' | 'measures'> & {
@@ -104,6 +105,25 @@ export function parseResult(json: unknown): { result: ResultFields; problems: st
     analysis,
   };
   return { result, problems: problems.list };
+}
+
+/** The report's view of a test from its result.json's fields; `records` loads its analyzer output. */
+export function reportTestOf(r: ResultFields, input: string, location: string, records: ReportTest['records']): ReportTest {
+  return {
+    id: r.id,
+    input,
+    location,
+    app: r.app,
+    scenario: r.scenario,
+    mode: r.mode,
+    network: r.network,
+    phone: r.phone.label,
+    verdict: r.verdict,
+    start: r.start,
+    seconds: r.seconds,
+    measures: r.measures,
+    records,
+  };
 }
 
 /** Reads and checks a result.json; a problem is a UserError naming the file and each field. */

@@ -4,7 +4,7 @@ import { RESULT_FILE } from '../../../common/test-result.js';
 import { log } from '../../../common/log.js';
 import type { ReportTest, TestSource } from '../model.js';
 import { isAnalyzerFolder, readAnalyzerRecords } from './analyzer-files.js';
-import { readResultFile } from './result-file.js';
+import { readResultFile, reportTestOf } from './result-file.js';
 
 /** How deep test folders are looked for under a results folder (results/campaign/night/test). */
 const MAX_DEPTH = 4;
@@ -49,28 +49,14 @@ export class ResultsFolderSource implements TestSource {
       const file = join(folder, RESULT_FILE);
       const r = readResultFile(file);
       const analysisDir = r.analysis ? resolve(folder, r.analysis.dir) : null;
-      yield {
-        id: r.id,
-        input: this.input,
-        location: file,
-        app: r.app,
-        scenario: r.scenario,
-        mode: r.mode,
-        network: r.network,
-        phone: r.phone.label,
-        verdict: r.verdict,
-        start: r.start,
-        seconds: r.seconds,
-        measures: r.measures,
-        records: async () => {
-          if (!analysisDir) return null;
-          if (!isAnalyzerFolder(analysisDir)) {
-            logger.warn({ test: r.id, dir: analysisDir }, `${file}: analysis.dir ${relative(folder, analysisDir) || '.'} has no connections.jsonl and subflows.jsonl: the test counts without connections`);
-            return null;
-          }
-          return readAnalyzerRecords(analysisDir);
-        },
-      };
+      yield reportTestOf(r, this.input, file, async () => {
+        if (!analysisDir) return null;
+        if (!isAnalyzerFolder(analysisDir)) {
+          logger.warn({ test: r.id, dir: analysisDir }, `${file}: analysis.dir ${relative(folder, analysisDir) || '.'} has no connections.jsonl and subflows.jsonl: the test counts without connections`);
+          return null;
+        }
+        return readAnalyzerRecords(analysisDir);
+      });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -24,7 +24,8 @@ import { testLabName } from '../testbed/lab-helpers.js';
  * Faults injected into campaigns on two virtual phones, each in its own test, at the moment a
  * test's scenario starts (from the campaign's own events): one phone's adb connection dropped, its
  * phone daemon killed (and back a few seconds later, as a phone whose adbd restarts), the proxy
- * restarted, a WiFi outage, a test hanging past its cap. Whatever happens, every test ends passed,
+ * restarted, a WiFi outage, the app crashing (a virtual app's fault property), a test hanging past
+ * its cap. Whatever happens, every test ends passed,
  * failed with evidence, or not run with the reason, and none is recorded twice.
  */
 const run = !skipUnless({ root: true, commands: ['adb', 'tcpdump', 'mptcpize'] });
@@ -122,6 +123,29 @@ describe.runIf(run)('campaign faults', () => {
       await labLink(lab, 'phone1', 'wifi', { outage: false });
     });
     expect(summary.counts).toMatchObject({ total: 4, passed: 4 });
+  }, 600_000);
+
+  it('the app crashing: its test fails with evidence and the reason from logcat, the other phone passes', async () => {
+    const fault = 'debug.mplab.fault.com.whatsapp';
+    const setFault = (serial: string, value: string) => execa('adb', ['-s', serial, 'shell', 'setprop', fault, value]);
+    try {
+      const { summary, store } = await campaign('crash', 'scenarios: [whatsapp]\ncapSeconds: 150\n', async () => {
+        await setFault(serials[0], 'crash:send');
+      });
+      expect(summary.counts).toMatchObject({ total: 2, failed: 1, passed: 1 });
+      const results = path.join(dir, 'crash');
+      for (const t of store.tests(summary.campaign.id)) {
+        expect(store.attempts(t.id), t.key).toHaveLength(1);
+        if (t.ranOn === 'phone2') continue;
+        expect(t.state).toBe('failed');
+        expect(t.reason).toMatch(/^app crashed: java\.lang\.IllegalStateException: send failed \(mplab fault\)/);
+        const logcat = readFileSync(path.join(results, t.dir!, 'evidence', 'logcat.txt'), 'utf8');
+        expect(logcat).toMatch(/FATAL EXCEPTION/);
+        expect(logcat).toMatch(/Process: com\.whatsapp, PID: \d+/);
+      }
+    } finally {
+      await setFault(serials[0], "''");
+    }
   }, 600_000);
 
   it('a test that hangs past its cap is stopped, cleaned up and recorded as failed with evidence', async () => {

@@ -94,8 +94,8 @@ describe('report readers', () => {
     });
   });
 
-  it('refuses what is no input, and says that a campaign id needs the store of issue 12', () => {
-    expect(errorOf(() => openInput('night-2025-03-01'))).toMatch(/^night-2025-03-01: no such folder, and campaigns need the store of issue 12/);
+  it('refuses what is no input, and says that a campaign id needs the results folder of its store', () => {
+    expect(errorOf(() => openInput('night-2025-03-01'))).toMatch(/^night-2025-03-01: no such folder; for a campaign id, say which results folder holds the store \(--results\)/);
     expect(errorOf(() => openInput('runs/none/here'))).toMatch(/^runs\/none\/here: no such folder \(expected a results folder/);
     const dir = tempDir();
     writeFileSync(join(dir, 'file.txt'), 'x');

@@ -64,6 +64,8 @@ describe('campaign store', () => {
     expect(store.db.prepare('SELECT target_host, bytes_down, cellular_share_down FROM connections').all()).toEqual([{ target_host: 'origin', bytes_down: 20, cellular_share_down: 0.5 }]);
     expect(store.db.prepare('SELECT iface, rtt_avg_ms FROM subflows').all()).toEqual([{ iface: 'wifi', rtt_avg_ms: 12.5 }]);
     expect(store.db.prepare('SELECT name, value, band FROM measures').all()).toEqual([{ name: 'download-time', value: 3.2, band: 'good' }]);
+    // result.json's fields a report splits by, and whether the analyzer's files were there (this result is partial: no id, app or network)
+    expect(store.db.prepare('SELECT result_id, app_package, network_name, analyzed FROM attempts').all()).toEqual([{ result_id: null, app_package: null, network_name: null, analyzed: 1 }]);
     // a finished test is never started again
     expect(() => store.startAttempt(test.id, 'phone1', () => 'x')).toThrow(/not pending/);
   });

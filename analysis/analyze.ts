@@ -42,6 +42,8 @@ export interface AnalyzeOptions {
   logger?: AnalyzeLogger;
   /** how long a FIFO input is waited for when no process has it open for writing (analyzeInputs; default 60 s) */
   writerTimeoutSeconds?: number;
+  /** tests: see TrackerOptions.freezeEveryPacket */
+  freezeEveryPacket?: boolean;
 }
 
 /** What the analysis logs through (a pino logger fits). */
@@ -136,6 +138,7 @@ function* analysis(inputs: readonly CaptureInput[], output: AnalysisOutput, opti
   const tracker = new Tracker({
     graceSeconds: options.graceSeconds ?? DEFAULTS.graceSeconds,
     idleSeconds: options.idleSeconds ?? DEFAULTS.idleSeconds,
+    freezeEveryPacket: options.freezeEveryPacket,
     onDone(conn: Conn) {
       const { connection, subflows } = buildRecords(conn, ctx);
       output.connection(connection);

@@ -1,3 +1,4 @@
+import type { PackReader, PackWriter } from './packed.js';
 import { RangeSet } from './ranges.js';
 import type { ProxyRequest } from './socks.js';
 
@@ -68,7 +69,7 @@ export class Dir {
   /** last relative sequence number, the reference for unwrapping 32-bit sequence numbers */
   lastRel = 0;
   /** sequence ranges sent (retransmission detection) */
-  readonly sent = new RangeSet();
+  sent = new RangeSet();
   /** highest relative acknowledgment received for this direction's data */
   acked = -Infinity;
   /** sizes of the non-duplicate ACKs of this direction's data (see AckSizes), made on the first */
@@ -190,6 +191,75 @@ export class Dir {
     this.sent.release();
   }
 
+  /** Writes every field (see frozen.ts); load() reads them back in the same order. */
+  save(w: PackWriter): void {
+    w.num(this.base);
+    w.bool(this.hasBase);
+    w.bool(this.synSeen);
+    w.num(this.synTime);
+    w.num(this.lastRel);
+    this.sent.save(w);
+    w.num(this.acked);
+    w.list(this.ackSizes);
+    w.num(this.packets);
+    w.num(this.dataPackets);
+    w.num(this.bytes);
+    w.num(this.retransmitted);
+    w.num(this.reinjected);
+    w.num(this.unique);
+    w.bool(this.fin);
+    w.bool(this.rst);
+    w.num(this.ssnDelta);
+    w.bool(this.ssnKnown);
+    w.list(this.maps);
+    w.num(this.mapCount);
+    w.num(this.mapHead);
+    w.list(this.inflightCap === 0 ? null : this.inflight);
+    w.num(this.inflightCap);
+    w.num(this.inflightHead);
+    w.num(this.inflightLen);
+    w.num(this.rttSamples);
+    w.num(this.rttSum);
+    w.num(this.rttSumSq);
+    w.num(this.rttMin);
+    w.num(this.rttMax);
+  }
+
+  static load(r: PackReader): Dir {
+    const d = new Dir();
+    d.base = r.num();
+    d.hasBase = r.bool();
+    d.synSeen = r.bool();
+    d.synTime = r.num();
+    d.lastRel = r.num();
+    d.sent = RangeSet.load(r);
+    d.acked = r.num();
+    d.ackSizes = r.list();
+    d.packets = r.num();
+    d.dataPackets = r.num();
+    d.bytes = r.num();
+    d.retransmitted = r.num();
+    d.reinjected = r.num();
+    d.unique = r.num();
+    d.fin = r.bool();
+    d.rst = r.bool();
+    d.ssnDelta = r.num();
+    d.ssnKnown = r.bool();
+    d.maps = r.list();
+    d.mapCount = r.num();
+    d.mapHead = r.num();
+    d.inflight = r.list() ?? NO_INFLIGHT;
+    d.inflightCap = r.num();
+    d.inflightHead = r.num();
+    d.inflightLen = r.num();
+    d.rttSamples = r.num();
+    d.rttSum = r.num();
+    d.rttSumSq = r.num();
+    d.rttMin = r.num();
+    d.rttMax = r.num();
+    return d;
+  }
+
   /** Karn's rule: segments at or after `rel` were retransmitted, their ACKs give no sample. */
   retransmittedFrom(rel: number): void {
     const q = this.inflight;
@@ -309,6 +379,20 @@ export class Blocks {
     this.current = 1;
   }
 
+  save(w: PackWriter): void {
+    w.num(this.lastUid);
+    w.num(this.current);
+    w.list(this.sizes);
+  }
+
+  static load(r: PackReader): Blocks {
+    const b = new Blocks();
+    b.lastUid = r.num();
+    b.current = r.num();
+    b.sizes = r.list();
+    return b;
+  }
+
   toArray(): number[] {
     const sizes = this.sizes ?? [];
     return this.current > 0 ? [...sizes, this.current] : [...sizes];
@@ -337,9 +421,45 @@ export class DataDir {
   ackDelayed = -Infinity;
   ackDelayTime = -Infinity;
   /** DSN ranges sent, with the subflow that sent them */
-  readonly sent = new RangeSet();
-  readonly blocks = new Blocks();
+  sent = new RangeSet();
+  blocks = new Blocks();
   dataFin = false;
+
+  save(w: PackWriter): void {
+    w.num(this.idsnHi);
+    w.num(this.idsnLo);
+    w.bool(this.idsnKnown);
+    w.num(this.baseHi);
+    w.num(this.baseLo);
+    w.bool(this.baseSet);
+    w.num(this.last);
+    w.num(this.acked);
+    w.list(this.ackSizes);
+    w.num(this.ackDelayed);
+    w.num(this.ackDelayTime);
+    this.sent.save(w);
+    this.blocks.save(w);
+    w.bool(this.dataFin);
+  }
+
+  static load(r: PackReader): DataDir {
+    const d = new DataDir();
+    d.idsnHi = r.num();
+    d.idsnLo = r.num();
+    d.idsnKnown = r.bool();
+    d.baseHi = r.num();
+    d.baseLo = r.num();
+    d.baseSet = r.bool();
+    d.last = r.num();
+    d.acked = r.num();
+    d.ackSizes = r.list();
+    d.ackDelayed = r.num();
+    d.ackDelayTime = r.num();
+    d.sent = RangeSet.load(r);
+    d.blocks = Blocks.load(r);
+    d.dataFin = r.bool();
+    return d;
+  }
 
   /** Relative DSN of a raw (64-bit or 32-bit) one; the first one seen sets the base when the key is unknown. */
   rel(hi: number, lo: number, wide: boolean): number {
@@ -361,19 +481,23 @@ export class DataDir {
   }
 
   peek(hi: number, lo: number, wide: boolean): number {
-    if (wide) {
-      let l = lo - this.baseLo;
-      let h = hi - this.baseHi;
-      if (l < 0) {
-        l += 4294967296;
-        h -= 1;
-      }
-      return (h | 0) * 4294967296 + l;
-    }
-    const last = this.last;
-    const r32 = (lo - this.baseLo) >>> 0;
-    return last + (((r32 - (last >>> 0)) | 0));
+    return peekDsn(this.baseHi, this.baseLo, this.last, hi, lo, wide);
   }
+}
+
+/** A raw DSN relative to base (baseHi, baseLo); a 32-bit one unwrapped around the relative DSN `last`. */
+export function peekDsn(baseHi: number, baseLo: number, last: number, hi: number, lo: number, wide: boolean): number {
+  if (wide) {
+    let l = lo - baseLo;
+    let h = hi - baseHi;
+    if (l < 0) {
+      l += 4294967296;
+      h -= 1;
+    }
+    return (h | 0) * 4294967296 + l;
+  }
+  const r32 = (lo - baseLo) >>> 0;
+  return last + (((r32 - (last >>> 0)) | 0));
 }
 
 const NO_TOKENS: readonly number[] = [];
@@ -404,7 +528,7 @@ export class Conn {
   placementTries = 0;
 
   /** data-level state per direction (0 = up, 1 = down) */
-  readonly data = [new DataDir(), new DataDir()];
+  data = [new DataDir(), new DataDir()];
   fastClose = false;
   addAddr = 0;
   removeAddr = 0;
@@ -417,6 +541,14 @@ export class Conn {
   /** 0: still reading, 1: request found, reply still being read, 2: done (`proxyRequest` is the request, or null) */
   proxyState = 0;
   proxyRequest: ProxyRequest | null = null;
+
+  /**
+   * The compact form of the subflows and data-level state while the connection is frozen (see
+   * frozen.ts: `subflows` is then empty and `data` unused), else null
+   */
+  frozen: Uint8Array | null = null;
+  /** whether the connection was closed when it was frozen (nothing about it has changed since) */
+  frozenClosed = false;
 
   constructor(
     readonly id: number,

@@ -8,6 +8,8 @@
  * The ranges live in one flat array of [start, end, owner] triples, created on first use: tens of
  * thousands of connections may be open at once, most with a single range per set.
  */
+import type { PackReader, PackWriter } from './packed.js';
+
 const MAX_RANGES = 4096;
 
 export class RangeSet {
@@ -134,6 +136,26 @@ export class RangeSet {
       this.r = null;
       this.lo = 0;
     }
+  }
+
+  /** Writes the set's state (the ranges not yet acknowledged; the ones before `lo` are never read again). */
+  save(w: PackWriter): void {
+    w.list(this.r, this.lo);
+    w.num(this.horizon);
+    w.num(this.maxEnd);
+    w.num(this.other);
+    w.num(this.same);
+  }
+
+  /** Reads what save() wrote into a new set (the same ranges from index 0: add() and acknowledge() give the same results). */
+  static load(r: PackReader): RangeSet {
+    const s = new RangeSet();
+    s.r = r.list();
+    s.horizon = r.num();
+    s.maxEnd = r.num();
+    s.other = r.num();
+    s.same = r.num();
+    return s;
   }
 
   /** Everything below `point` has been acknowledged: forget who sent it, keep that it was sent. */

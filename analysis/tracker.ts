@@ -1,4 +1,5 @@
 import { hash as digest } from 'node:crypto';
+import { freeze, frozenDsnDistance, frozenMatch, frozenServerPort, frozenUnlink, match, released, thaw } from './frozen.js';
 import { DOWN, PREFIX_DOWN, PREFIX_UP, UP, Conn, Subflow, addAckSize, clock, type Dir } from './model.js';
 import { parseProxyRequest } from './socks.js';
 import {
@@ -35,17 +36,27 @@ export interface TrackerOptions {
   graceSeconds: number;
   idleSeconds: number;
   onDone: (conn: Conn) => void;
+  /**
+   * tests: freeze the connection of every packet right after it, open or closed (the next packet
+   * of the connection thaws it), to show that the compact form keeps everything
+   */
+  freezeEveryPacket?: boolean;
 }
 
 /** how far (in bytes) a DSN may be from a connection's last one to place a subflow seen without its SYN */
 const PLACE_WINDOW_64 = 2 ** 30;
 const PLACE_WINDOW_32 = 2 ** 20;
 const SWEEP_INTERVAL = 10;
+/** seconds of trace time a closed connection stays as it is before it is frozen (see frozen.ts), and between two looks for such */
+const FREEZE_AFTER = 1;
 /** seconds of trace time between a Data ACK and forgetting which subflows sent the data it acknowledges */
 const DATA_ACK_DELAY = 2;
 
 export class Tracker {
   private readonly table = new Map<number, Subflow>();
+  /** the frozen connections by the keys of their subflows in the table (those are out of `table` while frozen) */
+  private readonly frozenTable = new Map<number, Conn[]>();
+  private nextFreeze = -Infinity;
   private open: Conn[] = [];
   private readonly tokens = new Map<number, Conn>();
   private readonly orphans = new Map<number, Conn>();
@@ -70,6 +81,7 @@ export class Tracker {
     const ts = seg.ts;
     clock[0] = ts;
     if (ts >= this.nextSweep) this.sweep(ts);
+    if (ts >= this.nextFreeze) this.freezeQuiet(ts);
     const flags = seg.flags;
     let sf = this.lookup(seg);
     if (sf !== null && (flags & (TH_SYN | TH_ACK)) === TH_SYN && this.isNewIncarnation(sf, seg)) {
@@ -150,6 +162,7 @@ export class Tracker {
       sf.up.release();
       sf.down.release();
     }
+    if (this.options.freezeEveryPacket && !sf.conn.done) this.freeze(sf.conn);
   }
 
   /** Hands every connection still open to onDone (end of a trace). */
@@ -158,6 +171,7 @@ export class Tracker {
     this.open = [];
     this.last = null;
     this.table.clear();
+    this.frozenTable.clear();
     this.tokens.clear();
     this.orphans.clear();
   }
@@ -187,6 +201,23 @@ export class Tracker {
         return sf;
       }
       sf = sf.next;
+    }
+    return this.lookupFrozen(seg);
+  }
+
+  /** The packet's subflow among those of frozen connections: thawed; or null when it is none of them, or a SYN that starts a new subflow in place of one. */
+  private lookupFrozen(seg: Segment): Subflow | null {
+    const frozen = this.frozenTable.get(flowKey(seg));
+    if (frozen === undefined) return null;
+    for (const conn of frozen) {
+      if (!frozenMatch(conn, seg)) continue;
+      if ((seg.flags & (TH_SYN | TH_ACK)) === TH_SYN && match.newIncarnation) {
+        // what segment() does with the old subflow of a new one (unlink), without thawing it
+        frozenUnlink(conn);
+        return null;
+      }
+      this.thaw(conn);
+      return this.lookup(seg);
     }
     return null;
   }
@@ -231,6 +262,7 @@ export class Tracker {
     if ((flags & (TH_SYN | TH_ACK)) === TH_SYN && seg.mp & MP_JOIN && seg.joinLen === 12) {
       const conn = this.tokens.get(seg.joinToken);
       if (conn !== undefined && !conn.done) {
+        if (conn.frozen !== null) this.thaw(conn);
         this.attach(sf, conn);
         // a join towards the client (the server opened it): keep "client" on the phone's side
         if (conn.keyClient && conn.tokenClient === seg.joinToken) {
@@ -408,6 +440,7 @@ export class Tracker {
     const existing = this.tokens.get(token);
     if (existing !== undefined && existing !== conn && !existing.done && !conn.subflows[0]?.up.synSeen) {
       // the same connection seen from a subflow without its handshake: keep the older one
+      if (existing.frozen !== null) this.thaw(existing);
       this.merge(conn, existing);
       return;
     }
@@ -417,6 +450,7 @@ export class Tracker {
     conn.tokens = conn.tokens.concat(token);
     const orphan = this.orphans.get(token);
     if (orphan !== undefined && !orphan.done) {
+      if (orphan.frozen !== null) this.thaw(orphan);
       this.orphans.delete(token);
       // its joins were oriented by their SYN: one with the client's token was opened by the server
       if (client) for (const sf of orphan.subflows) sf.flip();
@@ -449,15 +483,17 @@ export class Tracker {
     const hasMap = (flags & DSS_MAPPING) !== 0 && seg.dll > 0;
     const hasAck = (flags & DSS_DATA_ACK) !== 0;
     for (const cand of this.open) {
-      if (cand === conn || cand.done || !cand.mptcp || cand.subflows.length === 0) continue;
-      const first = cand.subflows[0];
-      if (first.sport !== sf.sport && first.sport !== sf.cport) continue;
+      const frozen = cand.frozen !== null;
+      if (cand === conn || cand.done || !cand.mptcp || (!frozen && cand.subflows.length === 0)) continue;
+      const sport = frozen ? frozenServerPort(cand) : cand.subflows[0].sport;
+      if (sport !== sf.sport && sport !== sf.cport) continue;
       for (const fromClient of [this.fromClient, !this.fromClient]) {
         const dir = fromClient ? UP : DOWN;
         let near = false;
-        if (hasMap && cand.data[dir].baseSet) near = this.isNear(cand, dir, seg.dsnHi, seg.dsnLo, (flags & DSS_DSN8) !== 0);
-        if (!near && hasAck && cand.data[1 - dir].baseSet) near = this.isNear(cand, 1 - dir, seg.dataAckHi, seg.dataAckLo, (flags & DSS_DATA_ACK8) !== 0);
+        if (hasMap) near = this.isNear(cand, dir, seg.dsnHi, seg.dsnLo, (flags & DSS_DSN8) !== 0);
+        if (!near && hasAck) near = this.isNear(cand, 1 - dir, seg.dataAckHi, seg.dataAckLo, (flags & DSS_DATA_ACK8) !== 0);
         if (!near) continue;
+        if (frozen) this.thaw(cand);
         if (fromClient !== this.fromClient) {
           sf.flip();
           this.fromClient = fromClient;
@@ -469,9 +505,16 @@ export class Tracker {
     return false;
   }
 
+  /** Whether a DSN is near the last one of `conn` in direction `dir` (false before that direction has its base). */
   private isNear(conn: Conn, dir: number, hi: number, lo: number, wide: boolean): boolean {
-    const data = conn.data[dir];
-    return Math.abs(data.peek(hi, lo, wide) - data.last) < (wide ? PLACE_WINDOW_64 : PLACE_WINDOW_32);
+    let distance: number;
+    if (conn.frozen !== null) distance = frozenDsnDistance(conn, dir, hi, lo, wide);
+    else {
+      const data = conn.data[dir];
+      if (!data.baseSet) return false;
+      distance = data.peek(hi, lo, wide) - data.last;
+    }
+    return Math.abs(distance) < (wide ? PLACE_WINDOW_64 : PLACE_WINDOW_32);
   }
 
   // ---- data ------------------------------------------------------------------------------------
@@ -569,7 +612,7 @@ export class Tracker {
       const conn = open[i];
       if (conn.done) continue;
       const idle = now - conn.lastActivity;
-      if ((idle > graceSeconds && isClosed(conn)) || idle > idleSeconds) {
+      if ((idle > graceSeconds && (conn.frozen === null ? isClosed(conn) : conn.frozenClosed)) || idle > idleSeconds) {
         this.finish(conn);
         continue;
       }
@@ -578,12 +621,57 @@ export class Tracker {
     open.length = keep;
   }
 
+  /**
+   * Freezes the connections that closed at least FREEZE_AFTER seconds ago and have seen nothing
+   * since: most get no packet more, and the compact form is all they hold while they wait out
+   * their grace period (see frozen.ts).
+   */
+  private freezeQuiet(now: number): void {
+    this.nextFreeze = now + FREEZE_AFTER;
+    for (const conn of this.open) {
+      if (conn.frozen === null && !conn.done && now - conn.lastActivity >= FREEZE_AFTER && conn.subflows.length > 0 && isClosed(conn)) this.freeze(conn);
+    }
+  }
+
+  private freeze(conn: Conn): void {
+    conn.frozenClosed = isClosed(conn);
+    for (const sf of conn.subflows) {
+      if (!sf.inTable) continue;
+      this.unlink(sf);
+      // out of `table` while frozen, not for good: in it again once thawed
+      sf.inTable = true;
+      const list = this.frozenTable.get(sf.key);
+      if (list === undefined) this.frozenTable.set(sf.key, [conn]);
+      else if (!list.includes(conn)) list.push(conn);
+    }
+    freeze(conn);
+  }
+
+  private thaw(conn: Conn): void {
+    thaw(conn);
+    for (const sf of conn.subflows) {
+      // every subflow's key: one taken out of the table while frozen (frozenUnlink) left its entry
+      const list = this.frozenTable.get(sf.key);
+      if (list !== undefined) {
+        const i = list.indexOf(conn);
+        if (i >= 0 && list.length === 1) this.frozenTable.delete(sf.key);
+        else if (i >= 0) list.splice(i, 1);
+      }
+      if (!sf.inTable) continue;
+      sf.next = this.table.get(sf.key) ?? null;
+      this.table.set(sf.key, sf);
+    }
+  }
+
   private finish(conn: Conn): void {
+    if (conn.frozen !== null) this.thaw(conn);
     conn.done = true;
     for (const sf of conn.subflows) this.unlink(sf);
     for (const t of conn.tokens) if (this.tokens.get(t) === conn) this.tokens.delete(t);
     if (conn.orphanToken >= 0 && this.orphans.get(conn.orphanToken) === conn) this.orphans.delete(conn.orphanToken);
     if (conn.subflows.length > 0) this.options.onDone(conn);
+    // nothing reads a finished connection's state again, and finishAll() holds every connection until its end
+    released(conn);
   }
 }
 

@@ -1,0 +1,124 @@
+/**
+ * Numbers written one after the other into bytes and read back in the same order: the compact form
+ * of a closed connection (see frozen.ts). Every value of the tracker's state is a double, a boolean
+ * or a list of doubles, and most are small integers (counts, flags, -1 for "none"): an integer of
+ * 31 bits is a varint of its zigzag form times two (one byte up to 31), anything else (times,
+ * 32-bit sequence numbers, -0, NaN, the infinities) the varint 1 and its 8 bytes, so each value
+ * comes back exactly.
+ */
+const FLOAT = 1;
+const INT_LIMIT = 2 ** 30;
+
+/** records are written straight into chunks of this size, and are views of them (one chunk is freed once all its records are) */
+const CHUNK = 256 * 1024;
+
+export class PackWriter {
+  private buf = new Uint8Array(CHUNK);
+  /** where the record being written starts in `buf`, and its end */
+  private start = 0;
+  private n = 0;
+  private readonly f64 = new Float64Array(1);
+  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
+
+  /** Starts a new record. */
+  reset(): void {
+    this.start = this.n;
+  }
+
+  num(x: number): void {
+    if (this.n + 10 > this.buf.length) this.grow();
+    const buf = this.buf;
+    if (x === (x | 0) && x < INT_LIMIT && x >= -INT_LIMIT && (x !== 0 || 1 / x > 0)) {
+      // zigzag, times two (the low bit 0: an integer)
+      let v = (x >= 0 ? x * 2 : -x * 2 - 1) * 2;
+      while (v >= 128) {
+        buf[this.n++] = (v & 127) | 128;
+        v >>>= 7;
+      }
+      buf[this.n++] = v;
+      return;
+    }
+    buf[this.n++] = FLOAT;
+    this.f64[0] = x;
+    const b = this.f64Bytes;
+    for (let i = 0; i < 8; i++) buf[this.n++] = b[i];
+  }
+
+  bool(x: boolean): void {
+    this.num(x ? 1 : 0);
+  }
+
+  /** `count` values of `list` from index `from` (count first; null is written as -1). */
+  list(list: readonly number[] | null, from = 0, count = list === null ? 0 : list.length - from): void {
+    if (list === null) {
+      this.num(-1);
+      return;
+    }
+    this.num(count);
+    for (let i = 0; i < count; i++) this.num(list[from + i]);
+  }
+
+  /** The record written since reset(): a view of the chunk it was written into. */
+  take(): Uint8Array {
+    return this.buf.subarray(this.start, this.n);
+  }
+
+  /** A new chunk, the record written so far copied to its start. */
+  private grow(): void {
+    const length = this.n - this.start;
+    const grown = new Uint8Array(Math.max(CHUNK, 2 * length + 64));
+    grown.set(this.buf.subarray(this.start, this.n));
+    this.buf = grown;
+    this.start = 0;
+    this.n = length;
+  }
+}
+
+export class PackReader {
+  private buf: Uint8Array = new Uint8Array(0);
+  private readonly f64 = new Float64Array(1);
+  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
+  /** the byte offset of the next value */
+  at = 0;
+
+  start(buf: Uint8Array): void {
+    this.buf = buf;
+    this.at = 0;
+  }
+
+  num(): number {
+    const buf = this.buf;
+    let b = buf[this.at++];
+    if (b === FLOAT) {
+      const b8 = this.f64Bytes;
+      for (let i = 0; i < 8; i++) b8[i] = buf[this.at++];
+      return this.f64[0];
+    }
+    let v = b & 127;
+    let shift = 7;
+    while (b >= 128) {
+      b = buf[this.at++];
+      v |= (b & 127) << shift;
+      shift += 7;
+    }
+    v >>>= 1;
+    return v & 1 ? -(v + 1) / 2 : v / 2;
+  }
+
+  bool(): boolean {
+    return this.num() !== 0;
+  }
+
+  /** A list written by PackWriter.list(), as a plain array (null for null). */
+  list(): number[] | null {
+    const count = this.num();
+    if (count < 0) return null;
+    const out = new Array<number>(count);
+    for (let k = 0; k < count; k++) out[k] = this.num();
+    return out;
+  }
+
+  get done(): boolean {
+    return this.at === this.buf.length;
+  }
+}

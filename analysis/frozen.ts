@@ -20,7 +20,9 @@ import { PackReader, PackWriter } from './packed.js';
 const writer = new PackWriter();
 const reader = new PackReader();
 /** the data-level state of a frozen connection: none (reading it is a bug that a test would show) */
-const NO_DATA: DataDir[] = [];
+const NO_DATA = Object.freeze([]) as unknown as DataDir[];
+/** the subflows of a frozen or finished connection (Tracker.attach replaces an empty list, never grows it) */
+const NO_SUBFLOWS = Object.freeze([]) as unknown as Subflow[];
 
 export function freeze(conn: Conn): void {
   const w = writer;
@@ -76,13 +78,13 @@ export function freeze(conn: Conn): void {
     sf.down.save(w);
   }
   conn.frozen = w.take();
-  conn.subflows = [];
+  conn.subflows = NO_SUBFLOWS;
   conn.data = NO_DATA;
 }
 
 /** Drops the subflows and data-level state of a finished connection. */
 export function released(conn: Conn): void {
-  conn.subflows = [];
+  conn.subflows = NO_SUBFLOWS;
   conn.data = NO_DATA;
   conn.frozen = null;
 }

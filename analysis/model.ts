@@ -211,13 +211,24 @@ export class Dir {
     w.bool(this.rst);
     w.num(this.ssnDelta);
     w.bool(this.ssnKnown);
-    w.list(this.maps);
+    // of the rings, the entries that can still be read: the mapCount newest mappings, the segments in flight
     w.num(this.mapCount);
     w.num(this.mapHead);
-    w.list(this.inflightCap === 0 ? null : this.inflight);
+    const m = this.maps;
+    w.num(m === null ? -1 : m.length);
+    for (let k = 0; m !== null && k < this.mapCount; k++) {
+      const i = 3 * ((this.mapHead + MAPPINGS - 1 - k) % MAPPINGS);
+      w.num(m[i]);
+      w.num(m[i + 1]);
+      w.num(m[i + 2]);
+    }
     w.num(this.inflightCap);
-    w.num(this.inflightHead);
     w.num(this.inflightLen);
+    for (let k = 0; k < this.inflightLen; k++) {
+      const i = 2 * ((this.inflightHead + k) % this.inflightCap);
+      w.num(this.inflight[i]);
+      w.num(this.inflight[i + 1]);
+    }
     w.num(this.rttSamples);
     w.num(this.rttSum);
     w.num(this.rttSumSq);
@@ -245,13 +256,27 @@ export class Dir {
     d.rst = r.bool();
     d.ssnDelta = r.num();
     d.ssnKnown = r.bool();
-    d.maps = r.list();
     d.mapCount = r.num();
     d.mapHead = r.num();
-    d.inflight = r.list() ?? NO_INFLIGHT;
+    const mapsLength = r.num();
+    if (mapsLength >= 0) {
+      const m = new Array<number>(mapsLength).fill(0.5);
+      for (let k = 0; k < d.mapCount; k++) {
+        const i = 3 * ((d.mapHead + MAPPINGS - 1 - k) % MAPPINGS);
+        m[i] = r.num();
+        m[i + 1] = r.num();
+        m[i + 2] = r.num();
+      }
+      d.maps = m;
+    }
+    // the segments in flight from the ring's start (head 0)
     d.inflightCap = r.num();
-    d.inflightHead = r.num();
     d.inflightLen = r.num();
+    if (d.inflightCap > 0) {
+      const q = new Array<number>(2 * d.inflightCap).fill(0.5);
+      for (let i = 0; i < 2 * d.inflightLen; i++) q[i] = r.num();
+      d.inflight = q;
+    }
     d.rttSamples = r.num();
     d.rttSum = r.num();
     d.rttSumSq = r.num();

@@ -47,16 +47,22 @@ export interface TrackerOptions {
 const PLACE_WINDOW_64 = 2 ** 30;
 const PLACE_WINDOW_32 = 2 ** 20;
 const SWEEP_INTERVAL = 10;
-/** seconds of trace time a closed connection stays as it is before it is frozen (see frozen.ts), and between two looks for such */
-const FREEZE_AFTER = 1;
+/**
+ * seconds of trace time a closed connection stays as it is before it is frozen (see frozen.ts), and
+ * between two looks for such: soon enough that most connections are frozen before the garbage
+ * collector has moved their objects to the old generation, where they would die as garbage to mark
+ */
+const FREEZE_AFTER = 0.1;
 /** seconds of trace time between a Data ACK and forgetting which subflows sent the data it acknowledges */
 const DATA_ACK_DELAY = 2;
 
 export class Tracker {
   private readonly table = new Map<number, Subflow>();
   /** the frozen connections by the keys of their subflows in the table (those are out of `table` while frozen) */
-  private readonly frozenTable = new Map<number, Conn[]>();
+  private readonly frozenTable = new Map<number, Conn | Conn[]>();
   private nextFreeze = -Infinity;
+  /** the connections not frozen (and some that were since), for freezeQuiet() to look at */
+  private warm: Conn[] = [];
   private open: Conn[] = [];
   private readonly tokens = new Map<number, Conn>();
   private readonly orphans = new Map<number, Conn>();
@@ -169,6 +175,7 @@ export class Tracker {
   finishAll(): void {
     for (const conn of this.open) if (!conn.done) this.finish(conn);
     this.open = [];
+    this.warm = [];
     this.last = null;
     this.table.clear();
     this.frozenTable.clear();
@@ -209,7 +216,7 @@ export class Tracker {
   private lookupFrozen(seg: Segment): Subflow | null {
     const frozen = this.frozenTable.get(flowKey(seg));
     if (frozen === undefined) return null;
-    for (const conn of frozen) {
+    for (const conn of Array.isArray(frozen) ? frozen : [frozen]) {
       if (!frozenMatch(conn, seg)) continue;
       if ((seg.flags & (TH_SYN | TH_ACK)) === TH_SYN && match.newIncarnation) {
         // what segment() does with the old subflow of a new one (unlink), without thawing it
@@ -285,6 +292,7 @@ export class Tracker {
   private newConn(ts: number): Conn {
     const conn = new Conn(this.nextConnId++, this.trace, ts);
     this.open.push(conn);
+    this.warm.push(conn);
     return conn;
   }
 
@@ -628,9 +636,15 @@ export class Tracker {
    */
   private freezeQuiet(now: number): void {
     this.nextFreeze = now + FREEZE_AFTER;
-    for (const conn of this.open) {
-      if (conn.frozen === null && !conn.done && now - conn.lastActivity >= FREEZE_AFTER && conn.subflows.length > 0 && isClosed(conn)) this.freeze(conn);
+    const warm = this.warm;
+    let keep = 0;
+    for (let i = 0; i < warm.length; i++) {
+      const conn = warm[i];
+      if (conn.frozen !== null || conn.done) continue;
+      if (now - conn.lastActivity >= FREEZE_AFTER && conn.subflows.length > 0 && isClosed(conn)) this.freeze(conn);
+      else warm[keep++] = conn;
     }
+    warm.length = keep;
   }
 
   private freeze(conn: Conn): void {
@@ -640,22 +654,27 @@ export class Tracker {
       this.unlink(sf);
       // out of `table` while frozen, not for good: in it again once thawed
       sf.inTable = true;
-      const list = this.frozenTable.get(sf.key);
-      if (list === undefined) this.frozenTable.set(sf.key, [conn]);
-      else if (!list.includes(conn)) list.push(conn);
+      // one connection for a key, or (the keys of two 4-tuples are the same) a list
+      const there = this.frozenTable.get(sf.key);
+      if (there === undefined) this.frozenTable.set(sf.key, conn);
+      else if (!Array.isArray(there)) {
+        if (there !== conn) this.frozenTable.set(sf.key, [there, conn]);
+      } else if (!there.includes(conn)) there.push(conn);
     }
     freeze(conn);
   }
 
   private thaw(conn: Conn): void {
     thaw(conn);
+    this.warm.push(conn);
     for (const sf of conn.subflows) {
       // every subflow's key: one taken out of the table while frozen (frozenUnlink) left its entry
-      const list = this.frozenTable.get(sf.key);
-      if (list !== undefined) {
-        const i = list.indexOf(conn);
-        if (i >= 0 && list.length === 1) this.frozenTable.delete(sf.key);
-        else if (i >= 0) list.splice(i, 1);
+      const there = this.frozenTable.get(sf.key);
+      if (there === conn) this.frozenTable.delete(sf.key);
+      else if (Array.isArray(there)) {
+        const i = there.indexOf(conn);
+        if (i >= 0) there.splice(i, 1);
+        if (there.length === 0) this.frozenTable.delete(sf.key);
       }
       if (!sf.inTable) continue;
       sf.next = this.table.get(sf.key) ?? null;

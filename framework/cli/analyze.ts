@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { log, type Logger } from '../../common/log.js';
@@ -79,6 +80,10 @@ export function registerAnalyze(program: Command): void {
         info: (obj: object, msg: string) => (real ??= log('analyze')).info(obj, msg),
         warn: (obj: object, msg: string) => (real ??= log('analyze')).warn(obj, msg),
       };
+      // the analyzer's state is small and its garbage dies young: a heap let grow to 1.3 times what
+      // is alive after a full collection (instead of up to 4 times) costs little more collection
+      // and keeps memory flat however many connections wait out --grace (README "Analyzer")
+      setFlagsFromString('--heap-growing-percent=30');
       const started = process.hrtime.bigint();
       const cpuBefore = process.cpuUsage();
       const options = {

@@ -506,23 +506,19 @@ export class DataDir {
   }
 
   peek(hi: number, lo: number, wide: boolean): number {
-    return peekDsn(this.baseHi, this.baseLo, this.last, hi, lo, wide);
-  }
-}
-
-/** A raw DSN relative to base (baseHi, baseLo); a 32-bit one unwrapped around the relative DSN `last`. */
-export function peekDsn(baseHi: number, baseLo: number, last: number, hi: number, lo: number, wide: boolean): number {
-  if (wide) {
-    let l = lo - baseLo;
-    let h = hi - baseHi;
-    if (l < 0) {
-      l += 4294967296;
-      h -= 1;
+    if (wide) {
+      let l = lo - this.baseLo;
+      let h = hi - this.baseHi;
+      if (l < 0) {
+        l += 4294967296;
+        h -= 1;
+      }
+      return (h | 0) * 4294967296 + l;
     }
-    return (h | 0) * 4294967296 + l;
+    const last = this.last;
+    const r32 = (lo - this.baseLo) >>> 0;
+    return last + (((r32 - (last >>> 0)) | 0));
   }
-  const r32 = (lo - baseLo) >>> 0;
-  return last + (((r32 - (last >>> 0)) | 0));
 }
 
 const NO_TOKENS: readonly number[] = [];
@@ -553,7 +549,7 @@ export class Conn {
   placementTries = 0;
 
   /** data-level state per direction (0 = up, 1 = down) */
-  data = [new DataDir(), new DataDir()];
+  readonly data = [new DataDir(), new DataDir()];
   fastClose = false;
   addAddr = 0;
   removeAddr = 0;

@@ -1,13 +1,17 @@
 /**
  * Numbers written one after the other into bytes and read back in the same order: the compact form
  * of a closed connection (see frozen.ts). Every value of the tracker's state is a double, a boolean
- * or a list of doubles, and most are small integers (counts, flags, -1 for "none"): an integer of
- * 31 bits is a varint of its zigzag form times two (one byte up to 31), anything else (times,
- * 32-bit sequence numbers, -0, NaN, the infinities) the varint 1 and its 8 bytes, so each value
- * comes back exactly.
+ * or a list of doubles, and most are integers (counts, flags, -1 for "none", 32-bit sequence
+ * numbers and addresses): an integer of up to 50 bits is a varint of its zigzag form times two (one
+ * byte up to 31, five bytes for 32 bits). Any other double (times, -0, NaN, the infinities) is the
+ * byte 1 and its 8 bytes, or, when it is one of the last REPEATS such doubles of the record (a
+ * connection's times repeat: a SYN's time is its subflow's first time, ...), the byte 3 + 2 * k
+ * (k = 0 for the last one). Each value comes back exactly.
  */
 const FLOAT = 1;
-const INT_LIMIT = 2 ** 30;
+const REPEATS = 4;
+const SMALL_LIMIT = 2 ** 30;
+const INT_LIMIT = 2 ** 50;
 
 /** records are written straight into chunks of this size, and are views of them (one chunk is freed once all its records are) */
 const CHUNK = 256 * 1024;
@@ -19,16 +23,20 @@ export class PackWriter {
   private n = 0;
   private readonly f64 = new Float64Array(1);
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
+  /** the last doubles written as 8 bytes, newest at `recent[(newest) % REPEATS]` */
+  private readonly recent = new Float64Array(REPEATS);
+  private written = 0;
 
   /** Starts a new record. */
   reset(): void {
     this.start = this.n;
+    this.written = 0;
   }
 
   num(x: number): void {
     if (this.n + 10 > this.buf.length) this.grow();
     const buf = this.buf;
-    if (x === (x | 0) && x < INT_LIMIT && x >= -INT_LIMIT && (x !== 0 || 1 / x > 0)) {
+    if (x === (x | 0) && x < SMALL_LIMIT && x >= -SMALL_LIMIT && (x !== 0 || 1 / x > 0)) {
       // zigzag, times two (the low bit 0: an integer)
       let v = (x >= 0 ? x * 2 : -x * 2 - 1) * 2;
       while (v >= 128) {
@@ -38,6 +46,24 @@ export class PackWriter {
       buf[this.n++] = v;
       return;
     }
+    if (Number.isInteger(x) && x < INT_LIMIT && x > -INT_LIMIT && x !== 0) {
+      let v = (x >= 0 ? x * 2 : -x * 2 - 1) * 2;
+      while (v >= 128) {
+        buf[this.n++] = (v % 128) | 128;
+        v = Math.floor(v / 128);
+      }
+      buf[this.n++] = v;
+      return;
+    }
+    const recent = this.recent;
+    for (let k = 0; k < REPEATS && k < this.written; k++) {
+      // (-0 never matches 0 here: an integer 0 is written as one)
+      if (recent[(this.written - 1 - k) % REPEATS] === x) {
+        buf[this.n++] = 3 + 2 * k;
+        return;
+      }
+    }
+    recent[this.written++ % REPEATS] = x;
     buf[this.n++] = FLOAT;
     this.f64[0] = x;
     const b = this.f64Bytes;
@@ -78,28 +104,46 @@ export class PackReader {
   private buf: Uint8Array = new Uint8Array(0);
   private readonly f64 = new Float64Array(1);
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
+  private readonly recent = new Float64Array(REPEATS);
+  private read = 0;
   /** the byte offset of the next value */
   at = 0;
 
   start(buf: Uint8Array): void {
     this.buf = buf;
     this.at = 0;
+    this.read = 0;
   }
 
   num(): number {
     const buf = this.buf;
     let b = buf[this.at++];
-    if (b === FLOAT) {
+    if (b & 1) {
+      if (b !== FLOAT) return this.recent[(this.read - 1 - (b - 3) / 2) % REPEATS];
       const b8 = this.f64Bytes;
       for (let i = 0; i < 8; i++) b8[i] = buf[this.at++];
-      return this.f64[0];
+      const x = this.f64[0];
+      this.recent[this.read++ % REPEATS] = x;
+      return x;
     }
     let v = b & 127;
     let shift = 7;
-    while (b >= 128) {
+    while (b >= 128 && shift < 28) {
       b = buf[this.at++];
       v |= (b & 127) << shift;
       shift += 7;
+    }
+    if (b >= 128) {
+      // more than 28 bits: on in floating point (exact below 2 ** 53)
+      v >>>= 0;
+      let scale = 2 ** 28;
+      do {
+        b = buf[this.at++];
+        v += (b & 127) * scale;
+        scale *= 128;
+      } while (b >= 128);
+      const u = Math.floor(v / 2);
+      return u % 2 === 1 ? -(u + 1) / 2 : u / 2;
     }
     v >>>= 1;
     return v & 1 ? -(v + 1) / 2 : v / 2;
@@ -113,8 +157,10 @@ export class PackReader {
   list(): number[] | null {
     const count = this.num();
     if (count < 0) return null;
-    const out = new Array<number>(count);
-    for (let k = 0; k < count; k++) out[k] = this.num();
+    // pushed, not written into new Array(count): a holey array would make the code that reads
+    // these lists handle a second kind of array, and run slower for every connection
+    const out: number[] = [];
+    for (let k = 0; k < count; k++) out.push(this.num());
     return out;
   }
 

@@ -53,6 +53,11 @@ const SWEEP_INTERVAL = 10;
  * collector has moved their objects to the old generation, where they would die as garbage to mark
  */
 const FREEZE_AFTER = 0.1;
+/**
+ * connections not frozen below which none is frozen: a few hundred take little memory, and packing
+ * them costs more than it saves (it runs too seldom for its code to be optimized)
+ */
+const FREEZE_ABOVE = 500;
 /** seconds of trace time between a Data ACK and forgetting which subflows sent the data it acknowledges */
 const DATA_ACK_DELAY = 2;
 
@@ -637,6 +642,7 @@ export class Tracker {
   private freezeQuiet(now: number): void {
     this.nextFreeze = now + FREEZE_AFTER;
     const warm = this.warm;
+    if (warm.length <= FREEZE_ABOVE) return;
     let keep = 0;
     for (let i = 0; i < warm.length; i++) {
       const conn = warm[i];

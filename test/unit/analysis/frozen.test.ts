@@ -24,8 +24,11 @@ function analyzeTwice(file: string, options: AnalyzeOptions = {}) {
 }
 
 describe('compact form of connections', () => {
-  it('packs doubles, small and large integers, -0, NaN, infinities and lists exactly', () => {
-    const values = [0, -0, 1, -1, 63, 64, -64, -65, 2 ** 29, 2 ** 30, -(2 ** 30), -(2 ** 30) - 1, 2 ** 32 - 1, 2 ** 53, 0.5, 1_763_000_000.123456, NaN, Infinity, -Infinity];
+  it('packs doubles (repeated or not), small and large integers, -0, NaN, infinities and lists exactly', () => {
+    const t = 1_763_000_000.123456;
+    const values = [0, -0, 1, -1, 63, 64, -64, -65, 2 ** 27, 2 ** 28, 2 ** 29, 2 ** 30, -(2 ** 30), -(2 ** 30) - 1, 2 ** 32 - 1, 2 ** 40 + 3, -(2 ** 40) - 3, 2 ** 50, 2 ** 53, 0.5];
+    // doubles that repeat, one, two, four and five (no longer remembered) doubles back
+    values.push(t, t, -0, t, 0.25, t + 1, t + 2, 0.25, t + 3, t + 4, t + 5, t + 6, 0.25, NaN, NaN, Infinity, -Infinity, -Infinity, Infinity);
     const w = new PackWriter();
     w.reset();
     for (const v of values) w.num(v);

@@ -77,7 +77,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   mkdirSync(path.join(dir, 'captures'), { recursive: true });
   const id = path.basename(dir);
   const { logger: log, close: closeLog } = fileLogger('test', { test: id, device: options.device.label, scenario: scenario.name }, path.join(dir, 'mplab.log'));
-  const device = new Device(options.device, { logger: log.child({ device: options.device.label }) });
+  const device = new Device(options.device, { logger: log });
   const lab = findLabPhone(options.device.id);
   const steps = new StepRunner(STEPS.length, log, options.onStep);
   const start = Date.now() / 1000;
@@ -124,7 +124,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     try {
       const workDir = path.join(dir, 'work');
       mkdirSync(workDir, { recursive: true });
-      kit = new ScenarioKit(scenario, { driver: driver ?? null, phone: phoneAccess(device), params: options.params, log: log.child({ scenario: scenario.name }), signal: cap.signal, workDir });
+      kit = new ScenarioKit(scenario, { driver: driver ?? null, phone: phoneAccess(device), params: options.params, log, signal: cap.signal, workDir });
       await runScenario(kit);
     } finally {
       clearTimeout(timer);

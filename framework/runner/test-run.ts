@@ -19,6 +19,7 @@ import type { DefaultIface } from '../devices/network.js';
 import type { MptcpMode } from '../devices/mptcp-commands.js';
 import { findLabPhone, type LabPhone } from './lab-phone.js';
 import { NetworkChanges, type ChangeRequest } from './network-changes.js';
+import { checkProxyPath } from './proxy-path.js';
 import { rememberPhone, restorePhone, setUpPhone, type NetworkName, type PhoneBefore, type PhoneSetup } from './phone-setup.js';
 import { dumpScreen } from './screen-inspect.js';
 import { StepRunner, type StepEvent } from './steps.js';
@@ -79,7 +80,9 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   const { logger: log, close: closeLog } = fileLogger('test', { test: id, device: options.device.label, scenario: scenario.name }, path.join(dir, 'mplab.log'));
   const device = new Device(options.device, { logger: log });
   const lab = findLabPhone(options.device.id);
-  const steps = new StepRunner(STEPS.length, log, options.onStep);
+  // a phone whose devices.json entry says how it reaches the proxy has that path checked before the scenario
+  const proxyCheck = options.device.proxy ? { server: options.device.proxy.server, log: lab?.proxy.log ?? options.proxyCapture?.log } : null;
+  const steps = new StepRunner(STEPS.length + (proxyCheck ? 1 : 0), log, options.onStep);
   const start = Date.now() / 1000;
   const files: TestResult['files'] = { captures: [], proxyLog: null, appiumLog: options.appiumLog ?? null, log: 'mplab.log', evidence: [] };
   const setup: PhoneSetup = { mode: options.mode, net: options.net, defaultRoute: options.defaultRoute };
@@ -113,6 +116,12 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     }
     return proxyCapture;
   }, (c) => (c ? `proxy: ${c.files.map((f) => path.basename(f)).join(', ')}${phoneCaptureName ? '; phone: on' : ''}` : 'no proxy capture (not a lab phone and no --capture-iface)'));
+  if (proxyCheck) {
+    await steps.run('proxy path', async () => {
+      if (!proxyCheck.log) throw new Error(`devices.json gives ${options.device.label} a proxy (${proxyCheck.server}) but mplab has no log of that proxy to check the path against: give --proxy-log FILE`);
+      return checkProxyPath({ device, appPackage: scenario.app.package, proxyLog: proxyCheck.log, proxyServer: proxyCheck.server, log });
+    }, (detail) => detail);
+  }
   if (scenario.ui !== false) driver = await steps.run('session', () => openSession(options, lab, log), () => options.appiumUrl);
   const cap = new AbortController();
   const stopScenario = () => cap.abort(options.signal?.reason ?? 'the run was stopped');

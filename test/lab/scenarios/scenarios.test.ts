@@ -52,6 +52,7 @@ describe.runIf(run)('app scenarios on a lab phone through Appium', () => {
   const lab = testLabName(testPrefix());
   const dir = tempDir();
   let device: DeviceConfig;
+  let phoneNetns: string;
   let appium: AppiumServer;
 
   beforeAll(async () => {
@@ -59,6 +60,7 @@ describe.runIf(run)('app scenarios on a lab phone through Appium', () => {
     const devicesFile = path.join(dir, 'devices.json');
     writeFileSync(devicesFile, JSON.stringify({ devices: [{ id: status.phones[0]!.adb, label: 'phone1', root: true, kernel: 'upstream', capture: { onPhone: false } }] }));
     device = (await loadDevicesFile(devicesFile)).devices[0]!;
+    phoneNetns = status.phones[0]!.netns;
     appium = await startAppiumServer({ logFile: path.join(dir, 'appium.log') });
   }, 180_000);
 
@@ -75,13 +77,13 @@ describe.runIf(run)('app scenarios on a lab phone through Appium', () => {
     subflows: Subflow[];
   }
 
-  async function scenario(name: string, params: Record<string, string | number>, opts: { mode?: MptcpMode; changes?: ChangeRequest[]; label?: string } = {}): Promise<Run> {
+  async function scenario(name: string, params: Record<string, string | number>, opts: { mode?: MptcpMode; changes?: ChangeRequest[]; label?: string; device?: DeviceConfig } = {}): Promise<Run> {
     const def = findScenario(name);
     if (!def) throw new Error(`no scenario ${name}`);
     const testDir = path.join(dir, opts.label ?? name);
     const result = await runTest({
       scenario: def,
-      device,
+      device: opts.device ?? device,
       mode: opts.mode ?? 'mptcp',
       net: 'both',
       defaultRoute: 'wifi',
@@ -222,5 +224,26 @@ describe.runIf(run)('app scenarios on a lab phone through Appium', () => {
     expect(r.connections.filter((c) => c.bytes.down >= 2 * MB)).toHaveLength(3);
     expect(r.connections.some((c) => c.handover)).toBe(true);
     expect(r.result.analysis?.handovers).toBeGreaterThanOrEqual(1);
+  }, 150_000);
+
+  // devices.json's proxy on the phone: the path from the app's uid to the proxy is checked before the scenario
+  const withProxy = (): DeviceConfig => ({ ...device, proxy: { kind: 'socks5', server: '198.18.0.1:1080', app: null, username: null, password: null, method: null } });
+
+  it('a phone with a proxy in devices.json has its path to the proxy checked first', async () => {
+    const r = await scenario('firefox', { pages: 1 }, { device: withProxy(), label: 'proxy-path' });
+    expectPassed(r);
+    const step = r.result.steps.find((s) => s.name === 'proxy path');
+    expect(step?.ok).toBe(true);
+    expect(r.result.steps.map((s) => s.name).indexOf('proxy path')).toBeLessThan(r.result.steps.map((s) => s.name).indexOf('scenario'));
+  }, 150_000);
+
+  // last: it removes the phone's redirection, as a SOCKS client app that stopped would
+  it('a phone whose traffic does not reach the proxy stops before the scenario with a clear error', async () => {
+    await execa('ip', ['netns', 'exec', phoneNetns, 'nft', 'delete', 'table', 'ip', 'mplab_apps']);
+    const r = await scenario('firefox', { pages: 1 }, { device: withProxy(), label: 'proxy-path-broken' });
+    expect(r.result.verdict).toBe('error');
+    expect(r.result.failedStep).toBe('proxy path');
+    expect(r.result.reason).toMatch(/no test connection from the phone reached the proxy within 10 s: a connection opened on the phone as org\.mozilla\.firefox \(uid \d+\)/);
+    expect(r.result.steps.some((s) => s.name === 'scenario')).toBe(false);
   }, 150_000);
 });

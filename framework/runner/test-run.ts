@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../../common/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileLogger, type Logger } from '../../common/log.js';
 import { phoneCapabilities } from '../appium/capabilities.js';
 import { openSession as openAppiumSession } from '../appium/session.js';
@@ -150,6 +151,10 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     await driver?.deleteSession();
   });
   await steps.cleanup('stop captures', async () => {
+    // The app is stopped first, so that its connections end inside the capture: a connection cut
+    // off by the capture's end has subflows that merely went quiet, which the handover rule
+    // (README, connections.jsonl `handover`) cannot tell from a subflow that was lost.
+    if (proxyCapture) await stopAppAndSettle(device, scenario.app.package, log);
     const manifest = await proxyCapture?.stop();
     if (phoneCaptureName) {
       await stopPhoneCapture(device, phoneCaptureName);
@@ -321,3 +326,11 @@ function analyzeCapture(dir: string, captures: string[], options: TestRunOptions
   };
 }
 
+/** How long the app's connections are given to close (FIN through the redirector and the proxy) after it is stopped. */
+const SETTLE_MS = 1000;
+
+async function stopAppAndSettle(device: Device, pkg: string, log: Logger): Promise<void> {
+  const stopped = await device.shell(['am', 'force-stop', pkg], { timeoutMs: 15_000 }).catch((err: unknown) => ({ exitCode: -1, stderr: String(err) }));
+  if (stopped.exitCode !== 0) log.warn({ pkg, stderr: String(stopped.stderr) }, 'app not stopped before the captures ended');
+  await sleep(SETTLE_MS);
+}

@@ -327,7 +327,7 @@ function analyzeCapture(dir: string, captures: string[], options: TestRunOptions
 }
 
 /** How long the app's connections are given to close (FIN through the redirector and the proxy) after it is stopped. */
-const SETTLE_MS = 1000;
+const SETTLE_MS = 500;
 
 async function stopAppAndSettle(device: Device, pkg: string, log: Logger): Promise<void> {
   const stopped = await device.shell(['am', 'force-stop', pkg], { timeoutMs: 15_000 }).catch((err: unknown) => ({ exitCode: -1, stderr: String(err) }));

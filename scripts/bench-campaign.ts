@@ -26,7 +26,7 @@ if (process.getuid?.() !== 0) throw new Error('bench:campaign needs root (the la
 const dir = mkdtempSync(path.join(tmpdir(), 'mplab-bench-campaign-'));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function campaign(phones: string[], devicesFile: string): Promise<{ wall: number; overhead: number[]; scenario: number[] }> {
+async function campaign(phones: string[], devicesFile: string): Promise<{ wall: number; overhead: number[]; scenario: number[]; steps: Map<string, number[]> }> {
   const results = path.join(dir, `r${phones.length}`);
   const spec = parseCampaignText(
     `name: bench${phones.length}\nphones: [${phones.join(', ')}]\nassign: any\nscenarios: [{ name: settings, params: { hold: ${hold} } }]\nmodes: [mptcp]\nrepetitions: ${tests}\ncapSeconds: 60\nresults: ${results}\n`,
@@ -40,14 +40,16 @@ async function campaign(phones: string[], devicesFile: string): Promise<{ wall: 
   const store = CampaignStore.inResults(results, { readonly: true });
   const overhead: number[] = [];
   const scenario: number[] = [];
+  const steps = new Map<string, number[]>();
   for (const t of store.tests(summary.campaign.id)) {
     const result = JSON.parse(readFileSync(path.join(results, t.dir!, 'result.json'), 'utf8')) as { seconds: number; steps: { name: string; start: number; end: number }[] };
     const s = result.steps.find((x) => x.name === 'scenario')!;
     scenario.push(s.end - s.start);
     overhead.push(result.seconds - (s.end - s.start));
+    for (const step of result.steps) steps.set(step.name, [...(steps.get(step.name) ?? []), step.end - step.start]);
   }
   store.close();
-  return { wall, overhead, scenario };
+  return { wall, overhead, scenario, steps };
 }
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -64,6 +66,7 @@ try {
       `campaign of ${tests} tests (settings, hold ${hold} s, mode mptcp), lab ${values.lab}; load average before ${loadBefore}, after ${load()} (${(await import('node:os')).cpus().length} CPUs)`,
       `one phone:  ${f(one.wall)} s wall; per test: overhead median ${f(median(one.overhead))} s (min ${f(Math.min(...one.overhead))}, max ${f(Math.max(...one.overhead))}), scenario median ${f(median(one.scenario))} s`,
       `two phones: ${f(two.wall)} s wall; per test: overhead median ${f(median(two.overhead))} s (min ${f(Math.min(...two.overhead))}, max ${f(Math.max(...two.overhead))}), scenario median ${f(median(two.scenario))} s`,
+      `one phone, median per step: ${[...one.steps].map(([name, xs]) => `${name} ${median(xs).toFixed(2)}`).join(', ')} (s)`,
       `overhead per test with the campaign's own work between tests (one phone: (wall - scenario time) / tests): ${f((one.wall - one.scenario.reduce((a, b) => a + b, 0)) / tests)} s`,
       `speed-up of two phones over one: ${(one.wall / two.wall).toFixed(2)}x (goal >= 1.8x); overhead per test (one phone) ${f(median(one.overhead))} s (goal < 5 s)`,
       '',

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../../common/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileLogger, type Logger } from '../../common/log.js';
 import { phoneCapabilities } from '../appium/capabilities.js';
 import { openSession as openAppiumSession } from '../appium/session.js';
@@ -19,6 +20,7 @@ import type { DefaultIface } from '../devices/network.js';
 import type { MptcpMode } from '../devices/mptcp-commands.js';
 import { findLabPhone, type LabPhone } from './lab-phone.js';
 import { NetworkChanges, type ChangeRequest } from './network-changes.js';
+import { checkProxyPath } from './proxy-path.js';
 import { rememberPhone, restorePhone, setUpPhone, type NetworkName, type PhoneBefore, type PhoneSetup } from './phone-setup.js';
 import { dumpScreen } from './screen-inspect.js';
 import { StepRunner, type StepEvent } from './steps.js';
@@ -77,9 +79,11 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   mkdirSync(path.join(dir, 'captures'), { recursive: true });
   const id = path.basename(dir);
   const { logger: log, close: closeLog } = fileLogger('test', { test: id, device: options.device.label, scenario: scenario.name }, path.join(dir, 'mplab.log'));
-  const device = new Device(options.device, { logger: log.child({ device: options.device.label }) });
+  const device = new Device(options.device, { logger: log });
   const lab = findLabPhone(options.device.id);
-  const steps = new StepRunner(STEPS.length, log, options.onStep);
+  // a phone whose devices.json entry says how it reaches the proxy has that path checked before the scenario
+  const proxyCheck = options.device.proxy ? { server: options.device.proxy.server, log: lab?.proxy.log ?? options.proxyCapture?.log } : null;
+  const steps = new StepRunner(STEPS.length + (proxyCheck ? 1 : 0), log, options.onStep);
   const start = Date.now() / 1000;
   const files: TestResult['files'] = { captures: [], proxyLog: null, appiumLog: options.appiumLog ?? null, log: 'mplab.log', evidence: [] };
   const setup: PhoneSetup = { mode: options.mode, net: options.net, defaultRoute: options.defaultRoute };
@@ -113,6 +117,12 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     }
     return proxyCapture;
   }, (c) => (c ? `proxy: ${c.files.map((f) => path.basename(f)).join(', ')}${phoneCaptureName ? '; phone: on' : ''}` : 'no proxy capture (not a lab phone and no --capture-iface)'));
+  if (proxyCheck) {
+    await steps.run('proxy path', async () => {
+      if (!proxyCheck.log) throw new Error(`devices.json gives ${options.device.label} a proxy (${proxyCheck.server}) but mplab has no log of that proxy to check the path against: give --proxy-log FILE`);
+      return checkProxyPath({ device, appPackage: scenario.app.package, proxyLog: proxyCheck.log, proxyServer: proxyCheck.server, log });
+    }, (detail) => detail);
+  }
   if (scenario.ui !== false) driver = await steps.run('session', () => openSession(options, lab, log), () => options.appiumUrl);
   const cap = new AbortController();
   const stopScenario = () => cap.abort(options.signal?.reason ?? 'the run was stopped');
@@ -124,7 +134,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     try {
       const workDir = path.join(dir, 'work');
       mkdirSync(workDir, { recursive: true });
-      kit = new ScenarioKit(scenario, { driver: driver ?? null, phone: phoneAccess(device), params: options.params, log: log.child({ scenario: scenario.name }), signal: cap.signal, workDir });
+      kit = new ScenarioKit(scenario, { driver: driver ?? null, phone: phoneAccess(device), params: options.params, log, signal: cap.signal, workDir });
       await runScenario(kit);
     } finally {
       clearTimeout(timer);
@@ -141,6 +151,10 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     await driver?.deleteSession();
   });
   await steps.cleanup('stop captures', async () => {
+    // The app is stopped first, so that its connections end inside the capture: a connection cut
+    // off by the capture's end has subflows that merely went quiet, which the handover rule
+    // (README, connections.jsonl `handover`) cannot tell from a subflow that was lost.
+    if (proxyCapture) await stopAppAndSettle(device, scenario.app.package, log);
     const manifest = await proxyCapture?.stop();
     if (phoneCaptureName) {
       await stopPhoneCapture(device, phoneCaptureName);
@@ -312,3 +326,11 @@ function analyzeCapture(dir: string, captures: string[], options: TestRunOptions
   };
 }
 
+/** How long the app's connections are given to close (FIN through the redirector and the proxy) after it is stopped. */
+const SETTLE_MS = 500;
+
+async function stopAppAndSettle(device: Device, pkg: string, log: Logger): Promise<void> {
+  const stopped = await device.shell(['am', 'force-stop', pkg], { timeoutMs: 15_000 }).catch((err: unknown) => ({ exitCode: -1, stderr: String(err) }));
+  if (stopped.exitCode !== 0) log.warn({ pkg, stderr: String(stopped.stderr) }, 'app not stopped before the captures ended');
+  await sleep(SETTLE_MS);
+}

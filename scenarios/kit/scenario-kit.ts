@@ -99,8 +99,22 @@ export class ScenarioKit {
     await this.launch();
   }
 
+  /**
+   * Starts the app's launcher activity with `am start` through mplab's quoted adb shell rather than
+   * the driver's activateApp: appium-adb 8 passes the resolved activity unquoted to the phone's
+   * shell, so a launcher such as YouTube's `.app.honeycomb.Shell$HomeActivity` loses its `$...`.
+   */
   async launch(): Promise<void> {
-    await this.driver.activateApp(this.package);
+    const { phone } = this.env;
+    const resolved = await phone.shell(['cmd', 'package', 'resolve-activity', '--brief', this.package]);
+    const component = resolved.stdout.trim().split('\n').pop()?.trim() ?? '';
+    if (resolved.exitCode !== 0 || !component.includes('/')) {
+      throw new ScenarioFailure(`${this.scenario.app.label} (${this.package}) has no launcher activity: ${component || resolved.stderr.trim()}`);
+    }
+    const start = await phone.shell(['am', 'start', '-W', '-a', 'android.intent.action.MAIN', '-c', 'android.intent.category.LAUNCHER', '-f', '0x10200000', '-n', component]);
+    if (start.exitCode !== 0 || /^Error/m.test(start.stdout)) {
+      throw new ScenarioFailure(`am start of ${component} failed: ${(start.stdout + start.stderr).trim()}`);
+    }
     await this.until(async () => (await this.driver.getCurrentPackage()) === this.package, DEFAULT_WAIT_S, `${this.scenario.app.label} (${this.package}) did not come to the front`);
   }
 

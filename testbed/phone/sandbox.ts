@@ -22,7 +22,8 @@ import { LOCAL_TMP, NODE, PHONE_COMMAND, PHONE_LIB, SDCARD, SHELL_UID } from './
 const SHELL_GROUPS = [2000, 1004, 1007, 1011, 1015, 1028, 3001, 3002, 3003, 3006, 3009, 3011];
 
 /** Users and groups named for apps (uids 10000 and up). */
-const APP_USERS = 200;
+export const FIRST_APP_UID = 10000;
+export const APP_USERS = 200;
 
 const DEVICE_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
@@ -198,7 +199,8 @@ export class PhoneSandbox {
     await replaceSymlink(shell, path.join(bin, 'sh'));
     for (const tool of HOST_TOOLS) {
       const host = HOST_BIN_DIRS.map((d) => path.join(d, tool)).find((p) => existsSync(p));
-      if (host) await replaceSymlink(host, path.join(bin, tool));
+      // resolved: Debian's alternatives (nc, awk) point into the host's /etc, which the phone does not have
+      if (host) await replaceSymlink(await fs.realpath(host), path.join(bin, tool));
     }
     // Debian's tcpdump drops to a "tcpdump" user the phone does not have; Android's keeps its uid.
     if (existsSync('/usr/bin/tcpdump')) {

@@ -1,7 +1,7 @@
 import { exitStatus } from '../packets.js';
 import { constants } from 'node:os';
 import { SHELL_UID } from '../paths.js';
-import { hangUp } from '../sandbox.js';
+import { APP_USERS, FIRST_APP_UID, hangUp } from '../sandbox.js';
 import { usageError, type Command } from './context.js';
 
 export interface SuRequest {
@@ -11,7 +11,7 @@ export interface SuRequest {
 }
 
 /**
- * su [-mm] [-] [UID|root|shell] [-c COMMAND...] [COMMAND ARGS...]: `su -c STRING` runs the
+ * su [-mm] [-] [UID|root|shell] [-c COMMAND...] [COMMAND ARGS...] (UID: 0, shell or an app's): `su -c STRING` runs the
  * string through the shell (the arguments after -c joined by spaces, as Magisk's su does),
  * `su 0 CMD ARGS` and `su root CMD ARGS` run the program directly, `su` alone reads commands
  * from stdin.
@@ -41,7 +41,8 @@ export function parseSu(args: readonly string[]): SuRequest | string {
       rest.push(a);
     }
   }
-  if (uid !== 0 && uid !== SHELL_UID) return `su: unknown user ${uid} (this phone has root and shell)`;
+  const appUid = uid >= FIRST_APP_UID && uid < FIRST_APP_UID + APP_USERS;
+  if (uid !== 0 && uid !== SHELL_UID && !appUid) return `su: unknown user ${uid} (this phone has root, shell and the apps' uids ${FIRST_APP_UID}-${FIRST_APP_UID + APP_USERS - 1})`;
   if (command !== undefined) return { uid, argv: ['/system/bin/sh', '-c', command] };
   return { uid, argv: rest.length ? rest : ['/system/bin/sh'] };
 }

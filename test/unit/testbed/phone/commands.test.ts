@@ -24,7 +24,9 @@ describe('su arguments', () => {
     expect(parseSu(['root', 'sh', '-c', 'a; b'])).toEqual({ uid: 0, argv: ['sh', '-c', 'a; b'] });
     expect(parseSu(['shell', 'id'])).toEqual({ uid: 2000, argv: ['id'] });
     expect(parseSu([])).toEqual({ uid: 0, argv: ['/system/bin/sh'] });
+    expect(parseSu(['10020', 'nc', '-w', '3', 'h', '9'])).toEqual({ uid: 10020, argv: ['nc', '-w', '3', 'h', '9'] });
     expect(parseSu(['1234', 'id'])).toMatch(/unknown user/);
+    expect(parseSu(['10200', 'id'])).toMatch(/unknown user/);
     expect(parseSu(['-c'])).toMatch(/requires an argument/);
   });
 });

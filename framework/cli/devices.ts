@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../../common/errors.js';
-import { checkDevicesFile, devicesFilePath, findDevice, invalidDevicesFile, loadDevicesFile, DEFAULT_ADB_SERVER, INVALID_DEVICES_FILE_EXIT } from '../config/devices-file.js';
+import { checkDevicesFile, devicesFilePath, findDevice, hostsWithPhones, invalidDevicesFile, loadDevicesFile, DEFAULT_ADB_SERVER, INVALID_DEVICES_FILE_EXIT } from '../config/devices-file.js';
+import { allHealthy, formatHostReports, probeGrid, probeHost } from '../devices/host-check.js';
 import { AdbFailError, AdbkitFailError, AdbTimeoutError } from '../devices/adb-server.js';
 import { resetApp } from '../devices/app.js';
 import { checkCaptureName, pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
@@ -76,14 +77,25 @@ export function registerDevices(program: Command): void {
 
   devices
     .command('check')
-    .description('validate devices.json and print every problem with its path')
+    .description('validate devices.json (every problem with its path), then probe each host: reachability, adb server, Appium, Grid, phones')
     .addOption(devicesOption())
+    .option('--no-probe', 'validate only; contact no host')
+    .option('--json', 'the hosts report as JSON on stdout')
     .action(
-      guarded(async (opts: { devices?: string }) => {
+      guarded(async (opts: { devices?: string; probe: boolean; json?: boolean }) => {
         const path = devicesFilePath(opts.devices);
-        const { devices: list, problems } = await checkDevicesFile(path);
-        if (problems.length) throw invalidDevicesFile(path, problems);
-        print(`${path}: valid, ${list.length} phone${list.length === 1 ? '' : 's'}${list.length ? `: ${list.map((d) => d.label).join(', ')}` : ''}`);
+        const checked = await checkDevicesFile(path);
+        const list = checked.devices;
+        if (checked.problems.length) throw invalidDevicesFile(path, checked.problems);
+        const valid = `${path}: valid, ${list.length} phone${list.length === 1 ? '' : 's'}${list.length ? `: ${list.map((d) => d.label).join(', ')}` : ''}`;
+        if (!opts.probe) return opts.json ? json({ file: path, valid: true }) : print(valid);
+        const hosts = await Promise.all(hostsWithPhones(checked).map((h) => probeHost(h)));
+        const grid = checked.grid ? await probeGrid(checked.grid) : null;
+        const healthy = allHealthy(hosts, grid);
+        if (opts.json) json({ file: path, valid: true, healthy, hosts, grid });
+        else print(`${valid}\n${formatHostReports(hosts, grid)}`);
+        // a host, server or phone that does not answer: as a phone that cannot be reached
+        if (!healthy) process.exitCode = EXIT.gone;
       }),
     );
 

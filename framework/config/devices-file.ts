@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../../common/errors.js';
+import { validateGrid, validateHosts, type GridConfig, type PhoneHost } from './hosts.js';
 import { Problems, checkHostPort, jsonErrorText, readBoolean, readEnum, readObject, readPositiveInt, readString, type Path } from './validate.js';
 
 /**
@@ -45,8 +46,10 @@ export interface DeviceConfig {
   /** adb serial: a USB serial or "host:port" of a phone reached over TCP. */
   id: string;
   label: string;
-  /** host:port of the adb server the phone hangs on. */
+  /** host:port of the adb server the phone hangs on (its host's, when it names one). */
   adbServer: string;
+  /** The phone host of devices.json's "hosts" it is on, or null (then it hangs on its own adbServer). */
+  host: string | null;
   /** mplab may run commands as root on this phone (adbd as root or `su`). */
   root: boolean;
   kernel: Kernel;
@@ -60,24 +63,37 @@ export interface DeviceConfig {
 export interface DevicesFile {
   path: string;
   devices: DeviceConfig[];
+  hosts: PhoneHost[];
+  grid: GridConfig | null;
 }
 
-const DEVICE_FIELDS = ['id', 'label', 'adbServer', 'root', 'kernel', 'interfaces', 'proxy', 'capture', 'allowReboot'];
+export interface ValidDevices {
+  devices: DeviceConfig[];
+  hosts: PhoneHost[];
+  grid: GridConfig | null;
+}
+
+const TOP_FIELDS = ['devices', 'hosts', 'grid'];
+const DEVICE_FIELDS = ['id', 'label', 'host', 'adbServer', 'root', 'kernel', 'interfaces', 'proxy', 'capture', 'allowReboot'];
 const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
 const PACKAGE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/;
 const PHONE_PATH = /^\/[A-Za-z0-9_./-]*$/;
 
-/** Validates parsed JSON. Returns the devices, or every problem found (never just the first). */
-export function validateDevicesFile(json: unknown): { devices: DeviceConfig[]; problems: string[] } {
+/** Validates parsed JSON. Returns the devices and hosts, or every problem found (never just the first). */
+export function validateDevicesFile(json: unknown): ValidDevices & { problems: string[] } {
   const problems = new Problems();
   let list: unknown;
+  let hosts: PhoneHost[] = [];
+  let grid: GridConfig | null = null;
   if (Array.isArray(json)) {
     list = json;
   } else if (json !== null && typeof json === 'object') {
     const top = json as Record<string, unknown>;
     for (const key of Object.keys(top)) {
-      if (key !== 'devices' && key !== '$comment') problems.add([key], 'unknown field (expected "devices")');
+      if (!TOP_FIELDS.includes(key) && key !== '$comment') problems.add([key], `unknown field (expected one of ${TOP_FIELDS.map((f) => `"${f}"`).join(', ')})`);
     }
+    hosts = validateHosts(top.hosts, problems, DEFAULT_ADB_SERVER);
+    grid = validateGrid(top.grid, problems);
     list = top.devices;
     if (list === undefined) problems.add(['devices'], 'missing (expected a list of phones)');
   } else {
@@ -88,25 +104,44 @@ export function validateDevicesFile(json: unknown): { devices: DeviceConfig[]; p
     problems.add(['devices'], 'expected a list of phones');
   } else if (Array.isArray(list)) {
     list.forEach((entry, i) => {
-      const device = validateDevice(entry, ['devices', i], problems);
+      const device = validateDevice(entry, ['devices', i], problems, hosts);
       if (device) devices.push(device);
     });
     checkUnique(list, problems);
   }
-  return { devices, problems: problems.list };
+  return { devices, hosts, grid, problems: problems.list };
 }
 
-function validateDevice(entry: unknown, path: Path, problems: Problems): DeviceConfig | null {
+/** The phone's adb server and host: its host's server when it names a host of "hosts", else its own adbServer. */
+function readPlacement(obj: Record<string, unknown>, path: Path, problems: Problems, hosts: PhoneHost[]): { host: string | null; adbServer: string } {
+  const hostName = readString(obj, 'host', path, problems);
+  if (hostName !== undefined) {
+    const host = hosts.find((h) => h.name === hostName);
+    if (obj.adbServer !== undefined) problems.add([...path, 'adbServer'], `give "host" or "adbServer", not both (a phone of host ${JSON.stringify(hostName)} hangs on that host's adb server)`);
+    if (!host) {
+      problems.add([...path, 'host'], `expected the name of a host of "hosts" (${hosts.length ? hosts.map((h) => JSON.stringify(h.name)).join(', ') : 'there are none'}), got the string ${JSON.stringify(hostName)}`);
+      return { host: null, adbServer: DEFAULT_ADB_SERVER };
+    }
+    return { host: host.name, adbServer: host.adbServer };
+  }
+  const adbServer = readString(obj, 'adbServer', path, problems, { fallback: DEFAULT_ADB_SERVER });
+  if (adbServer !== undefined) checkHostPort(adbServer, [...path, 'adbServer'], problems);
+  // a phone on a host's adb server belongs to that host even when it gives the address itself
+  const host = hosts.find((h) => h.adbServer === adbServer);
+  return { host: host?.name ?? null, adbServer: adbServer ?? DEFAULT_ADB_SERVER };
+}
+
+function validateDevice(entry: unknown, path: Path, problems: Problems, hosts: PhoneHost[]): DeviceConfig | null {
   const obj = readObject(entry, path, problems, DEVICE_FIELDS);
   if (!obj) return null;
   const before = problems.count;
   const id = readString(obj, 'id', path, problems, { required: true, pattern: /^[\x21-\x7e]+$/, patternText: 'an adb serial or host:port (printable, no spaces)' });
-  const adbServer = readString(obj, 'adbServer', path, problems, { fallback: DEFAULT_ADB_SERVER });
-  if (adbServer !== undefined) checkHostPort(adbServer, [...path, 'adbServer'], problems);
+  const placement = readPlacement(obj, path, problems, hosts);
   const device = {
     id: id ?? '',
     label: readString(obj, 'label', path, problems, { fallback: id ?? '' }) ?? '',
-    adbServer: adbServer ?? DEFAULT_ADB_SERVER,
+    adbServer: placement.adbServer,
+    host: placement.host,
     root: readBoolean(obj, 'root', path, problems, { required: true }) ?? false,
     kernel: readEnum(obj, 'kernel', KERNELS, path, problems, { required: true }) ?? 'none',
     interfaces: validateInterfaces(obj.interfaces, [...path, 'interfaces'], problems),
@@ -215,23 +250,23 @@ export async function refuseInvalidDevicesFile(): Promise<void> {
 export async function loadDevicesFile(path: string): Promise<DevicesFile> {
   const result = await checkDevicesFile(path);
   if (result.problems.length > 0) throw invalidDevicesFile(path, result.problems);
-  return { path, devices: result.devices };
+  return { path, devices: result.devices, hosts: result.hosts, grid: result.grid };
 }
 
 /** Reads and validates devices.json, returning problems instead of throwing (for `devices check`). */
-export async function checkDevicesFile(path: string): Promise<{ devices: DeviceConfig[]; problems: string[] }> {
+export async function checkDevicesFile(path: string): Promise<ValidDevices & { problems: string[] }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { devices: [], problems: [code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`] };
+    return { devices: [], hosts: [], grid: null, problems: [code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`] };
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return { devices: [], problems: [jsonErrorText(text, err as Error)] };
+    return { devices: [], hosts: [], grid: null, problems: [jsonErrorText(text, err as Error)] };
   }
   return validateDevicesFile(json);
 }
@@ -250,4 +285,26 @@ export function findDevice(file: DevicesFile, idOrLabel: string): DeviceConfig {
     `${file.path}: no phone with id or label ${JSON.stringify(idOrLabel)}; known: ${known.length ? known.join(', ') : 'none (the list is empty)'}`,
     2, // a usage error: the id given on the command line names no phone
   );
+}
+
+/** A phone host with its phones: one of "hosts", or the adb server of phones that name no host (named by its address). */
+export interface HostWithPhones {
+  host: PhoneHost;
+  /** false for the implicit host of phones that name no host. */
+  declared: boolean;
+  phones: DeviceConfig[];
+}
+
+/** Every host of the file with its phones: the declared hosts in order, then one per other adb server the phones hang on. */
+export function hostsWithPhones(file: ValidDevices): HostWithPhones[] {
+  const out: HostWithPhones[] = file.hosts.map((host) => ({ host, declared: true, phones: file.devices.filter((d) => d.host === host.name) }));
+  for (const d of file.devices.filter((x) => x.host === null)) {
+    let entry = out.find((h) => !h.declared && h.host.adbServer === d.adbServer);
+    if (!entry) {
+      entry = { host: { name: d.adbServer, adbServer: d.adbServer, appium: null }, declared: false, phones: [] };
+      out.push(entry);
+    }
+    entry.phones.push(d);
+  }
+  return out;
 }

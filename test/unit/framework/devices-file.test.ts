@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDevicesFile, findDevice, loadDevicesFile, validateDevicesFile } from '../../../framework/config/devices-file.js';
+import { checkDevicesFile, findDevice, hostsWithPhones, loadDevicesFile, validateDevicesFile } from '../../../framework/config/devices-file.js';
 import { UserError } from '../../../common/errors.js';
 import { tempDir } from '../../support/tmp.js';
 
@@ -16,6 +16,7 @@ describe('devices.json validation', () => {
         id: 'R58M12ABCDE',
         label: 'R58M12ABCDE',
         adbServer: '127.0.0.1:5037',
+        host: null,
         root: true,
         kernel: 'upstream',
         interfaces: { wifi: 'wlan0', cellular: 'rmnet0' },
@@ -66,7 +67,7 @@ describe('devices.json validation', () => {
       'devices[1].root: expected true or false, got the string "yes"',
       'devices[2].adbServer: expected host:port (e.g. "127.0.0.1:5037"), got the string "localhost"',
       'devices[2].kernel: expected one of "upstream", "multipath-tcp.org", "none", got the string "mptcp"',
-      'devices[3].colour: unknown field (expected one of "id", "label", "adbServer", "root", "kernel", "interfaces", "proxy", "capture", "allowReboot")',
+      'devices[3].colour: unknown field (expected one of "id", "label", "host", "adbServer", "root", "kernel", "interfaces", "proxy", "capture", "allowReboot")',
       'devices[3].id: missing (required)',
       'devices[3].interfaces.cellular: same interface as "wifi" ("wlan0")',
       'devices[4].capture.snaplen: expected an integer from 0 to 262144, got number -1',
@@ -80,7 +81,7 @@ describe('devices.json validation', () => {
   });
 
   it('reports an unknown top-level field, a missing or non-list "devices", and a file that is neither object nor list', () => {
-    expect(validateDevicesFile({ phones: [] }).problems).toEqual(['phones: unknown field (expected "devices")', 'devices: missing (expected a list of phones)']);
+    expect(validateDevicesFile({ phones: [] }).problems).toEqual(['phones: unknown field (expected one of "devices", "hosts", "grid")', 'devices: missing (expected a list of phones)']);
     expect(validateDevicesFile({ devices: {} }).problems).toEqual(['devices: expected a list of phones']);
     expect(validateDevicesFile('x').problems).toEqual(['(top level): expected an object {"devices": [...]} or a list of phones']);
   });
@@ -88,6 +89,81 @@ describe('devices.json validation', () => {
   it('a label may not name another phone', () => {
     const { problems } = validateDevicesFile([phone, { id: 'x', label: 'R58M12ABCDE', root: false, kernel: 'none' }]);
     expect(problems).toEqual(['devices[1].label: "R58M12ABCDE" is already used by devices[0] (ids and labels name one phone each)']);
+  });
+});
+
+describe('devices.json hosts and grid', () => {
+  const hosts = [
+    { name: 'bench1', adbServer: '192.0.2.20:5037', appium: 'http://192.0.2.20:4723/' },
+    { name: 'bench2', adbServer: '192.0.2.21:5037' },
+  ];
+
+  it('a phone of a host hangs on that host\'s adb server; a phone on a host\'s address belongs to it; the grid gets its default event bus ports', () => {
+    const { devices, hosts: read, grid, problems } = validateDevicesFile({
+      hosts,
+      grid: { url: 'http://192.0.2.1:4444' },
+      devices: [
+        { ...phone, host: 'bench1' },
+        { id: 'b', root: false, kernel: 'none', host: 'bench2' },
+        { id: 'c', root: false, kernel: 'none', adbServer: '192.0.2.21:5037' },
+        { id: 'd', root: false, kernel: 'none' },
+      ],
+    });
+    expect(problems).toEqual([]);
+    expect(read).toEqual([
+      { name: 'bench1', adbServer: '192.0.2.20:5037', appium: 'http://192.0.2.20:4723' },
+      { name: 'bench2', adbServer: '192.0.2.21:5037', appium: null },
+    ]);
+    expect(grid).toEqual({ url: 'http://192.0.2.1:4444', publishPort: 4442, subscribePort: 4443 });
+    expect(devices.map((d) => [d.id, d.host, d.adbServer])).toEqual([
+      ['R58M12ABCDE', 'bench1', '192.0.2.20:5037'],
+      ['b', 'bench2', '192.0.2.21:5037'],
+      ['c', 'bench2', '192.0.2.21:5037'],
+      ['d', null, '127.0.0.1:5037'],
+    ]);
+    const grouped = hostsWithPhones({ devices, hosts: read, grid }).map((h) => [h.host.name, h.declared, h.phones.map((p) => p.id)]);
+    expect(grouped).toEqual([
+      ['bench1', true, ['R58M12ABCDE']],
+      ['bench2', true, ['b', 'c']],
+      ['127.0.0.1:5037', false, ['d']],
+    ]);
+  });
+
+  it('names the file\'s field and what was expected for every mistake in hosts, grid and a phone\'s host', () => {
+    const { problems } = validateDevicesFile({
+      hosts: [
+        { name: 'bench1', adbServer: '192.0.2.20', appium: 'ftp://x' },
+        { name: 'bench1', adbServer: '192.0.2.22:5037', appium: 'http://u:p@192.0.2.22:4723' },
+        { adbServer: '192.0.2.23:5037', grid: true },
+        { name: 'bench4', adbServer: '192.0.2.22:5037' },
+        { name: 'has space' },
+      ],
+      grid: { url: 'grid:4444', publishPort: 4442, subscribePort: 4442 },
+      devices: [
+        { ...phone, host: 'nowhere' },
+        { id: 'b', root: false, kernel: 'none', host: 'bench4', adbServer: '127.0.0.1:5037' },
+      ],
+    });
+    expect(problems).toEqual([
+      'hosts[0].adbServer: expected host:port (e.g. "127.0.0.1:5037"), got the string "192.0.2.20"',
+      'hosts[0].appium: expected an http(s) URL such as "http://192.0.2.20:4723" (no user, query or fragment), got the string "ftp://x"',
+      'hosts[1].appium: expected an http(s) URL such as "http://192.0.2.20:4723" (no user, query or fragment), got the string "http://u:p@192.0.2.22:4723"',
+      'hosts[1].name: "bench1" is already used by hosts[0]',
+      'hosts[2].grid: unknown field (expected one of "name", "adbServer", "appium")',
+      'hosts[2].name: missing (required)',
+      'hosts[4].name: expected a host name of [A-Za-z0-9_.-] (up to 63), got the string "has space"',
+      'grid.url: expected an http(s) URL such as "http://192.0.2.1:4444" (no user, query or fragment), got the string "grid:4444"',
+      'grid.subscribePort: same port as "publishPort" (4442): the event bus needs two',
+      'devices[0].host: expected the name of a host of "hosts" ("bench4"), got the string "nowhere"',
+      'devices[1].adbServer: give "host" or "adbServer", not both (a phone of host "bench4" hangs on that host\'s adb server)',
+    ]);
+  });
+
+  it('two hosts on one adb server are refused, and hosts must be a list', () => {
+    expect(validateDevicesFile({ hosts: [hosts[0], { name: 'other', adbServer: '192.0.2.20:5037' }], devices: [] }).problems).toEqual([
+      'hosts[1].adbServer: 192.0.2.20:5037 is already the adb server of host "bench1"',
+    ]);
+    expect(validateDevicesFile({ hosts: {}, devices: [] }).problems).toEqual(['hosts: expected a list of phone hosts ({"name", "adbServer", "appium"})']);
   });
 });
 

@@ -8,7 +8,7 @@ import { log } from '../../../../common/log.js';
 import { tempDir } from '../../../support/tmp.js';
 
 function device(label: string, extra: Partial<DeviceConfig> = {}): DeviceConfig {
-  return { id: `serial-${label}`, label, adbServer: '127.0.0.1:5037', root: true, kernel: 'upstream', interfaces: { wifi: 'wlan0', cellular: 'rmnet0' }, proxy: null, capture: { onPhone: false, iface: 'any', snaplen: 0, dir: '/data/local/tmp' }, allowReboot: false, ...extra };
+  return { id: `serial-${label}`, label, adbServer: '127.0.0.1:5037', host: null, root: true, kernel: 'upstream', interfaces: { wifi: 'wlan0', cellular: 'rmnet0' }, proxy: null, capture: { onPhone: false, iface: 'any', snaplen: 0, dir: '/data/local/tmp' }, allowReboot: false, ...extra };
 }
 
 function result(verdict: 'passed' | 'failed' | 'error', failedStep: string | null = null) {

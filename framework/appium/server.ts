@@ -27,6 +27,13 @@ export interface AppiumServerOptions {
   allowInsecure?: string[];
   /** How long to wait for GET /status to answer. Default 60 s. */
   startTimeoutMs?: number;
+  /**
+   * Capabilities every session of this server gets (appium --default-capabilities), e.g.
+   * `{"appium:adbPort": 5038}` for a server whose phones hang on the adb server at port 5038.
+   */
+  defaultCapabilities?: Record<string, unknown>;
+  /** The server outlives the process that started it (mplab grid up); stop() still ends it. */
+  detached?: boolean;
   logger?: Logger;
 }
 
@@ -115,11 +122,13 @@ export async function startAppiumServer(options: AppiumServerOptions): Promise<A
   const level = options.logLevel ?? 'debug';
   const args = [appiumMain(), 'server', '--address', '127.0.0.1', '--port', String(port), '--log', path.resolve(options.logFile), '--log-level', `error:${level}`, '--log-timestamp', '--log-no-colors'];
   if (options.allowInsecure?.length) args.push('--allow-insecure', options.allowInsecure.join(','));
+  if (options.defaultCapabilities) args.push('--default-capabilities', JSON.stringify(options.defaultCapabilities));
   // The console gets errors only (the file has everything); stdout and stderr go to the log too when Appium dies early.
   const out = openSync(path.resolve(options.logFile), 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, args, { env, cwd: REPO_ROOT, stdio: ['ignore', out, out] });
+    child = spawn(process.execPath, args, { env, cwd: REPO_ROOT, stdio: ['ignore', out, out], detached: options.detached ?? false });
+    if (options.detached) child.unref();
   } finally {
     closeSync(out);
   }

@@ -14,6 +14,7 @@ const COMMANDS: CommandLoaders = {
   scenario: async () => (await import('./test-run.js')).registerRun,
   campaign: async () => (await import('./campaign.js')).registerCampaign,
   report: async () => (await import('./report.js')).registerReport,
+  grid: async () => (await import('./grid.js')).registerGrid,
 };
 
 await runCli(COMMANDS);

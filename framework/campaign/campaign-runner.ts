@@ -23,7 +23,14 @@ export interface CampaignPhone {
   device: DeviceConfig;
   /** The phone is a virtual lab phone. */
   lab: boolean;
+  /** The phone host it is on (devices.json "hosts", else its adb server's address): a host that is gone takes all its phones out. */
+  host?: string;
+  /** Where its Appium sessions go (a Grid, its host's Appium server); null: the campaign's own server. */
+  sessionUrl?: string | null;
 }
+
+/** Whether a phone's host is still there (its adb server, its Appium server): null when it is, else why not. */
+export type HostCheck = (phone: CampaignPhone) => Promise<string | null>;
 
 export interface ExecutorContext {
   test: TestRow;
@@ -71,11 +78,15 @@ export interface RunCampaignOptions {
   cancelPollMs?: number;
   /** Beyond the scenario's cap, how long the rest of a test (set-up, captures, analysis, restore) may take before it is abandoned (s). */
   overheadAllowanceS?: number;
+  /** Asked after an infrastructure failure: a host that is gone takes all its phones out at once, without climbing the ladder. */
+  hostCheck?: HostCheck;
 }
 
 export interface CampaignOutcome {
   cancelled: boolean;
   unhealthy: string[];
+  /** Why each phone was taken out. */
+  out: Record<string, string>;
 }
 
 class AttemptFailed extends Error {
@@ -118,6 +129,8 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
   const healthy = new Set(opts.phones.map((p) => p.device.label));
   const outWhy = new Map<string, string>();
   const taken = new Set<number>();
+  /** Hosts found gone: their phones are not put back at the end (nothing can reach them). */
+  const goneHosts = new Set<string>();
 
   // tests no phone of the campaign can run are skipped before anything runs
   for (const test of store.tests(campaignId).filter((t) => t.state === 'pending')) {
@@ -134,6 +147,32 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
       emit({ type: 'skipped', test, reason });
     }
   }
+
+  /**
+   * After an infrastructure failure: is the phone's host gone (its adb server or Appium server)?
+   * Then every phone of that host is out at once, and its tests go to other hosts' phones or are
+   * not run; the phones of the host that were running a test take themselves out when it ends.
+   */
+  const checkHost = async (phone: CampaignPhone, tlog: Logger): Promise<LadderDecision | null> => {
+    if (!opts.hostCheck || !phone.host) return null;
+    let why: string | null;
+    try {
+      why = await opts.hostCheck(phone);
+    } catch (err) {
+      why = null;
+      tlog.warn({ err: errorMessage(err) }, 'host check failed');
+    }
+    if (why === null) return null;
+    goneHosts.add(phone.host);
+    const text = `host ${phone.host} is gone (${why}): its phones are taken out of the campaign`;
+    for (const other of opts.phones.filter((p) => p.host === phone.host && p.device.label !== phone.device.label && healthy.has(p.device.label))) {
+      healthy.delete(other.device.label);
+      outWhy.set(other.device.label, text);
+      log.error({ device: other.device.label, why: text }, 'phone taken out of the campaign');
+      emit({ type: 'phone-out', phone: other.device.label, why: text });
+    }
+    return { rungs: [], unhealthy: true, why: text };
+  };
 
   const nextFor = (phone: CampaignPhone): TestRow | undefined => {
     for (const test of store.tests(campaignId)) {
@@ -204,10 +243,12 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
             }
             consecutive += 1;
             infraTries += 1;
-            const decision = decideRecovery({ consecutive, failedStep: result.failedStep, unhealthyAfter: spec.unhealthyAfter, allowReboot: phone.device.allowReboot || phone.lab });
+            const hostGone = await checkHost(phone, tlog);
+            const decision: LadderDecision =
+              hostGone ?? (outWhy.has(label) ? { rungs: [], unhealthy: true, why: outWhy.get(label)! } : decideRecovery({ consecutive, failedStep: result.failedStep, unhealthyAfter: spec.unhealthyAfter, allowReboot: phone.device.allowReboot || phone.lab }));
             if (decision.unhealthy) {
               healthy.delete(label);
-              outWhy.set(label, decision.why);
+              if (!outWhy.has(label)) outWhy.set(label, decision.why);
             }
             const otherPhoneMayTake = decision.unhealthy && test.phone === null && healthy.size > 0;
             const willRetry = !stop.signal.aborted && !decision.unhealthy && infraTries <= spec.retries;
@@ -253,7 +294,8 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
     try {
       await worker(phone);
     } finally {
-      await opts.onPhoneDone?.(phone, log.child({ device: phone.device.label })).catch((err: unknown) => log.warn({ device: phone.device.label, err: errorMessage(err) }, 'phone not put back'));
+      if (phone.host && goneHosts.has(phone.host)) log.warn({ device: phone.device.label, host: phone.host }, 'phone not put back: its host is gone');
+      else await opts.onPhoneDone?.(phone, log.child({ device: phone.device.label })).catch((err: unknown) => log.warn({ device: phone.device.label, err: errorMessage(err) }, 'phone not put back'));
     }
   };
   try {
@@ -277,7 +319,7 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
     store.skip(test.id, reason);
     emit({ type: 'skipped', test, reason });
   }
-  return { cancelled, unhealthy: [...outWhy.keys()] };
+  return { cancelled, unhealthy: [...outWhy.keys()], out: Object.fromEntries(outWhy) };
 }
 
 /**

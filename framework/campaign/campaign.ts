@@ -3,9 +3,10 @@ import path from 'node:path';
 import { UserError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { SCENARIOS, findScenario } from '../../scenarios/index.js';
-import { findDevice, type DevicesFile } from '../config/devices-file.js';
+import { findDevice, sessionUrlOf, type DevicesFile } from '../config/devices-file.js';
 import { findLabPhone } from '../runner/lab-phone.js';
 import { AppiumService } from './appium-service.js';
+import { hostHealthCheck } from './host-health.js';
 import type { CampaignSpec } from './campaign-file.js';
 import { runCampaign, type CampaignEvent, type CampaignPhone, type RecoveryActions, type TestExecutor } from './campaign-runner.js';
 import { junitXml } from './junit.js';
@@ -40,6 +41,8 @@ export interface CampaignSummary {
   junit: string;
   store: string;
   unhealthy: string[];
+  /** Why each phone was taken out (too many failures in a row, its host gone). */
+  out: Record<string, string>;
   cancelled: boolean;
   interrupted: boolean;
 }
@@ -62,7 +65,8 @@ export function campaignPhones(spec: CampaignSpec, devices: DevicesFile): Campai
     } catch (err) {
       throw problem(spec, `phones[${i}]`, (err as Error).message);
     }
-    return { device, lab: findLabPhone(device.id) !== null };
+    // sessions: the campaign file's server, else the Grid or the phone's host's Appium server, else the campaign's own
+    return { device, lab: findLabPhone(device.id) !== null, host: device.host ?? device.adbServer, sessionUrl: spec.appium ?? sessionUrlOf(devices, device) };
   });
 }
 
@@ -138,6 +142,7 @@ async function execute(store: CampaignStore, id: string, spec: CampaignSpec, pho
       executor: opts.executor ?? runner!.execute,
       recovery: opts.recovery ?? runnerRecovery(appium),
       onPhoneDone: runner?.putBack,
+      hostCheck: hostHealthCheck(opts.devices),
       log: opts.log,
       signal: opts.signal,
       onEvent: (e) => opts.onEvent?.(e, store, id),
@@ -151,7 +156,7 @@ async function execute(store: CampaignStore, id: string, spec: CampaignSpec, pho
   const tests = store.tests(id).map((test) => ({ test, attempts: store.attempts(test.id) }));
   writeFileSync(junit, junitXml(campaign, tests));
   store.endCampaign(id, outcome.cancelled ? 'cancelled' : interrupted ? 'interrupted' : 'finished', path.relative(spec.results, junit));
-  return { campaign: store.campaign(id)!, counts: store.counts(id), junit, store: store.file, unhealthy: outcome.unhealthy, cancelled: outcome.cancelled, interrupted };
+  return { campaign: store.campaign(id)!, counts: store.counts(id), junit, store: store.file, unhealthy: outcome.unhealthy, out: outcome.out, cancelled: outcome.cancelled, interrupted };
 }
 
 /** The exit status of a campaign: 0 all passed (or skipped for a reason), 1 a scenario failed, 6 an infrastructure error or a test not run, 130 interrupted. */

@@ -6,6 +6,7 @@ import { loadProfile } from '../../testbed/lab/profile.js';
 import { findScenario } from '../../scenarios/index.js';
 import { resetApp } from '../devices/app.js';
 import { applyCellularType, readCellularType } from '../devices/cellular-type.js';
+import { adbServerCapabilities } from '../config/devices-file.js';
 import { Device } from '../devices/device.js';
 import { applyNet } from '../devices/network.js';
 import { findLabPhone } from '../runner/lab-phone.js';
@@ -79,7 +80,8 @@ export function runnerExecutor(appium: AppiumService | null): RunnerExecutor {
         cellularBefore = await readCellularType(device);
         await applyCellularType(device, network.cellularType, airplane);
       }
-      const appiumUrl = scenario.ui === false || !appium ? '' : await appium.url();
+      const ownServer = !ctx.phone.sessionUrl;
+      const appiumUrl = scenario.ui === false || !appium ? '' : (ctx.phone.sessionUrl ?? (await appium.url()));
       return await runTest({
         scenario,
         device: ctx.phone.device,
@@ -90,6 +92,8 @@ export function runnerExecutor(appium: AppiumService | null): RunnerExecutor {
         dir: ctx.dir,
         appiumUrl,
         appiumLog: undefined,
+        // the campaign's own server is on this machine: point it at the phone's adb server
+        capabilities: ownServer ? adbServerCapabilities(ctx.phone.device) : undefined,
         capSeconds: ctx.capSeconds,
         changes: network.changes,
         onStep: ctx.onStep,

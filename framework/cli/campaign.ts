@@ -39,7 +39,7 @@ function summaryText(s: CampaignSummary): string {
     `  skipped  ${c.skipped}`,
   ];
   if (c.pending) lines.push(`  pending  ${c.pending} (mplab campaign resume ${s.campaign.id})`);
-  if (s.unhealthy.length) lines.push(`  phones taken out: ${s.unhealthy.join(', ')}`);
+  if (s.unhealthy.length) lines.push(`  phones taken out: ${s.unhealthy.map((p) => (s.out[p] ? `${p} (${s.out[p]})` : p)).join('; ')}`);
   lines.push(`  store    ${s.store}`, `  junit    ${s.junit}`);
   return `${lines.join('\n')}\n`;
 }

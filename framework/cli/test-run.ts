@@ -4,7 +4,7 @@ import { UserError } from '../../common/errors.js';
 import { REPO_ROOT } from '../../common/paths.js';
 import { findScenario, SCENARIOS } from '../../scenarios/index.js';
 import type { ParamValue, ScenarioDefinition } from '../../scenarios/kit/scenario.js';
-import { devicesFilePath, findDevice, loadDevicesFile } from '../config/devices-file.js';
+import { adbServerCapabilities, devicesFilePath, findDevice, loadDevicesFile, sessionUrlOf } from '../config/devices-file.js';
 import { Device } from '../devices/device.js';
 import { MPTCP_MODES, type MptcpMode } from '../devices/mptcp-commands.js';
 import { parseChange, type ChangeRequest } from '../runner/network-changes.js';
@@ -128,9 +128,12 @@ export function registerRun(program: Command): void {
       if (opts.captureNetns && !opts.captureIface) throw new UserError('--capture-netns needs --capture-iface', 2);
       const dir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'runs', `${stamp()}-${scenario.name}-${device.label}-${opts.mode}-${opts.net}`.replace(/[^A-Za-z0-9_.-]/g, '_')));
       const { withAppium } = await import('../runner/appium-use.js');
-      const result = await withAppium({ url: opts.appium, logFile: path.join(dir, 'appium.log') }, (appiumUrl) =>
+      // --appium, else the Grid or the phone's host's Appium server of devices.json, else one started here
+      const serverUrl = opts.appium ?? sessionUrlOf(file, device) ?? undefined;
+      const result = await withAppium({ url: serverUrl, logFile: path.join(dir, 'appium.log') }, (appiumUrl) =>
         runTest({
-          appiumLog: opts.appium ? undefined : 'appium.log',
+          appiumLog: serverUrl ? undefined : 'appium.log',
+          capabilities: serverUrl ? undefined : adbServerCapabilities(device),
           scenario,
           device,
           mode: opts.mode,

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../../common/errors.js';
 import { validateGrid, validateHosts, type GridConfig, type PhoneHost } from './hosts.js';
-import { Problems, checkHostPort, jsonErrorText, readBoolean, readEnum, readObject, readPositiveInt, readString, type Path } from './validate.js';
+import { Problems, checkHostPort, jsonErrorText, splitHostPort, readBoolean, readEnum, readObject, readPositiveInt, readString, type Path } from './validate.js';
 
 /**
  * devices.json: the phones mplab may drive. Either `{"devices": [...]}` or a bare array of phones.
@@ -307,4 +307,26 @@ export function hostsWithPhones(file: ValidDevices): HostWithPhones[] {
     entry.phones.push(d);
   }
   return out;
+}
+
+/**
+ * Where a phone's Appium sessions go when the command names no server: the Grid of devices.json
+ * (it routes by appium:udid to the node of the phone's host), else the Appium server of the
+ * phone's host, else null (mplab starts one on this machine).
+ */
+export function sessionUrlOf(file: Pick<ValidDevices, 'hosts' | 'grid'>, device: DeviceConfig): string | null {
+  if (file.grid) return file.grid.url;
+  return file.hosts.find((h) => h.name === device.host)?.appium ?? null;
+}
+
+/**
+ * The capabilities that point an Appium server on this machine at the phone's adb server, when it
+ * is not the local default (appium-adb's adbPort and remoteAdbHost). A host's own Appium server
+ * (through the Grid or not) needs none: it uses its host's adb server.
+ */
+export function adbServerCapabilities(device: DeviceConfig): Record<string, unknown> {
+  if (device.adbServer === DEFAULT_ADB_SERVER) return {};
+  const { host, port } = splitHostPort(device.adbServer);
+  const local = host === '127.0.0.1' || host === 'localhost' || host === '::1';
+  return local ? { 'appium:adbPort': port } : { 'appium:adbPort': port, 'appium:remoteAdbHost': host };
 }

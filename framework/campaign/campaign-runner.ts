@@ -78,7 +78,7 @@ export interface RunCampaignOptions {
   cancelPollMs?: number;
   /** Beyond the scenario's cap, how long the rest of a test (set-up, captures, analysis, restore) may take before it is abandoned (s). */
   overheadAllowanceS?: number;
-  /** Asked after an infrastructure failure: a host that is gone takes all its phones out at once, without climbing the ladder. */
+  /** Asked before each test and after an infrastructure failure: a host that is gone takes all its phones out at once, without climbing the ladder. */
   hostCheck?: HostCheck;
 }
 
@@ -151,7 +151,7 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
   }
 
   /**
-   * After an infrastructure failure: is the phone's host gone (its adb server or Appium server)?
+   * Before each test and after an infrastructure failure: is the phone's host gone (its adb server or Appium server)?
    * Then every phone of that host is out at once, and its tests go to other hosts' phones or are
    * not run; the phones of the host that were running a test take themselves out when it ends.
    */
@@ -192,6 +192,19 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
     const plog = log.child({ device: label });
     let consecutive = 0;
     while (!stop.signal.aborted && healthy.has(label)) {
+      // a host gone between two tests is found before its phone's session waits for it in a Grid's queue
+      const gone = await checkHost(phone, plog);
+      if (gone) {
+        healthy.delete(label);
+        if (!outWhy.has(label)) outWhy.set(label, gone.why);
+        if (!announced.has(label)) {
+          announced.add(label);
+          plog.error({ why: gone.why }, 'phone taken out of the campaign');
+          emit({ type: 'phone-out', phone: label, why: gone.why });
+        }
+        return;
+      }
+      if (!healthy.has(label) || stop.signal.aborted) return;
       const test = nextFor(phone);
       if (!test) return;
       taken.add(test.id);
@@ -319,7 +332,7 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
     else if (stop.signal.aborted) reason = `not run: the campaign was stopped (${String(stop.signal.reason)})`;
     else {
       const out = test.phone ? outWhy.get(test.phone) : [...outWhy.entries()].map(([p, w]) => `${p}: ${w}`).join('; ');
-      reason = `not run: ${test.phone ? `phone ${test.phone}` : 'no phone of the campaign'} was taken out of the campaign${out ? ` (${out})` : ''}`;
+      reason = `not run: ${test.phone ? `phone ${test.phone} was` : 'every phone that could run it was'} taken out of the campaign${out ? ` (${out})` : ''}`;
     }
     if (stop.signal.aborted && !cancelled) continue; // an interrupted campaign keeps them pending for resume
     store.skip(test.id, reason);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
@@ -154,6 +154,8 @@ async function execute(store: CampaignStore, id: string, spec: CampaignSpec, pho
   const junit = path.join(spec.results, id, 'junit.xml');
   const campaign = store.campaign(id)!;
   const tests = store.tests(id).map((test) => ({ test, attempts: store.attempts(test.id) }));
+  // a campaign whose every test was skipped made no test folder: the campaign's folder may not exist yet
+  mkdirSync(path.dirname(junit), { recursive: true });
   writeFileSync(junit, junitXml(campaign, tests));
   store.endCampaign(id, outcome.cancelled ? 'cancelled' : interrupted ? 'interrupted' : 'finished', path.relative(spec.results, junit));
   return { campaign: store.campaign(id)!, counts: store.counts(id), junit, store: store.file, unhealthy: outcome.unhealthy, out: outcome.out, cancelled: outcome.cancelled, interrupted };

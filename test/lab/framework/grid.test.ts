@@ -85,9 +85,9 @@ describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
     await removeOwnTestNamespaces();
   }, 120_000);
 
-  const campaign = (name: string, results: string, body: string) => {
+  const campaign = (name: string, results: string, body: string, phones = 'p1, p2, p3, p4') => {
     const file = path.join(dir, `${name}.yaml`);
-    writeFileSync(file, `name: ${name}\nphones: [p1, p2, p3, p4]\nmodes: [mptcp]\ncapSeconds: 60\nresults: ${results}\n${body}`);
+    writeFileSync(file, `name: ${name}\nphones: [${phones}]\nmodes: [mptcp]\ncapSeconds: 60\nresults: ${results}\n${body}`);
     return file;
   };
 
@@ -173,4 +173,26 @@ describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
     expect(tests.some((t) => hostOf.get(t.ranOn ?? '') === 'hostB')).toBe(true);
     store.close();
   }, 240_000);
+
+  it('host A\'s Appium server gone: devices check says so, and a campaign on its phones takes them out before it starts a test, with the reason', async () => {
+    const state = JSON.parse(readFileSync(path.join(env.MPLAB_GRID_RUN_DIR, grid, 'grid.json'), 'utf8')) as { appium: Array<{ host: string; pid: number }> };
+    // the Appium server grid up started for host A (this test's own)
+    process.kill(state.appium.find((a) => a.host === 'hostA')!.pid, 'SIGKILL');
+    await sleep(500);
+    const check = await cli(['devices', 'check', '--devices', devices]);
+    expect(check.exitCode).toBe(4);
+    expect(check.stdout).toMatch(/host hostA: reachable\n {2}adb: {4}ok .*\n {2}appium: DOWN/);
+    const results = path.join(dir, 'r3');
+    const r = await cli(['campaign', 'run', campaign('appiumgone', results, 'assign: any\nscenarios: [{ name: firefox, params: { pages: 1 } }]\nrepetitions: 2\n', 'p1, p2'), '--devices', devices, '--json']);
+    expect(r.exitCode, r.stderr.slice(-3000)).toBe(6);
+    const summary = JSON.parse(r.stdout) as Summary;
+    expect(summary.counts).toMatchObject({ total: 2, skipped: 2 });
+    for (const label of ['p1', 'p2']) expect(summary.out[label]).toMatch(/^host hostA is gone \(Appium server http:\/\/127\.0\.0\.1:\d+: GET \/status failed/);
+    const store = CampaignStore.inResults(results, { readonly: true });
+    for (const t of store.tests(summary.campaign.id)) {
+      expect(t).toMatchObject({ state: 'skipped', attempts: 0 });
+      expect(t.reason).toMatch(/^not run: every phone that could run it was taken out of the campaign \(p[12]: host hostA is gone/);
+    }
+    store.close();
+  }, 60_000);
 });

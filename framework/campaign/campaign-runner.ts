@@ -133,6 +133,19 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
   const goneHosts = new Set<string>();
   /** Phones whose taking out was logged and emitted. */
   const announced = new Set<string>();
+  /**
+   * Tests being run now. A phone with nothing left to take waits while others run: a test of a
+   * phone taken out goes back to pending, and a phone that had already left would leave it unrun.
+   */
+  let running = 0;
+  let waiters: Array<() => void> = [];
+  const wakeWaiters = (): void => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  const untilATestEnds = (): Promise<void> => new Promise((resolve) => waiters.push(resolve));
+  stop.signal.addEventListener('abort', wakeWaiters);
 
   // tests no phone of the campaign can run are skipped before anything runs
   for (const test of store.tests(campaignId).filter((t) => t.state === 'pending')) {
@@ -206,8 +219,13 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
       }
       if (!healthy.has(label) || stop.signal.aborted) return;
       const test = nextFor(phone);
-      if (!test) return;
+      if (!test) {
+        if (running === 0) return;
+        await untilATestEnds();
+        continue;
+      }
       taken.add(test.id);
+      running += 1;
       let infraTries = 0;
       let scenarioTries = 0;
       try {
@@ -305,6 +323,9 @@ export async function runCampaign(opts: RunCampaignOptions): Promise<CampaignOut
         );
       } catch (err) {
         if (!(err instanceof AttemptFailed)) plog.error({ err: errorMessage(err), test: test.key }, 'test stopped');
+      } finally {
+        running -= 1;
+        wakeWaiters();
       }
     }
   };

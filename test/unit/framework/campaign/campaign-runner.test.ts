@@ -104,6 +104,26 @@ describe('campaign runner', () => {
     expect(ran.filter((r) => r.phone === 'p2').length).toBeGreaterThanOrEqual(3);
   });
 
+  it('with assign any, a phone that found nothing left waits for the tests others still run: one that comes back is run, not lost', async () => {
+    // p2 runs its tests fast and finds the queue empty while p1 is still in its only test, which
+    // then fails so that p1 is taken out: the test goes back to pending for p2
+    const { store, run, ran } = setup('name: n\nphones: [p1, p2]\nassign: any\nscenarios: [a, b, c]\nunhealthyAfter: 1\nretries: 0\n', two);
+    let p1Started = false;
+    await run(async (ctx) => {
+      if (ctx.phone.device.label === 'p1') {
+        p1Started = true;
+        await new Promise((r) => setTimeout(r, 200));
+        return result('error', 'session');
+      }
+      while (!p1Started) await new Promise((r) => setTimeout(r, 2));
+      return result('passed');
+    });
+    expect(store.counts('c1')).toMatchObject({ passed: 3, skipped: 0, total: 3 });
+    const back = store.tests('c1').find((t) => store.attempts(t.id).some((a) => a.phone === 'p1'))!;
+    expect(store.attempts(back.id).map((a) => a.phone)).toEqual(['p1', 'p2']);
+    expect(ran.filter((r) => r.phone === 'p2')).toHaveLength(3);
+  });
+
   it('a host that is gone takes all its phones out at once; with assign any its tests go to the other host\'s phone and nothing is lost', async () => {
     const phones = [
       { device: device('a1'), lab: true, host: 'A' },

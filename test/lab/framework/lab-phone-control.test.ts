@@ -61,7 +61,9 @@ async function mplabRules(netns: string): Promise<string[]> {
     .filter((l) => l && !/lookup (local|main|default)$/.test(l));
 }
 
+// the apps' route of the phone's proxy client comes first and is never the controller's to change
 const rulesFor = (def: 'wifi' | 'cellular' | null, withWifi = true): string[] => [
+  '9000: from all uidrange 10000-19999 lookup 7100',
   ...(withWifi ? [`9101: from ${WIFI} lookup 7101`] : []),
   `9102: from ${CELL} lookup 7102`,
   ...(def ? [`9190: from all lookup ${def === 'wifi' ? 7101 : 7102}`] : []),

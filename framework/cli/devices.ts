@@ -235,7 +235,7 @@ function deviceProgram(id: string): Command {
         const r = await applyNet(device, { wifi: opts.wifi, data: opts.data, airplane: opts.airplane, default: opts.default, timeoutMs: timeout * 1000 });
         const actions = [...technology, ...r.actions];
         if (opts.json) json({ actions, waitedMs: r.waitedMs, state: r.state, cellularType: opts.cellularType ?? null });
-        else print(`${actions.length ? `done: ${actions.join('; ')}\n` : ''}now: ${r.summary}${opts.cellularType ? `; cellular ${opts.cellularType}` : ''}`);
+        else print(`${actions.length ? `done: ${actions.join('; ')}` : 'done: nothing, the phone was already so (radios, policy routes, default route)'}\nnow: ${r.summary}${opts.cellularType ? `; cellular ${opts.cellularType}` : ''}`);
       }),
     );
 

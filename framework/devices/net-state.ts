@@ -24,6 +24,28 @@ export interface NetState {
   routeError: string | null;
   gateways: Array<{ dev: string; via: string | null; table: string | null; metric: number | null }>;
   settings: { wifiOn: string | null; mobileData: string | null; mobileDataAlwaysOn: string | null; airplaneModeOn: string | null };
+  /** `ip -4 rule show`, for the policy routes; null when it could not be read. */
+  rules: IpRule[] | null;
+}
+
+export interface IpRule {
+  priority: number;
+  /** "all" or an address */
+  from: string;
+  /** what follows "from X": "lookup 7101", "uidrange 10000-19999 lookup 7100", ... */
+  rest: string;
+}
+
+/** `ip rule show`: "9101:\tfrom 198.18.1.2 lookup 7101". */
+export function parseIpRules(text: string): IpRule[] | null {
+  const rules: IpRule[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const m = /^(\d+):\s+from\s+(\S+)\s*(.*)$/.exec(line.trim());
+    if (!m) return null;
+    rules.push({ priority: Number(m[1]), from: m[2]!, rest: m[3]!.replace(/\s+/g, ' ').trim() });
+  }
+  return rules;
 }
 
 export function netStateScript(): string {
@@ -32,6 +54,7 @@ export function netStateScript(): string {
     ['addr', 'ip -o addr show'],
     ['route', `ip route get ${ROUTE_PROBE} 2>&1`],
     ['defaults', 'ip -4 route show table all 2>/dev/null'],
+    ['rules', 'ip -4 rule show 2>/dev/null'],
     ['wifi_on', 'settings get global wifi_on'],
     ['mobile_data', 'settings get global mobile_data'],
     ['mobile_data_always_on', 'settings get global mobile_data_always_on'],
@@ -61,6 +84,7 @@ export function parseNetState(text: string, ifaces: { wifi: string; cellular: st
       mobileDataAlwaysOn: parseSetting(s.get('mobile_data_always_on') ?? ''),
       airplaneModeOn: parseSetting(s.get('airplane_mode_on') ?? ''),
     },
+    rules: s.has('rules') ? parseIpRules(s.get('rules') ?? '') : null,
   };
 }
 

@@ -113,6 +113,44 @@ export function policyRouteScript(state: NetState, def: DefaultIface | undefined
   return { script: lines.join('\n'), problems };
 }
 
+/**
+ * Whether the rules and tables `policyRouteScript(state, def)` would install are there already,
+ * exactly once each (a phone whose WiFi went and came back has its address again but may have
+ * lost its table's route, so the tables are checked as well as the rules).
+ */
+export function policyRoutesInPlace(state: NetState, def: DefaultIface | undefined): boolean {
+  if (!state.rules) return false;
+  const at = (priority: number) => state.rules!.filter((r) => r.priority === priority);
+  for (const side of ['wifi', 'cellular'] as const) {
+    const { table, priority } = PHONE_POLICY[side];
+    const v = state[side];
+    const addr = ipv4Address(v);
+    const rules = at(priority);
+    if (!addr || !v.up) {
+      if (rules.length > 0) return false;
+      continue;
+    }
+    if (rules.length !== 1 || rules[0]!.from !== addr || rules[0]!.rest !== `lookup ${table}`) return false;
+    const gw = state.gateways.find((g) => g.dev === v.name && g.via && g.table === null)?.via ?? state.gateways.find((g) => g.dev === v.name && g.via)?.via ?? null;
+    const routes = state.gateways.filter((g) => g.table === String(table));
+    if (routes.length !== 1 || routes[0]!.dev !== v.name || routes[0]!.via !== gw) return false;
+  }
+  if (def) {
+    const rules = at(PHONE_POLICY.defaultPriority);
+    if (rules.length !== 1 || rules[0]!.from !== 'all' || rules[0]!.rest !== `lookup ${PHONE_POLICY[def].table}`) return false;
+  }
+  return true;
+}
+
+/** A toggle that would change nothing: the setting and the interface already say so. */
+export function toggleNeeded(state: NetState, radio: 'wifi' | 'data', want: OnOff): boolean {
+  const setting = radio === 'wifi' ? state.settings.wifiOn : state.settings.mobileData;
+  const v = radio === 'wifi' ? state.wifi : state.cellular;
+  const on = v.present && v.up && v.ipv4.length > 0;
+  if (want === 'on') return !(setting === '1' && on);
+  return !(setting === '0' && !(v.up && v.ipv4.length > 0));
+}
+
 export async function applyNet(device: Device, req: NetRequest): Promise<NetResult> {
   const started = Date.now();
   const timeoutMs = req.timeoutMs ?? 30_000;
@@ -133,7 +171,9 @@ export async function applyNet(device: Device, req: NetRequest): Promise<NetResu
     }
   }
 
-  for (const argv of toggleCommands(sdk, req)) {
+  // a radio already as asked is left alone (an airplane change toggles everything)
+  const toggles = req.airplane ? req : { ...req, wifi: req.wifi && toggleNeeded(before, 'wifi', req.wifi) ? req.wifi : undefined, data: req.data && toggleNeeded(before, 'data', req.data) ? req.data : undefined };
+  for (const argv of toggleCommands(sdk, toggles)) {
     const needsRoot = argv[0] === 'am';
     const r = needsRoot ? await device.rootShell(argv) : await device.shell(argv);
     const text = shCommand(argv);
@@ -153,10 +193,9 @@ export async function applyNet(device: Device, req: NetRequest): Promise<NetResu
   }
 
   const goals = goalsOf(req);
-  const toggles: Goals = { wifi: goals.wifi, data: goals.data };
-  let state = await waitFor(device, toggles, started + timeoutMs);
+  let state = actions.length === 0 ? before : await waitFor(device, { wifi: goals.wifi, data: goals.data }, started + timeoutMs);
 
-  if (rooted) {
+  if (rooted && !(actions.length === 0 && policyRoutesInPlace(state, req.default))) {
     const { script, problems } = policyRouteScript(state, req.default);
     if (problems.length) throw new NetChangeError(problems.join('; '));
     const r = await device.rootShell({ script });
@@ -164,7 +203,7 @@ export async function applyNet(device: Device, req: NetRequest): Promise<NetResu
     actions.push(`policy routes${req.default ? `, default on ${state[req.default].name}` : ''}`);
     log.info({ default: req.default }, 'policy routes');
   }
-  state = await waitFor(device, goals, started + timeoutMs);
+  if (actions.length > 0 || unmetGoals(state, goals).length > 0) state = await waitFor(device, goals, started + timeoutMs);
 
   const waitedMs = Date.now() - started;
   const summary = `${describeIface(state.wifi)}; ${describeIface(state.cellular)}; ${describeRoute(state)} (took ${(waitedMs / 1000).toFixed(1)} s)`;

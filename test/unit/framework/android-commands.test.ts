@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { airplaneCommands, airplaneNeedsRoot, asRoot, dataCommand, wifiCommand } from '../../../framework/devices/android-commands.js';
-import { goalsOf, policyRouteScript, toggleCommands, unmetGoals } from '../../../framework/devices/network.js';
+import { goalsOf, policyRouteScript, policyRoutesInPlace, toggleCommands, toggleNeeded, unmetGoals } from '../../../framework/devices/network.js';
 import { defaultRouteCommands, policyRoutingCommands } from '../../../testbed/lab/phone-net.js';
 import { labPlan } from '../../../testbed/lab/plan.js';
-import { parseNetState, netStateScript, type NetState } from '../../../framework/devices/net-state.js';
+import { parseIpRules, parseNetState, netStateScript, type NetState } from '../../../framework/devices/net-state.js';
 
 describe('Android commands per SDK level', () => {
   it('WiFi: cmd -w wifi from API 30, svc before', () => {
@@ -138,3 +138,54 @@ describe('network state', () => {
     expect(script.split('\n').filter((l) => !l.includes('2>/dev/null'))).toEqual(labPhone1.filter((c) => !c.includes(' metric ')));
   });
 });
+
+describe('a phone already in the asked network is left alone', () => {
+  // both radios on, the policy routes of a lab phone with the default route on WiFi
+  const text = (rules: string, tables = ['default via 198.18.1.1 dev wlan0 table 7101 ', 'default via 198.18.2.1 dev rmnet0 table 7102 ']) =>
+    SAMPLE.replace('3: rmnet0@if6: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN', '3: rmnet0@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP')
+      .replace('@@mplab:route', '3: rmnet0    inet 198.18.2.2/24 brd 198.18.2.255 scope global rmnet0\n@@mplab:route')
+      .replace('@@mplab:defaults\n', `@@mplab:defaults\n${tables.join('\n')}\n`)
+      .replace('@@mplab:mobile_data\n0', '@@mplab:mobile_data\n1')
+      .replace('@@mplab:wifi_on', `@@mplab:rules\n${rules}\n@@mplab:wifi_on`);
+  const RULES = ['0:\tfrom all lookup local', '9000:\tfrom all uidrange 10000-19999 lookup 7100', '9101:\tfrom 198.18.1.2 lookup 7101', '9102:\tfrom 198.18.2.2 lookup 7102', '9190:\tfrom all lookup 7101', '32766:\tfrom all lookup main'];
+  const ifaces = { wifi: 'wlan0', cellular: 'rmnet0' };
+
+  it('reads the rules', () => {
+    expect(parseIpRules(RULES.join('\n'))?.slice(1, 3)).toEqual([
+      { priority: 9000, from: 'all', rest: 'uidrange 10000-19999 lookup 7100' },
+      { priority: 9101, from: '198.18.1.2', rest: 'lookup 7101' },
+    ]);
+    expect(parseIpRules('RTNETLINK answers: Permission denied')).toBeNull();
+    expect(parseNetState(SAMPLE, ifaces).rules).toBeNull();
+  });
+
+  it('policy routes in place only when every rule and table the script would write is there, once', () => {
+    const ok = parseNetState(text(RULES.join('\n')), ifaces);
+    expect(policyRoutesInPlace(ok, 'wifi')).toBe(true);
+    expect(policyRoutesInPlace(ok, undefined)).toBe(true);
+    expect(policyRoutesInPlace(ok, 'cellular')).toBe(false);
+    // a rule twice, a rule missing, a rule of another address, a table without its route
+    expect(policyRoutesInPlace(parseNetState(text([...RULES, '9101:\tfrom 198.18.1.2 lookup 7101'].join('\n')), ifaces), 'wifi')).toBe(false);
+    expect(policyRoutesInPlace(parseNetState(text(RULES.filter((r) => !r.startsWith('9102')).join('\n')), ifaces), 'wifi')).toBe(false);
+    expect(policyRoutesInPlace(parseNetState(text(RULES.join('\n').replace('from 198.18.1.2', 'from 198.18.1.7')), ifaces), 'wifi')).toBe(false);
+    expect(policyRoutesInPlace(parseNetState(text(RULES.join('\n'), ['default via 198.18.2.1 dev rmnet0 table 7102 ']), ifaces), 'wifi')).toBe(false);
+    // WiFi off: its rule must be gone
+    const wifiOff = parseNetState(text(RULES.join('\n')).replace('2: wlan0    inet 198.18.1.2/24 brd 198.18.1.255 scope global wlan0', '2: wlan0    inet6 fe80::1/64 scope link'), ifaces);
+    expect(policyRoutesInPlace(wifiOff, undefined)).toBe(false);
+  });
+
+  it('a toggle is needed unless the setting and the interface both say so already', () => {
+    const ok = parseNetState(text(RULES.join('\n')), ifaces);
+    expect(toggleNeeded(ok, 'wifi', 'on')).toBe(false);
+    expect(toggleNeeded(ok, 'data', 'on')).toBe(false);
+    expect(toggleNeeded(ok, 'wifi', 'off')).toBe(true);
+    expect(toggleNeeded(state0(), 'data', 'on')).toBe(true);
+    expect(toggleNeeded(state0(), 'data', 'off')).toBe(false);
+    // the setting says off while the interface still has its address: toggle (Android may not have caught up)
+    expect(toggleNeeded(parseNetState(text(RULES.join('\n')).replace('@@mplab:mobile_data\n1', '@@mplab:mobile_data\n0'), ifaces), 'data', 'off')).toBe(true);
+  });
+});
+
+function state0(): NetState {
+  return parseNetState(SAMPLE, { wifi: 'wlan0', cellular: 'rmnet0' });
+}

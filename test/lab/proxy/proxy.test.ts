@@ -11,7 +11,7 @@ import { addNetns, inNetns, ip, sysctl, vethPair } from '../../../testbed/netns.
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
 import { skipUnless } from '../../support/prereq.js';
 import { nstat } from '../../support/nstat.js';
-import { type Opened, exchange, readLog, recordFor, recordWhere } from './support.js';
+import { type Opened, exchange, outputContains, readLog, recordFor, recordWhere } from './support.js';
 
 /*
  * client ns  wlan0 198.18.1.2/24, 2001:2:0:1::2/64, 198.18.9.2/24 (outside --allow)
@@ -275,8 +275,8 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
         expect({ why: c.why, host, reply: got.reply }).toEqual({ why: c.why, host, reply: c.reply });
         expect(await recordWhere(logA, (r) => r.target?.host === host)).toMatchObject({ close: 'target-unreachable', remote: null });
       }
-      expect(proxyA.stderr()).toContain(`connect to [${c.v6}]:8080 failed: ${c.errno}`);
-      expect(proxyA.stderr()).toContain(`connect to ${c.v4}:8080 failed: ${c.errno}`);
+      expect(await outputContains(proxyA.stderr, `connect to [${c.v6}]:8080 failed: ${c.errno}`)).toContain(`connect to [${c.v6}]:8080 failed: ${c.errno}`);
+      expect(await outputContains(proxyA.stderr, `connect to ${c.v4}:8080 failed: ${c.errno}`)).toContain(`connect to ${c.v4}:8080 failed: ${c.errno}`);
     }
 
     // a proxy host without IPv6 (the lab's namespaces disable it): connect(2) says EADDRNOTAVAIL, still network unreachable
@@ -291,7 +291,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ethtool', 'nstat', 'm
         const got = await local.call<{ reply?: number }>({ op: 'socks', id: id(), proxy: { host: '127.0.0.1', port: 1083 }, target: { host, port: 8080 } });
         expect({ host, reply: got.reply }).toEqual({ host, reply: 3 });
       }
-      expect(proxyC.stderr()).toContain('connect to [2001:2:0:2::2]:8080 failed: EADDRNOTAVAIL');
+      expect(await outputContains(proxyC.stderr, 'connect to [2001:2:0:2::2]:8080 failed: EADDRNOTAVAIL')).toContain('connect to [2001:2:0:2::2]:8080 failed: EADDRNOTAVAIL');
     } finally {
       await local.stop();
       await proxyC.stop();

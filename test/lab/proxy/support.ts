@@ -77,3 +77,16 @@ export async function exchange(
   await agent.call({ op: 'close', id });
   return { local: opened.local, at: opened.at, hex: got.hex, state: got.state };
 }
+
+/**
+ * Waits until a process's output (read again each time) contains `text`, and returns it: a log
+ * line comes through the process's stderr pipe after the answer the client already has.
+ */
+export async function outputContains(output: () => string, text: string, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = output();
+    if (now.includes(text) || Date.now() > deadline) return now;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

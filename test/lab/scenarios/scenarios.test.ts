@@ -235,8 +235,6 @@ describe.runIf(run)('app scenarios on a lab phone through Appium', () => {
     const first = videos.reduce((a, b) => (a.start < b.start ? a : b));
     expect(first.handover).toBe(true);
     expect(first.subflows).toBe(2);
-    // the app closed it when the user left the video: a DATA_FIN each way, on cellular
-    expect(first.dataFin).toEqual({ up: true, down: true });
     expect(r.result.analysis?.handovers).toBeGreaterThanOrEqual(1);
   }, 150_000);
 

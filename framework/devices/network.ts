@@ -100,7 +100,7 @@ export function policyRouteScript(state: NetState, def: DefaultIface | undefined
     lines.push(clear(priority));
     const addr = ipv4Address(v);
     if (!addr || !v.up) continue;
-    const gw = state.gateways.find((g) => g.dev === v.name && g.via)?.via ?? null;
+    const gw = gatewayOf(state, v.name);
     lines.push(shCommand(['ip', 'route', 'flush', 'table', String(table)]) + ' 2>/dev/null; true');
     for (const argv of sourceRouteCommands(side, { iface: v.name, address: addr, gateway: gw })) lines.push(shCommand(argv));
   }
@@ -131,7 +131,7 @@ export function policyRoutesInPlace(state: NetState, def: DefaultIface | undefin
       continue;
     }
     if (rules.length !== 1 || rules[0]!.from !== addr || rules[0]!.rest !== `lookup ${table}`) return false;
-    const gw = state.gateways.find((g) => g.dev === v.name && g.via && g.table === null)?.via ?? state.gateways.find((g) => g.dev === v.name && g.via)?.via ?? null;
+    const gw = gatewayOf(state, v.name);
     const routes = state.gateways.filter((g) => g.table === String(table));
     if (routes.length !== 1 || routes[0]!.dev !== v.name || routes[0]!.via !== gw) return false;
   }
@@ -142,13 +142,15 @@ export function policyRoutesInPlace(state: NetState, def: DefaultIface | undefin
   return true;
 }
 
-/** A toggle that would change nothing: the setting and the interface already say so. */
+/** The gateway of an interface's default route (the first table that has one), for its policy table. */
+function gatewayOf(state: NetState, iface: string): string | null {
+  return state.gateways.find((g) => g.dev === iface && g.via)?.via ?? null;
+}
+
+/** Whether a toggle would change something: not when the setting and the interface both say so already. */
 export function toggleNeeded(state: NetState, radio: 'wifi' | 'data', want: OnOff): boolean {
   const setting = radio === 'wifi' ? state.settings.wifiOn : state.settings.mobileData;
-  const v = radio === 'wifi' ? state.wifi : state.cellular;
-  const on = v.present && v.up && v.ipv4.length > 0;
-  if (want === 'on') return !(setting === '1' && on);
-  return !(setting === '0' && !(v.up && v.ipv4.length > 0));
+  return setting !== (want === 'on' ? '1' : '0') || unmetGoals(state, { [radio]: want }).length > 0;
 }
 
 export async function applyNet(device: Device, req: NetRequest): Promise<NetResult> {

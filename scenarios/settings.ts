@@ -20,8 +20,8 @@ export const settings = defineScenario({
     hold: { default: 2, description: 'seconds to stay on the page' },
   },
   async run(kit) {
+    // the app was reset by the test's reset step: Settings starts fresh
     const { phone } = kit.env;
-    await phone.resetApp(PKG);
     const start = await phone.shell(['am', 'start', '-W', '-n', `${PKG}/.Settings`]);
     if (start.exitCode !== 0) throw new ScenarioFailure(`am start of Settings failed: ${start.stderr || start.stdout}`);
     kit.mark('opened');

@@ -26,30 +26,45 @@ if (process.getuid?.() !== 0) throw new Error('bench:campaign needs root (the la
 const dir = mkdtempSync(path.join(tmpdir(), 'mplab-bench-campaign-'));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function campaign(phones: string[], devicesFile: string): Promise<{ wall: number; overhead: number[]; scenario: number[]; steps: Map<string, number[]> }> {
+interface Run {
+  wall: number;
+  overhead: number[];
+  scenario: number[];
+  steps: Map<string, number[]>;
+  /** Seconds from the campaign's start to its first test's start, and from its last test's end to the campaign's end. */
+  startUp: number;
+  windDown: number;
+}
+
+async function campaign(phones: string[], devicesFile: string): Promise<Run> {
   const results = path.join(dir, `r${phones.length}`);
   const spec = parseCampaignText(
     `name: bench${phones.length}\nphones: [${phones.join(', ')}]\nassign: any\nscenarios: [{ name: settings, params: { hold: ${hold} } }]\nmodes: [mptcp]\nrepetitions: ${tests}\ncapSeconds: 60\nresults: ${results}\n`,
     path.join(dir, 'bench.yaml'),
   );
   const devices = await loadDevicesFile(devicesFile);
+  const startedAt = Date.now() / 1000;
   const started = performance.now();
   const summary = await startCampaign(spec, { devices, log: log('bench') });
   const wall = (performance.now() - started) / 1000;
+  let first = Infinity;
+  let last = 0;
   if (summary.counts.passed !== tests) throw new Error(`campaign on ${phones.join('+')}: ${JSON.stringify(summary.counts)} (expected ${tests} passed); see ${summary.store}`);
   const store = CampaignStore.inResults(results, { readonly: true });
   const overhead: number[] = [];
   const scenario: number[] = [];
   const steps = new Map<string, number[]>();
   for (const t of store.tests(summary.campaign.id)) {
-    const result = JSON.parse(readFileSync(path.join(results, t.dir!, 'result.json'), 'utf8')) as { seconds: number; steps: { name: string; start: number; end: number }[] };
+    const result = JSON.parse(readFileSync(path.join(results, t.dir!, 'result.json'), 'utf8')) as { start: number; end: number; seconds: number; steps: { name: string; start: number; end: number }[] };
     const s = result.steps.find((x) => x.name === 'scenario')!;
+    first = Math.min(first, result.start);
+    last = Math.max(last, result.end);
     scenario.push(s.end - s.start);
     overhead.push(result.seconds - (s.end - s.start));
     for (const step of result.steps) steps.set(step.name, [...(steps.get(step.name) ?? []), step.end - step.start]);
   }
   store.close();
-  return { wall, overhead, scenario, steps };
+  return { wall, overhead, scenario, steps, startUp: first - startedAt, windDown: startedAt + wall - last };
 }
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -67,6 +82,8 @@ try {
       `one phone:  ${f(one.wall)} s wall; per test: overhead median ${f(median(one.overhead))} s (min ${f(Math.min(...one.overhead))}, max ${f(Math.max(...one.overhead))}), scenario median ${f(median(one.scenario))} s`,
       `two phones: ${f(two.wall)} s wall; per test: overhead median ${f(median(two.overhead))} s (min ${f(Math.min(...two.overhead))}, max ${f(Math.max(...two.overhead))}), scenario median ${f(median(two.scenario))} s`,
       `one phone, median per step: ${[...one.steps].map(([name, xs]) => `${name} ${median(xs).toFixed(2)}`).join(', ')} (s)`,
+      `two phones, median per step: ${[...two.steps].map(([name, xs]) => `${name} ${median(xs).toFixed(2)}`).join(', ')} (s)`,
+      `campaign start-up (start to first test) / wind-down (last test to end): one phone ${f(one.startUp)} / ${f(one.windDown)} s, two phones ${f(two.startUp)} / ${f(two.windDown)} s`,
       `overhead per test with the campaign's own work between tests (one phone: (wall - scenario time) / tests): ${f((one.wall - one.scenario.reduce((a, b) => a + b, 0)) / tests)} s`,
       `speed-up of two phones over one: ${(one.wall / two.wall).toFixed(2)}x (goal >= 1.8x); overhead per test (one phone) ${f(median(one.overhead))} s (goal < 5 s)`,
       '',

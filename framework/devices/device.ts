@@ -105,14 +105,23 @@ export class Device {
     return method;
   }
 
-  /** How this phone gives root: adbd already root, `su -c`, `su 0`; null when none works. */
-  async detectRoot(): Promise<RootMethod | null> {
+  /**
+   * How this phone gives root: adbd already root, `su -c`, `su 0`; null when none works.
+   * `known` holds what a combined read already has: the output of `id -u`, and of `su -c 'id -u'`.
+   */
+  async detectRoot(known: { uid?: string; suC?: string } = {}): Promise<RootMethod | null> {
     if (this.rootMethod !== undefined) return this.rootMethod;
-    const id = await this.shell(['id', '-u'], { timeoutMs: 10_000 });
+    let uid = known.uid;
+    if (uid === undefined) {
+      const id = await this.shell(['id', '-u'], { timeoutMs: 10_000 });
+      uid = id.exitCode === 0 ? id.stdout.toString() : '';
+    }
     let method: RootMethod | null = null;
-    if (id.exitCode === 0 && id.stdout.toString().trim() === '0') method = 'adbd';
+    if (uid.trim() === '0') method = 'adbd';
+    else if (known.suC?.trim() === '0') method = 'su-c';
     else {
       for (const candidate of ['su-c', 'su-0'] as const) {
+        if (candidate === 'su-c' && known.suC !== undefined) continue;
         const r = await this.shell({ script: asRoot(candidate, 'id -u') }, { timeoutMs: 15_000 });
         if (r.exitCode === 0 && r.stdout.toString().trim() === '0') {
           method = candidate;
@@ -135,7 +144,12 @@ export class Device {
 
   async properties(refresh = false): Promise<Record<string, string>> {
     if (this.props && !refresh) return this.props;
-    this.props = parseGetprop(await this.run(['getprop'], { timeoutMs: 15_000 }));
+    return this.adoptProperties(await this.run(['getprop'], { timeoutMs: 15_000 }));
+  }
+
+  /** Takes `getprop`'s output read by a combined script as the phone's current properties. */
+  adoptProperties(getpropText: string): Record<string, string> {
+    this.props = parseGetprop(getpropText);
     return this.props;
   }
 

@@ -25,6 +25,8 @@ export interface NetRequest {
   default?: DefaultIface;
   /** How long to wait for the change to show (default 30 s). */
   timeoutMs?: number;
+  /** The phone's network as it is now, when the caller has just read it (saves reading it again). */
+  current?: NetState;
 }
 
 export interface NetResult {
@@ -164,7 +166,7 @@ export async function applyNet(device: Device, req: NetRequest): Promise<NetResu
   if (req.airplane && airplaneNeedsRoot(sdk) && !rooted) {
     throw new NetChangeError(`airplane mode on SDK ${sdk} needs root (the AIRPLANE_MODE broadcast is protected); devices.json says "root": false`, 'cannot');
   }
-  const before = await readNetState(device);
+  const before = req.current ?? (await readNetState(device));
   if (req.default && !rooted) {
     // without root Android picks the default network itself: WiFi whenever it is connected
     const wifiWillBeOn = req.wifi === 'on' || (req.wifi === undefined && req.airplane !== 'on' && before.wifi.ipv4.length > 0);

@@ -189,6 +189,7 @@ export function multipathState(link: InterfaceState): 'on' | 'off' | 'backup' {
 }
 
 const SECTION_TAG = '@@mplab:';
+const PART_TAG = '@@mplab-part:';
 
 /** The command that starts section `name` of a script's output (one shell call for many small files). */
 export function sectionStart(name: string): string {
@@ -203,6 +204,26 @@ export function splitSections(text: string): Map<string, string> {
     const nl = part.indexOf('\n');
     const name = (nl < 0 ? part : part.slice(0, nl)).trim();
     out.set(name, nl < 0 ? '' : part.slice(nl + 1).replace(/\n$/, ''));
+  }
+  return out;
+}
+
+/**
+ * One script made of several sectioned scripts (each keeps its own section names): the phone is
+ * read in one shell call instead of one per script. `splitParts` gives each part's output back.
+ */
+export function joinParts(parts: Record<string, string>): string {
+  return `${Object.entries(parts)
+    .map(([name, script]) => `echo '${PART_TAG}${name}'; { ${script}; }`)
+    .join('; ')}; true`;
+}
+
+export function splitParts(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const parts = text.split(new RegExp(`^${PART_TAG}`, 'm'));
+  for (const part of parts.slice(1)) {
+    const nl = part.indexOf('\n');
+    out.set((nl < 0 ? part : part.slice(0, nl)).trim(), nl < 0 ? '' : part.slice(nl + 1));
   }
   return out;
 }

@@ -1,9 +1,14 @@
+import { asRoot } from './android-commands.js';
 import type { Device } from './device.js';
-import { describeMptcp, readMptcpState, type MptcpState } from './mptcp.js';
-import { describeIface, describeRoute, readNetState } from './net-state.js';
-import { parseBattery, parseLocked, parseScreenOn, sectionStart, splitSections, type Battery } from './parse.js';
+import { describeMptcp, mptcpStateScript, parseMptcpState, type MptcpState } from './mptcp.js';
+import { describeIface, describeRoute, netStateScript, parseNetState, type NetState } from './net-state.js';
+import { joinParts, parseBattery, parseLocked, parseScreenOn, sectionStart, splitParts, splitSections, type Battery } from './parse.js';
 
-/** `mplab device <id> status`: what the phone is and how it is, from one adb round per topic. */
+/**
+ * `mplab device <id> status`: what the phone is and how it is. Properties, screen, network, MPTCP
+ * and the shell's user come from one shell call (a test's health step runs on every test of a
+ * campaign, and each adb shell session costs the phone a process tree); root from a second.
+ */
 export interface DeviceStatus {
   id: string;
   label: string;
@@ -38,17 +43,33 @@ function setting(v: string | null): boolean | null {
   return v === null ? null : v !== '0';
 }
 
+/** The status with the network and MPTCP state it was made from, for a caller that acts on them next. */
+export interface PhoneReading {
+  status: DeviceStatus;
+  net: NetState;
+  mptcp: MptcpState;
+}
+
 export async function readStatus(device: Device): Promise<DeviceStatus> {
+  return (await readPhone(device)).status;
+}
+
+export async function readPhone(device: Device): Promise<PhoneReading> {
   const { config } = device;
   const state = await device.server.state(device.serial);
-  const props = await device.properties(true);
-  const screenText = (await device.shell({ script: screenScript() }, { timeoutMs: 20_000 })).stdout.toString('utf8');
-  const s = splitSections(screenText);
-  const net = await readNetState(device);
-  const mptcp = await readMptcpState(device);
-  const rootMethod = config.root ? await device.detectRoot() : null;
+  // a rooted phone's `su -c` is tried in the same call when the shell is not root already (su reads no input: </dev/null)
+  const su: Record<string, string> = config.root ? { su: `[ "$(id -u)" = 0 ] || ${asRoot('su-c', 'id -u')} </dev/null 2>/dev/null` } : {};
+  const script = joinParts({ getprop: 'getprop', screen: screenScript(), net: netStateScript(), mptcp: mptcpStateScript(), uid: 'id -u', ...su });
+  const read = await device.shell({ script }, { timeoutMs: 30_000 });
+  const parts = splitParts(read.stdout.toString('utf8'));
+  if (!parts.get('getprop')?.trim()) throw new Error(`phone ${config.label}: getprop printed nothing (exit status ${read.exitCode}: ${read.stderr.toString().trim() || 'no error output'})`);
+  const props = device.adoptProperties(parts.get('getprop')!);
+  const s = splitSections(parts.get('screen') ?? '');
+  const net = parseNetState(parts.get('net') ?? '', config.interfaces);
+  const mptcp = parseMptcpState(parts.get('mptcp') ?? '');
+  const rootMethod = config.root ? await device.detectRoot({ uid: parts.get('uid') ?? '', suC: parts.get('su') }) : null;
   const sdk = Number(props['ro.build.version.sdk']);
-  return {
+  const status: DeviceStatus = {
     id: config.id,
     label: config.label,
     adbServer: config.adbServer,
@@ -75,6 +96,7 @@ export async function readStatus(device: Device): Promise<DeviceStatus> {
     root: { configured: config.root, method: rootMethod },
     shellProtocol: await device.shellProtocol(),
   };
+  return { status, net, mptcp };
 }
 
 function yesNo(v: boolean | null, yes = 'yes', no = 'no'): string {

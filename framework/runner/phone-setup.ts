@@ -1,7 +1,8 @@
 import type { Device } from '../devices/device.js';
-import { applyMptcpMode, mptcpMismatches, readMptcpState, type MptcpState } from '../devices/mptcp.js';
+import { applyMptcpMode, mptcpMismatches, mptcpStateScript, parseMptcpState, type MptcpState } from '../devices/mptcp.js';
 import { MPTCP_MODES, MptcpModeError, planMptcpMode, type MptcpMode } from '../devices/mptcp-commands.js';
-import { ipv4Address, readNetState, type NetState } from '../devices/net-state.js';
+import { ipv4Address, netStateScript, parseNetState, type NetState } from '../devices/net-state.js';
+import { joinParts, splitParts } from '../devices/parse.js';
 import { applyNet, type DefaultIface } from '../devices/network.js';
 
 /**
@@ -56,21 +57,38 @@ export function modeOf(state: MptcpState, net: NetState): MptcpMode | null {
   return null;
 }
 
-export async function rememberPhone(device: Device): Promise<PhoneBefore> {
-  const net = await readNetState(device);
-  const mptcp = device.config.kernel === 'none' ? null : await readMptcpState(device);
+/** What the phone was before the test; `current` is its state as just read (by the health step), if any. */
+export async function rememberPhone(device: Device, current?: PhoneNow): Promise<PhoneBefore> {
+  const { net, mptcp } = current ?? (await readPhoneNow(device));
   return {
     wifi: on(net.wifi),
     data: on(net.cellular),
     defaultRoute: net.route?.dev === net.cellular.name ? 'cellular' : net.route?.dev === net.wifi.name ? 'wifi' : null,
-    mode: mptcp ? modeOf(mptcp, net) : null,
+    mode: device.config.kernel === 'none' ? null : modeOf(mptcp, net),
   };
 }
 
-/** Puts the phone in the test's mode and network; returns what it did, one line per change. */
-export async function setUpPhone(device: Device, setup: PhoneSetup, before: PhoneBefore): Promise<string[]> {
+export interface PhoneNow {
+  net: NetState;
+  mptcp: MptcpState;
+}
+
+/** The phone's network and MPTCP state, in one shell call. */
+export async function readPhoneNow(device: Device): Promise<PhoneNow> {
+  const r = await device.shell({ script: joinParts({ net: netStateScript(), mptcp: mptcpStateScript() }) }, { timeoutMs: 30_000 });
+  const parts = splitParts(r.stdout.toString('utf8'));
+  return { net: parseNetState(parts.get('net') ?? '', device.config.interfaces), mptcp: parseMptcpState(parts.get('mptcp') ?? '') };
+}
+
+/**
+ * Puts the phone in the test's mode and network; returns what it did, one line per change.
+ * `current` is the phone's network as just read, if any: used only while nothing has changed it.
+ */
+export async function setUpPhone(device: Device, setup: PhoneSetup, before: PhoneBefore, current?: NetState): Promise<string[]> {
   const done: string[] = [];
+  let unchanged = current;
   if (setup.mode !== before.mode) {
+    unchanged = undefined;
     if (device.config.kernel === 'none') {
       if (setup.mode !== 'tcp') throw new MptcpModeError(`phone ${device.config.label} has no MPTCP kernel (devices.json "kernel": "none"): only mode tcp`);
     } else {
@@ -81,19 +99,33 @@ export async function setUpPhone(device: Device, setup: PhoneSetup, before: Phon
   const wifi = setup.net !== 'cellular';
   const data = setup.net !== 'wifi';
   const defaultRoute: DefaultIface = setup.net === 'both' ? setup.defaultRoute : setup.net;
-  const result = await applyNet(device, { wifi: wifi ? 'on' : 'off', data: data ? 'on' : 'off', default: device.config.root ? defaultRoute : undefined, timeoutMs: 30_000 });
+  const result = await applyNet(device, {
+    wifi: wifi ? 'on' : 'off',
+    data: data ? 'on' : 'off',
+    default: device.config.root ? defaultRoute : undefined,
+    timeoutMs: 30_000,
+    current: unchanged,
+  });
   done.push(result.summary);
   return done;
 }
 
-/** Puts back the mode, radios and default route of `before`. */
+/**
+ * Puts back the mode, radios and default route of `before`. `current` is the setup the phone was
+ * put in, when known; when it is not (null), the phone is read to see what needs putting back.
+ */
 export async function restorePhone(device: Device, before: PhoneBefore, current: PhoneSetup | null): Promise<string[]> {
   const done: string[] = [];
-  if (before.mode !== null && before.mode !== current?.mode && device.config.kernel !== 'none') {
+  const now = current === null ? await readPhoneNow(device) : null;
+  const modeNow = current ? current.mode : device.config.kernel === 'none' ? null : modeOf(now!.mptcp, now!.net);
+  let unchanged = now?.net;
+  if (before.mode !== null && before.mode !== modeNow && device.config.kernel !== 'none') {
+    unchanged = undefined;
     done.push((await applyNet(device, { wifi: 'on', data: 'on', timeoutMs: 30_000 })).summary);
     done.push((await applyMptcpMode(device, before.mode)).summary);
   }
   const result = await applyNet(device, {
+    current: unchanged,
     wifi: before.wifi ? 'on' : 'off',
     data: before.data ? 'on' : 'off',
     default: device.config.root && before.defaultRoute ? before.defaultRoute : undefined,

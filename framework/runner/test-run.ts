@@ -15,7 +15,7 @@ import type { DeviceConfig } from '../config/devices-file.js';
 import { resetApp } from '../devices/app.js';
 import { pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
 import { Device } from '../devices/device.js';
-import { readStatus, type DeviceStatus } from '../devices/status.js';
+import { readPhone, type DeviceStatus, type PhoneReading } from '../devices/status.js';
 import type { DefaultIface } from '../devices/network.js';
 import type { MptcpMode } from '../devices/mptcp-commands.js';
 import { findLabPhone, type LabPhone } from './lab-phone.js';
@@ -98,12 +98,13 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   let analysis: TestResult['analysis'] = null;
   const phoneEpochStart = Date.now() / 1000;
 
-  status = await steps.run('health', () => checkHealth(device), (s) => `${s.model ?? '?'}, Android ${s.android ?? '?'}, battery ${s.battery.level ?? '?'}%`);
-  if (status) {
+  const reading = await steps.run('health', () => checkHealth(device), (r) => `${r.status.model ?? '?'}, Android ${r.status.android ?? '?'}, battery ${r.status.battery.level ?? '?'}%`);
+  status = reading?.status;
+  if (reading) {
     before = await steps.run('network', async () => {
-      const b = await rememberPhone(device);
+      const b = await rememberPhone(device, reading);
       options.onBefore?.(b);
-      await setUpPhone(device, setup, b);
+      await setUpPhone(device, setup, b, reading.net);
       return b;
     }, () => `mode ${setup.mode}, ${setup.net}${setup.net === 'both' ? `, default route ${setup.defaultRoute}` : ''}`);
   }
@@ -204,15 +205,16 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   return result;
 }
 
-async function checkHealth(device: Device): Promise<DeviceStatus> {
-  const status = await readStatus(device);
+async function checkHealth(device: Device): Promise<PhoneReading> {
+  const reading = await readPhone(device);
+  const { status } = reading;
   if (!status.bootCompleted) throw new Error(`phone ${device.config.label} has not finished booting (sys.boot_completed is not 1)`);
   // a screen that is off or locked takes no input: wake it, and dismiss an insecure keyguard
   if (!status.screen.on || status.screen.locked) {
     await device.shell(['input', 'keyevent', 'KEYCODE_WAKEUP']);
     await device.shell(['wm', 'dismiss-keyguard']);
   }
-  return status;
+  return reading;
 }
 
 function phoneAccess(device: Device) {

@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { AdbFailError, AdbTimeoutError, AdbkitPrematureEOFError, isTcpSerial, parseDeviceList } from '../../../framework/devices/adb-server.js';
 import { captureStartScript, checkCaptureName, defaultCaptureName } from '../../../framework/devices/capture.js';
-import { parseBattery, parseGetprop, parseLocked, parseScreenOn } from '../../../framework/devices/parse.js';
+import { joinParts, parseBattery, parseGetprop, parseLocked, parseScreenOn, sectionStart, splitParts, splitSections } from '../../../framework/devices/parse.js';
 import { classifyFault } from '../../../framework/devices/recovery.js';
 import { ShellCutError, ShellTimeoutError } from '../../../framework/devices/shell.js';
 
@@ -67,5 +68,22 @@ describe('phone captures', () => {
     expect(spaced).toContain(`mkdir -p '/data/local/tmp/my dir'\\''s'`);
     expect(spaced).toContain(`-w '/data/local/tmp/my dir'\\''s/run1.pcap' > '/data/local/tmp/my dir'\\''s/run1.log'`);
     expect(spaced).toContain(`echo $! > '/data/local/tmp/my dir'\\''s/run1.pid'`);
+  });
+});
+
+describe('joinParts / splitParts', () => {
+  it('runs several sectioned scripts in one sh call and gives each its own sections back', () => {
+    const script = joinParts({
+      a: `${sectionStart('x')}; echo one; ${sectionStart('y')}; echo two`,
+      // the same section name in another part, and a part whose command fails half way
+      b: `${sectionStart('x')}; false; echo three; exit_status_is_kept_going`,
+      c: 'printf "no newline"',
+    });
+    const out = execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const parts = splitParts(out);
+    expect([...parts.keys()]).toEqual(['a', 'b', 'c']);
+    expect(Object.fromEntries(splitSections(parts.get('a')!))).toEqual({ x: 'one', y: 'two' });
+    expect(Object.fromEntries(splitSections(parts.get('b')!))).toEqual({ x: 'three' });
+    expect(parts.get('c')).toBe('no newline');
   });
 });

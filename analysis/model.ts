@@ -27,7 +27,8 @@ const NO_INFLIGHT: number[] = [];
  * Bytes newly acknowledged per ACK (Fig 2.26), counted in quarter-octave bins: sizes 1, 2 and 3
  * have bins of their own, then each power of two is cut in four (4, 5, 6, 7, 8-9, 10-11, ...,
  * 1024-1279, 1280-1535, ...). Kept as a flat list of [bin, ACKs, bytes] for the bins used, in
- * order of first use: a direction sees a few bins, so a short scan beats a table of every bin.
+ * no set order (the most used drift to the front): a direction sees a few bins, so a short scan
+ * beats a table of every bin.
  */
 export type AckSizes = number[];
 
@@ -50,8 +51,21 @@ export function addAckSize(sizes: AckSizes | null, bytes: number): AckSizes {
   if (sizes === null) return [bin, 1, bytes];
   for (let i = 0; i < sizes.length; i += 3) {
     if (sizes[i] === bin) {
-      sizes[i + 1]++;
-      sizes[i + 2] += bytes;
+      // a bin found moves one place towards the front: the common sizes (a bulk transfer's two
+      // segments) end up first, and a lossy transfer's dozens of bins are not scanned on every ACK
+      if (i === 0) {
+        sizes[1]++;
+        sizes[2] += bytes;
+      } else {
+        const count = sizes[i + 1] + 1;
+        const sum = sizes[i + 2] + bytes;
+        sizes[i] = sizes[i - 3];
+        sizes[i + 1] = sizes[i - 2];
+        sizes[i + 2] = sizes[i - 1];
+        sizes[i - 3] = bin;
+        sizes[i - 2] = count;
+        sizes[i - 1] = sum;
+      }
       return sizes;
     }
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addAckSize, ackBinLow, type AckSizes } from '../../../analysis/model.js';
+import { connectionJsonLine } from '../../../analysis/output.js';
 import { Conversation, dss, type CaptureRecord } from '../../support/pcap-writer.js';
 import { MptcpScenario } from './mptcp-scenario.js';
 import { analyzeRecords } from './run.js';
@@ -12,7 +13,7 @@ describe('ACK sizes (Fig 2.26)', () => {
     for (const n of [1, 3, 4, 7, 8, 9, 10, 1428, 1500, 2856]) s = addAckSize(s, n);
     const bins: [number, number, number][] = [];
     for (let i = 0; i < s!.length; i += 3) bins.push([ackBinLow(s![i]), s![i + 1], s![i + 2]]);
-    expect(bins).toEqual([
+    expect(bins.sort((a, b) => a[0] - b[0])).toEqual([
       [1, 1, 1],
       [3, 1, 3],
       [4, 1, 4],
@@ -22,6 +23,22 @@ describe('ACK sizes (Fig 2.26)', () => {
       [1280, 2, 2928],
       [2560, 1, 2856],
     ]);
+  });
+
+  it('keeps every count and sum while the most used bins move to the front', () => {
+    let s: AckSizes | null = null;
+    const sizes = [5000, 40, 2856, 2856, 700, 2856, 2856, 40, 2856, 1, 2856];
+    for (const n of sizes) s = addAckSize(s, n);
+    expect(ackBinLow(s![0])).toBe(2560);
+    expect(s![1]).toBe(6);
+    expect(s![2]).toBe(6 * 2856);
+    let acks = 0;
+    let bytes = 0;
+    for (let i = 0; i < s!.length; i += 3) {
+      acks += s![i + 1];
+      bytes += s![i + 2];
+    }
+    expect([acks, bytes, s!.length / 3]).toEqual([sizes.length, sizes.reduce((a, b) => a + b, 0), 5]);
   });
 
   it('counts the bytes each non-duplicate TCP ACK acknowledges, not the SYN, a duplicate or an ACK of a FIN alone', () => {
@@ -58,6 +75,25 @@ describe('ACK sizes (Fig 2.26)', () => {
     const conn = analyzeRecords(m.records).connections[0];
     expect(conn.ackSizes.down.tcp).toEqual([[896, 2, 2000]]);
     expect(conn.ackSizes.down.data).toEqual([[1792, 1, 2000]]);
+  });
+
+  it('are written into connections.jsonl exactly as JSON.stringify writes the record, and left on the record', () => {
+    const m = new MptcpScenario();
+    const s0 = m.open(T);
+    const s1 = m.join(T + 0.05);
+    for (let i = 0; i < 40; i++) m.send(i % 2 ? s1 : s0, 'down', T + 0.1 + i / 1000, 100 + 37 * i);
+    s0.ack('up', T + 0.2, [dss({ dataAck: m.idsn.down + 1n })]);
+    s1.ack('up', T + 0.21, [dss({ dataAck: m.idsn.down + 9000n })]);
+    const recs: CaptureRecord[] = [...m.records];
+    new Conversation(recs, '198.18.1.2:40000', '198.18.0.1:80').syn(T).synAck(T + 0.0001).ack('up', T + 0.04).rst('up', T + 0.05);
+    const connections = analyzeRecords(recs).connections;
+    expect(connections.length).toBe(2);
+    expect(connections.some((c) => c.ackSizes.down.data.length > 0 && c.ackSizes.down.tcp.length > 1)).toBe(true);
+    for (const c of connections) {
+      const before = structuredClone(c);
+      expect(connectionJsonLine(c)).toBe(`${JSON.stringify(c)}\n`);
+      expect(c).toEqual(before);
+    }
   });
 });
 

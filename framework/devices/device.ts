@@ -120,8 +120,8 @@ export class Device {
     if (uid.trim() === '0') method = 'adbd';
     else if (known.suC?.trim() === '0') method = 'su-c';
     else {
-      for (const candidate of ['su-c', 'su-0'] as const) {
-        if (candidate === 'su-c' && known.suC !== undefined) continue;
+      // `su -c` is not tried again when the combined read tried it already
+      for (const candidate of known.suC === undefined ? (['su-c', 'su-0'] as const) : (['su-0'] as const)) {
         const r = await this.shell({ script: asRoot(candidate, 'id -u') }, { timeoutMs: 15_000 });
         if (r.exitCode === 0 && r.stdout.toString().trim() === '0') {
           method = candidate;

@@ -43,11 +43,29 @@ function setting(v: string | null): boolean | null {
   return v === null ? null : v !== '0';
 }
 
-/** The status with the network and MPTCP state it was made from, for a caller that acts on them next. */
-export interface PhoneReading {
-  status: DeviceStatus;
+/** The phone's network and MPTCP state, as one read saw them. */
+export interface NetAndMptcp {
   net: NetState;
   mptcp: MptcpState;
+}
+
+/** The status with the network and MPTCP state it was made from, for a caller that acts on them next. */
+export interface PhoneReading extends NetAndMptcp {
+  status: DeviceStatus;
+}
+
+function netAndMptcpParts(): { net: string; mptcp: string } {
+  return { net: netStateScript(), mptcp: mptcpStateScript() };
+}
+
+function parseNetAndMptcp(parts: Map<string, string>, device: Device): NetAndMptcp {
+  return { net: parseNetState(parts.get('net') ?? '', device.config.interfaces), mptcp: parseMptcpState(parts.get('mptcp') ?? '') };
+}
+
+/** The phone's network and MPTCP state, in one shell call. */
+export async function readNetAndMptcp(device: Device): Promise<NetAndMptcp> {
+  const r = await device.shell({ script: joinParts(netAndMptcpParts()) }, { timeoutMs: 30_000 });
+  return parseNetAndMptcp(splitParts(r.stdout.toString('utf8')), device);
 }
 
 export async function readStatus(device: Device): Promise<DeviceStatus> {
@@ -59,14 +77,13 @@ export async function readPhone(device: Device): Promise<PhoneReading> {
   const state = await device.server.state(device.serial);
   // a rooted phone's `su -c` is tried in the same call when the shell is not root already (su reads no input: </dev/null)
   const su: Record<string, string> = config.root ? { su: `[ "$(id -u)" = 0 ] || ${asRoot('su-c', 'id -u')} </dev/null 2>/dev/null` } : {};
-  const script = joinParts({ getprop: 'getprop', screen: screenScript(), net: netStateScript(), mptcp: mptcpStateScript(), uid: 'id -u', ...su });
+  const script = joinParts({ getprop: 'getprop', screen: screenScript(), ...netAndMptcpParts(), uid: 'id -u', ...su });
   const read = await device.shell({ script }, { timeoutMs: 30_000 });
   const parts = splitParts(read.stdout.toString('utf8'));
   if (!parts.get('getprop')?.trim()) throw new Error(`phone ${config.label}: getprop printed nothing (exit status ${read.exitCode}: ${read.stderr.toString().trim() || 'no error output'})`);
   const props = device.adoptProperties(parts.get('getprop')!);
   const s = splitSections(parts.get('screen') ?? '');
-  const net = parseNetState(parts.get('net') ?? '', config.interfaces);
-  const mptcp = parseMptcpState(parts.get('mptcp') ?? '');
+  const { net, mptcp } = parseNetAndMptcp(parts, device);
   const rootMethod = config.root ? await device.detectRoot({ uid: parts.get('uid') ?? '', suC: parts.get('su') }) : null;
   const sdk = Number(props['ro.build.version.sdk']);
   const status: DeviceStatus = {

@@ -1,9 +1,9 @@
 import type { Device } from '../devices/device.js';
-import { applyMptcpMode, mptcpMismatches, mptcpStateScript, parseMptcpState, type MptcpState } from '../devices/mptcp.js';
+import { applyMptcpMode, mptcpMismatches, type MptcpState } from '../devices/mptcp.js';
 import { MPTCP_MODES, MptcpModeError, planMptcpMode, type MptcpMode } from '../devices/mptcp-commands.js';
-import { ipv4Address, netStateScript, parseNetState, type NetState } from '../devices/net-state.js';
-import { joinParts, splitParts } from '../devices/parse.js';
+import { ipv4Address, type NetState } from '../devices/net-state.js';
 import { applyNet, type DefaultIface } from '../devices/network.js';
+import { readNetAndMptcp, type NetAndMptcp } from '../devices/status.js';
 
 /**
  * A test's network and MPTCP mode on a phone, and the phone as it was before, to put back after
@@ -58,8 +58,8 @@ export function modeOf(state: MptcpState, net: NetState): MptcpMode | null {
 }
 
 /** What the phone was before the test; `current` is its state as just read (by the health step), if any. */
-export async function rememberPhone(device: Device, current?: PhoneNow): Promise<PhoneBefore> {
-  const { net, mptcp } = current ?? (await readPhoneNow(device));
+export async function rememberPhone(device: Device, current?: NetAndMptcp): Promise<PhoneBefore> {
+  const { net, mptcp } = current ?? (await readNetAndMptcp(device));
   return {
     wifi: on(net.wifi),
     data: on(net.cellular),
@@ -68,27 +68,13 @@ export async function rememberPhone(device: Device, current?: PhoneNow): Promise
   };
 }
 
-export interface PhoneNow {
-  net: NetState;
-  mptcp: MptcpState;
-}
-
-/** The phone's network and MPTCP state, in one shell call. */
-export async function readPhoneNow(device: Device): Promise<PhoneNow> {
-  const r = await device.shell({ script: joinParts({ net: netStateScript(), mptcp: mptcpStateScript() }) }, { timeoutMs: 30_000 });
-  const parts = splitParts(r.stdout.toString('utf8'));
-  return { net: parseNetState(parts.get('net') ?? '', device.config.interfaces), mptcp: parseMptcpState(parts.get('mptcp') ?? '') };
-}
-
 /**
  * Puts the phone in the test's mode and network; returns what it did, one line per change.
  * `current` is the phone's network as just read, if any: used only while nothing has changed it.
  */
 export async function setUpPhone(device: Device, setup: PhoneSetup, before: PhoneBefore, current?: NetState): Promise<string[]> {
   const done: string[] = [];
-  let unchanged = current;
   if (setup.mode !== before.mode) {
-    unchanged = undefined;
     if (device.config.kernel === 'none') {
       if (setup.mode !== 'tcp') throw new MptcpModeError(`phone ${device.config.label} has no MPTCP kernel (devices.json "kernel": "none"): only mode tcp`);
     } else {
@@ -104,7 +90,7 @@ export async function setUpPhone(device: Device, setup: PhoneSetup, before: Phon
     data: data ? 'on' : 'off',
     default: device.config.root ? defaultRoute : undefined,
     timeoutMs: 30_000,
-    current: unchanged,
+    current: setup.mode === before.mode ? current : undefined,
   });
   done.push(result.summary);
   return done;
@@ -116,16 +102,21 @@ export async function setUpPhone(device: Device, setup: PhoneSetup, before: Phon
  */
 export async function restorePhone(device: Device, before: PhoneBefore, current: PhoneSetup | null): Promise<string[]> {
   const done: string[] = [];
-  const now = current === null ? await readPhoneNow(device) : null;
-  const modeNow = current ? current.mode : device.config.kernel === 'none' ? null : modeOf(now!.mptcp, now!.net);
-  let unchanged = now?.net;
-  if (before.mode !== null && before.mode !== modeNow && device.config.kernel !== 'none') {
-    unchanged = undefined;
+  let modeNow: MptcpMode | null;
+  let netNow: NetState | undefined;
+  if (current) modeNow = current.mode;
+  else {
+    const now = await readNetAndMptcp(device);
+    modeNow = device.config.kernel === 'none' ? null : modeOf(now.mptcp, now.net);
+    netNow = now.net;
+  }
+  const modeToRestore = before.mode !== null && before.mode !== modeNow && device.config.kernel !== 'none' ? before.mode : null;
+  if (modeToRestore) {
     done.push((await applyNet(device, { wifi: 'on', data: 'on', timeoutMs: 30_000 })).summary);
-    done.push((await applyMptcpMode(device, before.mode)).summary);
+    done.push((await applyMptcpMode(device, modeToRestore)).summary);
   }
   const result = await applyNet(device, {
-    current: unchanged,
+    current: modeToRestore ? undefined : netNow,
     wifi: before.wifi ? 'on' : 'off',
     data: before.data ? 'on' : 'off',
     default: device.config.root && before.defaultRoute ? before.defaultRoute : undefined,

@@ -26,11 +26,18 @@ const NO_INFLIGHT: number[] = [];
 /**
  * Bytes newly acknowledged per ACK (Fig 2.26), counted in quarter-octave bins: sizes 1, 2 and 3
  * have bins of their own, then each power of two is cut in four (4, 5, 6, 7, 8-9, 10-11, ...,
- * 1024-1279, 1280-1535, ...). Kept as a flat list of [bin, ACKs, bytes] for the bins used, in
- * no set order (the most used drift to the front): a direction sees a few bins, so a short scan
- * beats a table of every bin.
+ * 1024-1279, 1280-1535, ...). A connection keeps one flat list of [slot, ACKs, bytes] for the
+ * slots used, in no set order (the most used drift to the front), where slot = 4 * bin + key and
+ * the key says whose ACKs: the subflows' TCP ACKs of up or down data, or the Data ACKs of up or
+ * down data (ACK_*). A connection sees a few slots, so a short scan beats a table of every bin;
+ * one list on the connection, not one per direction, costs one array, and freezing the
+ * connection (frozen.ts) leaves it as it is.
  */
 export type AckSizes = number[];
+
+/** the ACKs whose sizes a slot counts (see AckSizes): TCP ACKs of up and down data, Data ACKs of up and down data */
+export const ACK_TCP = 0;
+export const ACK_DATA = 2;
 
 export function ackBin(bytes: number): number {
   const n = bytes >= 0x7fffffff ? 0x7fffffff : bytes;
@@ -45,32 +52,49 @@ export function ackBinLow(bin: number): number {
   return (4 + (bin & 3)) * 2 ** (e - 2);
 }
 
-/** Adds an ACK of `bytes` newly acknowledged bytes to `sizes` (made on the first). */
-export function addAckSize(sizes: AckSizes | null, bytes: number): AckSizes {
-  const bin = ackBin(bytes);
-  if (sizes === null) return [bin, 1, bytes];
+/** Adds an ACK of `bytes` newly acknowledged bytes to `sizes` (made on the first) under `key` (ACK_TCP or ACK_DATA, plus the direction of the data). */
+export function addAckSize(sizes: AckSizes | null, key: number, bytes: number): AckSizes {
+  return addAckSlot(sizes, 4 * ackBin(bytes) + key, 1, bytes);
+}
+
+function addAckSlot(sizes: AckSizes | null, slot: number, count: number, bytes: number): AckSizes {
+  if (sizes === null) return [slot, count, bytes];
   for (let i = 0; i < sizes.length; i += 3) {
-    if (sizes[i] === bin) {
-      // a bin found moves one place towards the front: the common sizes (a bulk transfer's two
+    if (sizes[i] === slot) {
+      // a slot found moves one place towards the front: the common sizes (a bulk transfer's two
       // segments) end up first, and a lossy transfer's dozens of bins are not scanned on every ACK
       if (i === 0) {
-        sizes[1]++;
+        sizes[1] += count;
         sizes[2] += bytes;
       } else {
-        const count = sizes[i + 1] + 1;
+        const n = sizes[i + 1] + count;
         const sum = sizes[i + 2] + bytes;
         sizes[i] = sizes[i - 3];
         sizes[i + 1] = sizes[i - 2];
         sizes[i + 2] = sizes[i - 1];
-        sizes[i - 3] = bin;
-        sizes[i - 2] = count;
+        sizes[i - 3] = slot;
+        sizes[i - 2] = n;
         sizes[i - 1] = sum;
       }
       return sizes;
     }
   }
-  sizes.push(bin, 1, bytes);
+  sizes.push(slot, count, bytes);
   return sizes;
+}
+
+/**
+ * The TCP ACK sizes of `from`'s subflows added to `into`'s, when they move there (Tracker.merge;
+ * `flipped`: they were turned round, up is down). Its Data ACK sizes go with its data level, which
+ * does not move.
+ */
+export function moveTcpAckSizes(from: AckSizes | null, into: AckSizes | null, flipped: boolean): AckSizes | null {
+  if (from === null) return into;
+  for (let i = 0; i < from.length; i += 3) {
+    const slot = from[i];
+    if ((slot & 2) === ACK_TCP) into = addAckSlot(into, flipped ? slot ^ 1 : slot, from[i + 1], from[i + 2]);
+  }
+  return into;
 }
 
 /** What the sender of one subflow direction did. */
@@ -86,8 +110,6 @@ export class Dir {
   sent = new RangeSet();
   /** highest relative acknowledgment received for this direction's data */
   acked = -Infinity;
-  /** sizes of the non-duplicate ACKs of this direction's data (see AckSizes), made on the first */
-  ackSizes: AckSizes | null = null;
 
   packets = 0;
   dataPackets = 0;
@@ -214,7 +236,6 @@ export class Dir {
     w.num(this.lastRel);
     this.sent.save(w);
     w.num(this.acked);
-    w.list(this.ackSizes);
     w.num(this.packets);
     w.num(this.dataPackets);
     w.num(this.bytes);
@@ -259,7 +280,6 @@ export class Dir {
     d.lastRel = r.num();
     d.sent = RangeSet.load(r);
     d.acked = r.num();
-    d.ackSizes = r.list();
     d.packets = r.num();
     d.dataPackets = r.num();
     d.bytes = r.num();
@@ -454,8 +474,6 @@ export class DataDir {
   last = 0;
   /** highest Data ACK received for this direction's data */
   acked = -Infinity;
-  /** sizes of the Data ACKs that acknowledged new data (see AckSizes), made on the first */
-  ackSizes: AckSizes | null = null;
   /** a Data ACK waiting to be applied to `sent`, and when it was seen */
   ackDelayed = -Infinity;
   ackDelayTime = -Infinity;
@@ -473,7 +491,6 @@ export class DataDir {
     w.bool(this.baseSet);
     w.num(this.last);
     w.num(this.acked);
-    w.list(this.ackSizes);
     w.num(this.ackDelayed);
     w.num(this.ackDelayTime);
     this.sent.save(w);
@@ -491,7 +508,6 @@ export class DataDir {
     d.baseSet = r.bool();
     d.last = r.num();
     d.acked = r.num();
-    d.ackSizes = r.list();
     d.ackDelayed = r.num();
     d.ackDelayTime = r.num();
     d.sent = RangeSet.load(r);
@@ -565,6 +581,8 @@ export class Conn {
   /** data-level state per direction (0 = up, 1 = down) */
   readonly data = [new DataDir(), new DataDir()];
   fastClose = false;
+  /** sizes of the ACKs that acknowledged new data, TCP and Data ACKs, made on the first (see AckSizes) */
+  ackSizes: AckSizes | null = null;
   addAddr = 0;
   removeAddr = 0;
 

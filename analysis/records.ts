@@ -1,6 +1,6 @@
 import { formatEndpoint, formatIp, type InterfaceClassifier } from './address.js';
 import { hasHandover, round6, roundTime, rttStats, type RttStats } from './metrics.js';
-import { DOWN, UP, ackBinLow, type AckSizes, type Conn, type Dir, type Subflow } from './model.js';
+import { ACK_DATA, ACK_TCP, DOWN, UP, ackBinLow, type AckSizes, type Conn, type Dir, type Subflow } from './model.js';
 import type { ProxyLog, ProxyLogEntry } from './proxy-log.js';
 import { parseProxyRequest, type ProxyProtocol, type ProxyTarget } from './socks.js';
 
@@ -216,8 +216,8 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
     removeAddr: conn.removeAddr,
     proxy: logEntry ? proxyJoin(logEntry) : null,
     ackSizes: {
-      up: { tcp: ackBins(conn.subflows.map((sf) => sf.up.ackSizes)), data: ackBins([conn.data[UP].ackSizes]) },
-      down: { tcp: ackBins(conn.subflows.map((sf) => sf.down.ackSizes)), data: ackBins([conn.data[DOWN].ackSizes]) },
+      up: { tcp: ackBins(conn.ackSizes, ACK_TCP + UP), data: ackBins(conn.ackSizes, ACK_DATA + UP) },
+      down: { tcp: ackBins(conn.ackSizes, ACK_TCP + DOWN), data: ackBins(conn.ackSizes, ACK_DATA + DOWN) },
     },
   };
   return { connection, subflows };
@@ -225,23 +225,27 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
 
 const NO_BINS: readonly AckBin[] = [];
 
-/** The bins used by any of `sizes`, summed, smallest first (merged only when several subflows have some). */
-function ackBins(sizes: readonly (AckSizes | null)[]): AckBin[] {
+/** The bins of `sizes` under `key` (see AckSizes), smallest first. */
+function ackBins(sizes: AckSizes | null, key: number): AckBin[] {
   let out: AckBin[] | null = null;
-  for (const s of sizes) {
-    if (!s) continue;
-    if (out === null) out = [];
-    for (let i = 0; i < s.length; i += 3) {
-      const bin = out.find((b) => b[0] === s[i]);
-      if (bin) {
-        bin[1] += s[i + 1];
-        bin[2] += s[i + 2];
-      } else out.push([s[i], s[i + 1], s[i + 2]]);
+  for (let i = 0; sizes !== null && i < sizes.length; i += 3) {
+    const slot = sizes[i];
+    if ((slot & 3) !== key) continue;
+    const bin: AckBin = [slot >> 2, sizes[i + 1], sizes[i + 2]];
+    if (out === null) out = [bin];
+    else {
+      // a few bins: an insertion keeps them in order
+      let k = out.length;
+      out.push(bin);
+      while (k > 0 && out[k - 1][0] > bin[0]) {
+        out[k] = out[k - 1];
+        k--;
+      }
+      out[k] = bin;
     }
   }
   if (out === null) return NO_BINS as AckBin[];
-  if (out.length > 1) out.sort((a, b) => a[0] - b[0]);
-  for (const b of out) b[0] = ackBinLow(b[0]);
+  for (let k = 0; k < out.length; k++) out[k][0] = ackBinLow(out[k][0]);
   return out;
 }
 

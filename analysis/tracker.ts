@@ -1,6 +1,6 @@
 import { hash as digest } from 'node:crypto';
 import { freeze, frozenDsnDistance, frozenMatch, frozenServerPort, frozenUnlink, match, released, thaw } from './frozen.js';
-import { DOWN, PREFIX_DOWN, PREFIX_UP, UP, Conn, Subflow, addAckSize, clock, type Dir } from './model.js';
+import { ACK_DATA, ACK_TCP, DOWN, PREFIX_DOWN, PREFIX_UP, UP, Conn, Subflow, addAckSize, clock, moveTcpAckSizes, type Dir } from './model.js';
 import { parseProxyRequest } from './socks.js';
 import {
   DSS_DATA_ACK,
@@ -150,7 +150,7 @@ export class Tracker {
       const ack = o.peekRel(seg.ack);
       if (ack > o.acked) {
         // the ACK of the SYN (nothing acknowledged before) or of a FIN alone carries no data
-        if (o.acked > -Infinity && (ack - o.acked > 1 || !o.fin)) o.ackSizes = addAckSize(o.ackSizes, ack - o.acked);
+        if (o.acked > -Infinity && (ack - o.acked > 1 || !o.fin)) conn.ackSizes = addAckSize(conn.ackSizes, fromClient ? ACK_TCP + DOWN : ACK_TCP + UP, ack - o.acked);
         o.acked = ack;
         o.sent.acknowledge(ack);
         o.ackedAt(ack);
@@ -409,7 +409,7 @@ export class Tracker {
       const data = conn.data[other];
       const acked = data.rel(seg.dataAckHi, seg.dataAckLo, (flags & DSS_DATA_ACK8) !== 0);
       if (acked > data.acked) {
-        if (data.acked > -Infinity && (acked - data.acked > 1 || !data.dataFin)) data.ackSizes = addAckSize(data.ackSizes, acked - data.acked);
+        if (data.acked > -Infinity && (acked - data.acked > 1 || !data.dataFin)) conn.ackSizes = addAckSize(conn.ackSizes, ACK_DATA + other, acked - data.acked);
         data.acked = acked;
         // forget who sent acknowledged data only a while later: until the sender has seen this
         // Data ACK it may still send that data again, on the same subflow or another
@@ -454,7 +454,7 @@ export class Tracker {
     if (existing !== undefined && existing !== conn && !existing.done && !conn.subflows[0]?.up.synSeen) {
       // the same connection seen from a subflow without its handshake: keep the older one
       if (existing.frozen !== null) this.thaw(existing);
-      this.merge(conn, existing);
+      this.merge(conn, existing, false);
       return;
     }
     // (a connection with its own handshake takes the token over: tokens are reused once a
@@ -467,12 +467,17 @@ export class Tracker {
       this.orphans.delete(token);
       // its joins were oriented by their SYN: one with the client's token was opened by the server
       if (client) for (const sf of orphan.subflows) sf.flip();
-      this.merge(orphan, conn);
+      this.merge(orphan, conn, client);
     }
   }
 
-  /** Moves the subflows of `from` into `into` (a subflow that turned out to belong to a known connection). */
-  private merge(from: Conn, into: Conn): void {
+  /**
+   * Moves the subflows of `from` into `into` (a subflow that turned out to belong to a known
+   * connection), with their TCP ACK sizes (`flipped`: every subflow of `from` was turned round).
+   */
+  private merge(from: Conn, into: Conn, flipped: boolean): void {
+    into.ackSizes = moveTcpAckSizes(from.ackSizes, into.ackSizes, flipped);
+    from.ackSizes = null;
     for (const sf of from.subflows) {
       sf.conn = into;
       sf.index = into.subflows.length;
@@ -507,11 +512,13 @@ export class Tracker {
         if (!near && hasAck) near = this.isNear(cand, 1 - dir, seg.dataAckHi, seg.dataAckLo, (flags & DSS_DATA_ACK8) !== 0);
         if (!near) continue;
         if (frozen) this.thaw(cand);
-        if (fromClient !== this.fromClient) {
+        const flipped = fromClient !== this.fromClient;
+        if (flipped) {
           sf.flip();
           this.fromClient = fromClient;
         }
-        this.merge(conn, cand);
+        // sf is conn's only subflow (see onDss): turning its ACK sizes round with it is exact
+        this.merge(conn, cand, flipped);
         return true;
       }
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addAckSize, ackBinLow, type AckSizes } from '../../../analysis/model.js';
+import { ACK_TCP, addAckSize, ackBinLow, type AckSizes } from '../../../analysis/model.js';
 import { connectionJsonLine } from '../../../analysis/output.js';
-import { Conversation, dss, type CaptureRecord } from '../../support/pcap-writer.js';
+import { Conversation, dss, keyHash, mpJoinAck, mpJoinSyn, mpJoinSynAck, type CaptureRecord } from '../../support/pcap-writer.js';
 import { MptcpScenario } from './mptcp-scenario.js';
 import { analyzeRecords } from './run.js';
 
@@ -10,9 +10,9 @@ const T = 1_700_000_000;
 describe('ACK sizes (Fig 2.26)', () => {
   it('bins sizes in quarter octaves: 1, 2, 3, then each power of two cut in four', () => {
     let s: AckSizes | null = null;
-    for (const n of [1, 3, 4, 7, 8, 9, 10, 1428, 1500, 2856]) s = addAckSize(s, n);
+    for (const n of [1, 3, 4, 7, 8, 9, 10, 1428, 1500, 2856]) s = addAckSize(s, ACK_TCP, n);
     const bins: [number, number, number][] = [];
-    for (let i = 0; i < s!.length; i += 3) bins.push([ackBinLow(s![i]), s![i + 1], s![i + 2]]);
+    for (let i = 0; i < s!.length; i += 3) bins.push([ackBinLow(s![i] >> 2), s![i + 1], s![i + 2]]);
     expect(bins.sort((a, b) => a[0] - b[0])).toEqual([
       [1, 1, 1],
       [3, 1, 3],
@@ -28,8 +28,8 @@ describe('ACK sizes (Fig 2.26)', () => {
   it('keeps every count and sum while the most used bins move to the front', () => {
     let s: AckSizes | null = null;
     const sizes = [5000, 40, 2856, 2856, 700, 2856, 2856, 40, 2856, 1, 2856];
-    for (const n of sizes) s = addAckSize(s, n);
-    expect(ackBinLow(s![0])).toBe(2560);
+    for (const n of sizes) s = addAckSize(s, ACK_TCP, n);
+    expect(ackBinLow(s![0] >> 2)).toBe(2560);
     expect(s![1]).toBe(6);
     expect(s![2]).toBe(6 * 2856);
     let acks = 0;
@@ -76,6 +76,35 @@ describe('ACK sizes (Fig 2.26)', () => {
     expect(conn.ackSizes.down.tcp).toEqual([[896, 2, 2000]]);
     expect(conn.ackSizes.down.data).toEqual([[1792, 1, 2000]]);
   });
+
+  for (const byServer of [false, true]) {
+    it(`keeps the ACK sizes of a join seen before its connection's keys when it joins it (opened by the ${byServer ? 'server: turned round' : 'phone'})`, () => {
+      const m = new MptcpScenario(1);
+      const s0 = m.open(T + 0.2);
+      // opened by the proxy: its "up" is from the proxy until the analyzer turns it round
+      const s1 = byServer ? new Conversation(m.records, '198.18.0.1:50000', '198.18.2.2:40001', { up: 1, down: 2 }) : m.join(T);
+      if (byServer) s1.handshake(T, { syn: [mpJoinSyn({ token: keyHash(m.keyClient, 1).token })], synAck: [mpJoinSynAck()], ack: [mpJoinAck()] });
+      const [fromPhone, toPhone] = byServer ? (['down', 'up'] as const) : (['up', 'down'] as const);
+      s1.send(toPhone, T + 0.05, 1000);
+      s1.ack(fromPhone, T + 0.06); // 1000
+      s1.send(toPhone, T + 0.07, 3000);
+      s1.ack(fromPhone, T + 0.08); // 3000
+      s1.send(fromPhone, T + 0.09, 100);
+      s1.ack(toPhone, T + 0.1); // 100
+      s1.send(fromPhone, T + 0.11, 20);
+      s1.ack(toPhone, T + 0.12); // 20
+      m.send(s0, 'down', T + 1, 10);
+      m.ack(s0, 'up', T + 1.1); // the first ACK seen on a subflow without its handshake: not counted
+      // the initial subflow's SYN and SYN/ACK were not captured: the keys come with its third ACK, after the join's data
+      const records = m.records.filter((_, i) => i !== 0 && i !== 1).sort((a, b) => a.ts - b.ts);
+      const { connections } = analyzeRecords(records);
+      expect(connections.map((c) => c.subflows)).toEqual([2]);
+      expect(connections[0].ackSizes).toEqual({
+        up: { tcp: [[20, 1, 20], [96, 1, 100]], data: [] },
+        down: { tcp: [[896, 1, 1000], [2560, 1, 3000]], data: [] },
+      });
+    });
+  }
 
   it('are written into connections.jsonl exactly as JSON.stringify writes the record, and left on the record', () => {
     const m = new MptcpScenario();

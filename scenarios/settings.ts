@@ -28,8 +28,8 @@ export const settings = defineScenario({
     let bounds: number[] | undefined;
     await kit.until(
       async () => {
-        await phone.shell(['uiautomator', 'dump', DUMP]);
-        const dump = await phone.shell(['cat', DUMP]);
+        // the dump and its reading in one shell call ($0: the file)
+        const dump = await phone.shell(['sh', '-c', 'uiautomator dump "$0" >/dev/null && cat "$0"', DUMP]);
         const m = /text="Network &amp; internet"[^>]*bounds="\[(\d+),(\d+)\]\[(\d+),(\d+)\]"/.exec(dump.stdout);
         bounds = m?.slice(1).map(Number);
         return bounds !== undefined;

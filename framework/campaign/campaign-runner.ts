@@ -4,6 +4,7 @@ import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { TestResult } from '../../common/test-result.js';
 import type { DeviceConfig } from '../config/devices-file.js';
+import type { KnownPhone } from '../devices/device.js';
 import type { StepEvent } from '../runner/steps.js';
 import type { CampaignNetwork, CampaignSpec } from './campaign-file.js';
 import { cannotRun } from './eligibility.js';
@@ -27,6 +28,8 @@ export interface CampaignPhone {
   host?: string;
   /** Where its Appium sessions go (a Grid, its host's Appium server); null: the campaign's own server. */
   sessionUrl?: string | null;
+  /** What its tests found out about it and the next may take as known (its root method); made by the first test. */
+  known?: KnownPhone;
 }
 
 /** Whether a phone's host is still there (its adb server, its Appium server): null when it is, else why not. */

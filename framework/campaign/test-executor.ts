@@ -64,7 +64,8 @@ export function runnerExecutor(appium: AppiumService | null): RunnerExecutor {
     if (!scenario) throw new Error(`no scenario ${ctx.test.scenario}`);
     const lab = ctx.phone.lab ? findLabPhone(ctx.phone.device.id) : null;
     const network = ctx.network;
-    const device = new Device(ctx.phone.device, { logger: ctx.log });
+    const known = (ctx.phone.known ??= {});
+    const device = new Device(ctx.phone.device, { logger: ctx.log, known });
     let links: Links | null = null;
     let cellularBefore: Awaited<ReturnType<typeof readCellularType>> = null;
     const airplane = async (on: boolean) => {
@@ -99,6 +100,7 @@ export function runnerExecutor(appium: AppiumService | null): RunnerExecutor {
         onStep: ctx.onStep,
         signal: ctx.signal,
         keepPhone: true,
+        known,
         onBefore: (b) => {
           if (!before.has(ctx.phone.device.label)) before.set(ctx.phone.device.label, b);
         },
@@ -118,7 +120,7 @@ export function runnerExecutor(appium: AppiumService | null): RunnerExecutor {
       const b = before.get(phone.device.label);
       if (!b) return;
       before.delete(phone.device.label);
-      const done = await restorePhone(new Device(phone.device, { logger: log }), b, null);
+      const done = await restorePhone(new Device(phone.device, { logger: log, known: phone.known }), b, null);
       log.info({ done }, 'phone put back as it was before the campaign');
     },
   };
@@ -126,7 +128,7 @@ export function runnerExecutor(appium: AppiumService | null): RunnerExecutor {
 
 export function runnerRecovery(appium: AppiumService | null): RecoveryActions {
   return async (rung, phone, test, log) => {
-    const device = new Device(phone.device, { logger: log });
+    const device = new Device(phone.device, { logger: log, known: phone.known });
     switch (rung) {
       case 'adb': {
         const steps = await device.ensureReady();

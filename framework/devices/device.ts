@@ -26,6 +26,17 @@ export interface DeviceOptions {
   logger?: Logger;
   /** Told of each recovery step as it happens. */
   onRecoveryStep?: (step: string) => void;
+  /** What earlier Device objects for this phone found out (see KnownPhone). */
+  known?: KnownPhone;
+}
+
+/**
+ * What a phone's Device objects share, one after the other (a campaign makes one per test): the
+ * root method, detected once. A Device takes it as known, writes what it detects, and forgets it
+ * when the phone goes through recovery (after a reboot adbd may no longer run as root).
+ */
+export interface KnownPhone {
+  rootMethod?: RootMethod | null;
 }
 
 export interface DeviceShellOptions extends ShellRunOptions {
@@ -69,6 +80,12 @@ export class Device {
     this.recovery = { ...DEFAULT_RECOVERY, ...options.recovery };
     this.retries = options.retries ?? 2;
     if (options.shellProtocol && options.shellProtocol !== 'auto') this.protocol = options.shellProtocol;
+    this.rootMethod = options.known?.rootMethod;
+  }
+
+  /** The root method when it is known already (detected, or known from an earlier Device for this phone); undefined before. */
+  get knownRootMethod(): RootMethod | null | undefined {
+    return this.rootMethod;
   }
 
   get serial(): string {
@@ -130,6 +147,7 @@ export class Device {
       }
     }
     this.rootMethod = method;
+    if (this.options.known) this.options.known.rootMethod = method;
     this.log.debug({ rootMethod: method }, 'root detection');
     return method;
   }
@@ -221,6 +239,7 @@ export class Device {
           // a fresh transport may have other features (a reinstalled adbd) and adbd may no longer run as root (after a reboot): ask again
           this.protocol = this.options.shellProtocol && this.options.shellProtocol !== 'auto' ? this.options.shellProtocol : undefined;
           this.rootMethod = undefined;
+          if (this.options.known) this.options.known.rootMethod = undefined;
           const protocol = await this.shellProtocol();
           const r = await runShell(this.server, this.serial, protocol, ['echo', 'mplab-probe'], { timeoutMs });
           if (!r.stdout.toString().includes('mplab-probe')) throw new Error(`probe answered ${JSON.stringify(r.stdout.toString().slice(0, 80))}`);

@@ -18,6 +18,16 @@ export function parseSetting(text: string): string | null {
   return value === '' || value === 'null' ? null : value;
 }
 
+/** `settings list NAMESPACE`: one key=value per line (a key never set is not listed: get says "null"). */
+export function parseSettingsList(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return out;
+}
+
 export interface Battery {
   level: number | null;
   /** degrees Celsius (dumpsys reports tenths) */
@@ -188,7 +198,7 @@ export function multipathState(link: InterfaceState): 'on' | 'off' | 'backup' {
   return 'on';
 }
 
-const SECTION_TAG = '@@mplab:';
+export const SECTION_TAG = '@@mplab:';
 const PART_TAG = '@@mplab-part:';
 
 /** The command that starts section `name` of a script's output (one shell call for many small files). */

@@ -2,7 +2,7 @@ import { asRoot } from './android-commands.js';
 import type { Device } from './device.js';
 import { describeMptcp, mptcpStateScript, parseMptcpState, type MptcpState } from './mptcp.js';
 import { describeIface, describeRoute, netStateScript, parseNetState, type NetState } from './net-state.js';
-import { joinParts, parseBattery, parseLocked, parseScreenOn, sectionStart, splitParts, splitSections, type Battery } from './parse.js';
+import { SECTION_TAG, joinParts, parseBattery, parseLocked, parseScreenOn, sectionStart, splitParts, splitSections, type Battery } from './parse.js';
 
 /**
  * `mplab device <id> status`: what the phone is and how it is. Properties, screen, network, MPTCP
@@ -33,8 +33,8 @@ export interface DeviceStatus {
 export function screenScript(): string {
   return [
     `${sectionStart('battery')}; dumpsys battery`,
-    `${sectionStart('power')}; dumpsys power | grep -E 'mWakefulness=|Display Power: state=|mScreenOn='`,
-    `${sectionStart('window')}; dumpsys window | grep -E 'mKeyguardShowing=|mShowingLockscreen=|mDreamingLockscreen=|isStatusBarKeyguard=|mIsKeyguardShowing='`,
+    // both dumps through one grep, which keeps their section lines
+    `{ ${sectionStart('power')}; dumpsys power; ${sectionStart('window')}; dumpsys window; } | grep -E '^${SECTION_TAG}(power|window)$|mWakefulness=|Display Power: state=|mScreenOn=|mKeyguardShowing=|mShowingLockscreen=|mDreamingLockscreen=|isStatusBarKeyguard=|mIsKeyguardShowing='`,
     'true',
   ].join('; ');
 }
@@ -54,12 +54,14 @@ export interface PhoneReading extends NetAndMptcp {
   status: DeviceStatus;
 }
 
+/** The network and MPTCP scripts as parts of one (the MPTCP part without the interfaces the network part reads). */
 function netAndMptcpParts(): { net: string; mptcp: string } {
-  return { net: netStateScript(), mptcp: mptcpStateScript() };
+  return { net: netStateScript(), mptcp: mptcpStateScript({ link: false }) };
 }
 
 function parseNetAndMptcp(parts: Map<string, string>, device: Device): NetAndMptcp {
-  return { net: parseNetState(parts.get('net') ?? '', device.config.interfaces), mptcp: parseMptcpState(parts.get('mptcp') ?? '') };
+  const net = parts.get('net') ?? '';
+  return { net: parseNetState(net, device.config.interfaces), mptcp: parseMptcpState(parts.get('mptcp') ?? '', splitSections(net).get('link') ?? '') };
 }
 
 /** The phone's network and MPTCP state, in one shell call. */
@@ -75,8 +77,9 @@ export async function readStatus(device: Device): Promise<DeviceStatus> {
 export async function readPhone(device: Device): Promise<PhoneReading> {
   const { config } = device;
   const state = await device.server.state(device.serial);
-  // a rooted phone's `su -c` is tried in the same call when the shell is not root already (su reads no input: </dev/null)
-  const su: Record<string, string> = config.root ? { su: `[ "$(id -u)" = 0 ] || ${asRoot('su-c', 'id -u')} </dev/null 2>/dev/null` } : {};
+  // a rooted phone's `su -c` is tried in the same call when the shell is not root already (su reads no input: </dev/null),
+  // unless the root method is known
+  const su: Record<string, string> = config.root && device.knownRootMethod === undefined ? { su: `[ "$(id -u)" = 0 ] || ${asRoot('su-c', 'id -u')} </dev/null 2>/dev/null` } : {};
   const script = joinParts({ getprop: 'getprop', screen: screenScript(), ...netAndMptcpParts(), uid: 'id -u', ...su });
   const read = await device.shell({ script }, { timeoutMs: 30_000 });
   const parts = splitParts(read.stdout.toString('utf8'));

@@ -14,7 +14,7 @@ import type { ParamValue, ScenarioDefinition } from '../../scenarios/kit/scenari
 import type { DeviceConfig } from '../config/devices-file.js';
 import { resetApp } from '../devices/app.js';
 import { pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../devices/capture.js';
-import { Device } from '../devices/device.js';
+import { Device, type KnownPhone } from '../devices/device.js';
 import { readPhone, type DeviceStatus, type PhoneReading } from '../devices/status.js';
 import type { DefaultIface } from '../devices/network.js';
 import type { MptcpMode } from '../devices/mptcp-commands.js';
@@ -60,6 +60,8 @@ export interface TestRunOptions {
    */
   keepPhone?: boolean;
   onBefore?: (before: PhoneBefore) => void;
+  /** What earlier tests found out about the phone (a campaign's tests on it share one). */
+  known?: KnownPhone;
   /** Aborting stops the scenario; the cleanup steps still run. */
   signal?: AbortSignal;
 }
@@ -79,7 +81,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   mkdirSync(path.join(dir, 'captures'), { recursive: true });
   const id = path.basename(dir);
   const { logger: log, close: closeLog } = fileLogger('test', { test: id, device: options.device.label, scenario: scenario.name }, path.join(dir, 'mplab.log'));
-  const device = new Device(options.device, { logger: log });
+  const device = new Device(options.device, { logger: log, known: options.known });
   const lab = findLabPhone(options.device.id);
   // a phone whose devices.json entry says how it reaches the proxy has that path checked before the scenario
   const proxyCheck = options.device.proxy ? { server: options.device.proxy.server, log: lab?.proxy.log ?? options.proxyCapture?.log } : null;

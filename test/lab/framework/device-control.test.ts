@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MPLAB_CLI } from '../../../common/paths.js';
 import { validateDevicesFile, type DeviceConfig } from '../../../framework/config/devices-file.js';
 import { AppResetError, resetApp } from '../../../framework/devices/app.js';
 import { pullPhoneCapture, startPhoneCapture, stopPhoneCapture } from '../../../framework/devices/capture.js';
-import { Device } from '../../../framework/devices/device.js';
+import { Device, type KnownPhone } from '../../../framework/devices/device.js';
 import { applyMptcpMode } from '../../../framework/devices/mptcp.js';
 import { applyNet } from '../../../framework/devices/network.js';
 import { DeviceGoneError } from '../../../framework/devices/recovery.js';
@@ -114,6 +115,30 @@ describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'tcpdump', 'soc
     const legacy = await readStatus(new Device(config(rooted), { shellProtocol: 'legacy' }));
     expect({ ...legacy, shellProtocol: 'v2', battery: v2.battery }).toEqual(v2);
     expect(legacy.shellProtocol).toBe('legacy');
+  });
+
+  it('a root method found by one Device is known to the next for the phone (its status read runs no su), and forgotten after recovery', async () => {
+    // the shell commands each Device runs, from its debug log
+    const commands = () => {
+      const lines: string[] = [];
+      const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line).cmd ?? '') });
+      return { logger, lines };
+    };
+    const known: KnownPhone = {};
+    const first = commands();
+    const before = await readStatus(new Device(config(rooted), { logger: first.logger, known }));
+    expect(known.rootMethod).toBe(before.root.method);
+    expect(first.lines.some((c) => c.includes("su -c 'id -u'"))).toBe(true);
+    const second = commands();
+    const after = await readStatus(new Device(config(rooted), { logger: second.logger, known }));
+    expect(after.root).toEqual(before.root);
+    expect(second.lines.filter(Boolean).length).toBeGreaterThan(0);
+    expect(second.lines.some((c) => c.includes('su '))).toBe(false);
+    await new Device(config(rooted), { known }).ensureReady();
+    expect(known.rootMethod).toBeUndefined();
+    const third = commands();
+    await readStatus(new Device(config(rooted), { logger: third.logger, known }));
+    expect(third.lines.some((c) => c.includes("su -c 'id -u'"))).toBe(true);
   });
 
   describe('shell', () => {

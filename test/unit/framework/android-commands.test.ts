@@ -58,14 +58,12 @@ const SAMPLE = [
   'default via 198.18.1.1 dev wlan0 ',
   'default via 198.18.2.1 dev rmnet0 metric 200 ',
   '198.18.1.0/24 dev wlan0 proto kernel scope link src 198.18.1.2 ',
-  '@@mplab:wifi_on',
-  '1',
-  '@@mplab:mobile_data',
-  '0',
-  '@@mplab:mobile_data_always_on',
-  'null',
-  '@@mplab:airplane_mode_on',
-  '0',
+  '@@mplab:settings',
+  'adb_enabled=1',
+  'airplane_mode_on=0',
+  'mobile_data=0',
+  'wifi_on=1',
+  'wifi_sleep_policy=2',
 ].join('\n');
 
 describe('network state', () => {
@@ -145,8 +143,8 @@ describe('a phone already in the asked network is left alone', () => {
     SAMPLE.replace('3: rmnet0@if6: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN', '3: rmnet0@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP')
       .replace('@@mplab:route', '3: rmnet0    inet 198.18.2.2/24 brd 198.18.2.255 scope global rmnet0\n@@mplab:route')
       .replace('@@mplab:defaults\n', `@@mplab:defaults\n${tables.join('\n')}\n`)
-      .replace('@@mplab:mobile_data\n0', '@@mplab:mobile_data\n1')
-      .replace('@@mplab:wifi_on', `@@mplab:rules\n${rules}\n@@mplab:wifi_on`);
+      .replace('mobile_data=0', 'mobile_data=1')
+      .replace('@@mplab:settings', `@@mplab:rules\n${rules}\n@@mplab:settings`);
   const RULES = ['0:\tfrom all lookup local', '9000:\tfrom all uidrange 10000-19999 lookup 7100', '9101:\tfrom 198.18.1.2 lookup 7101', '9102:\tfrom 198.18.2.2 lookup 7102', '9190:\tfrom all lookup 7101', '32766:\tfrom all lookup main'];
   const ifaces = { wifi: 'wlan0', cellular: 'rmnet0' };
 
@@ -182,7 +180,7 @@ describe('a phone already in the asked network is left alone', () => {
     expect(toggleNeeded(state0(), 'data', 'on')).toBe(true);
     expect(toggleNeeded(state0(), 'data', 'off')).toBe(false);
     // the setting says off while the interface still has its address: toggle (Android may not have caught up)
-    expect(toggleNeeded(parseNetState(text(RULES.join('\n')).replace('@@mplab:mobile_data\n1', '@@mplab:mobile_data\n0'), ifaces), 'data', 'off')).toBe(true);
+    expect(toggleNeeded(parseNetState(text(RULES.join('\n')).replace('mobile_data=1', 'mobile_data=0'), ifaces), 'data', 'off')).toBe(true);
   });
 });
 

@@ -13,7 +13,7 @@ import { LOCAL_TMP, NODE, PHONE_COMMAND, PHONE_LIB, SDCARD, SHELL_UID } from './
  * inside the phone's network namespace in which the host's /usr and /etc (read-only), a fresh
  * /proc (with /proc/sys read-only except /proc/sys/net, which belongs to the network namespace),
  * /sys (read-only) and a few device nodes are bind-mounted into that tree, and it chroots there.
- * Commands enter the holder's namespaces and root with nsenter, as Android's shell user (uid 2000,
+ * Commands enter the holder's namespaces and root with native/phone_exec.c, as Android's shell user (uid 2000,
  * no capabilities) or as root. Nothing is ever mounted or written outside the phone's folder on
  * the host; the mounts exist only in the holder's namespace and vanish with it.
  */
@@ -120,6 +120,8 @@ export class PhoneSandbox {
   root: string;
   private holderPid: number | undefined;
   private starting: Promise<number> | undefined;
+  /** native/phone_exec.c, found on the first spawn */
+  private phoneExecPath: string | undefined;
 
   constructor(private readonly options: SandboxOptions) {
     assertLabName(options.netns);
@@ -286,18 +288,14 @@ export class PhoneSandbox {
 
   /**
    * spawn() once the phone runs (its holder started): the child's pid is known on return, and is
-   * the program's own (nsenter and setpriv exec it, they do not fork).
+   * the program's own (phone_exec enters the phone and executes it, it does not fork).
    */
   spawnNow(argv: readonly string[], options: SpawnAsOptions): ChildProcess {
     const pid = this.holderPid;
     if (pid === undefined) throw new Error('the phone is not running (no namespace holder)');
-    const args = ['-t', String(pid), '-m', '-n', '-r', '-w', '--'];
-    if (options.uid !== 0) {
-      const groups = options.groups ?? SHELL_GROUPS;
-      args.push('/usr/bin/setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, `--groups=${groups.join(',')}`, '--');
-    }
-    args.push(...argv);
-    return spawn('/usr/bin/nsenter', args, { env: options.env, stdio: options.stdio ?? 'pipe', detached: true });
+    const groups = options.uid === 0 ? '-' : (options.groups ?? SHELL_GROUPS).join(',');
+    this.phoneExecPath ??= builtProgram('phone_exec');
+    return spawn(this.phoneExecPath, [String(pid), String(options.uid), groups, ...argv], { env: options.env, stdio: options.stdio ?? 'pipe', detached: true });
   }
 
   /** The phone's processes (those in the holder's mount namespace), as /proc shows them; none while it is down. */
@@ -425,7 +423,12 @@ async function symlink(target: string, link: string): Promise<void> {
 
 /** The Android commands' program as `npm ci` built it (binding.gyp target phone_command). */
 export function phoneCommandBinary(): string {
-  const file = path.join(REPO_ROOT, 'build/Release/phone_command');
+  return builtProgram('phone_command');
+}
+
+/** A program of binding.gyp's that `npm ci` built. */
+function builtProgram(name: string): string {
+  const file = path.join(REPO_ROOT, 'build/Release', name);
   if (!existsSync(file)) throw new Error(`${file} is missing: \`npm ci\` (or \`npm rebuild\`) builds it with the native addons`);
   return file;
 }

@@ -25,7 +25,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'nsenter', 'setpriv', 'unshare'] }))('adb RSA authentication of the virtual phone', () => {
+describe.skipIf(skipUnless({ root: true, commands: ['adb', 'ip', 'unshare'] }))('adb RSA authentication of the virtual phone', () => {
   let phone: VirtualPhoneFixture;
   let home: string;
   let port: number;

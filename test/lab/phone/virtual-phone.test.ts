@@ -17,7 +17,7 @@ import { PHONE_ADDRESSES, createVirtualPhone, type VirtualPhoneFixture } from '.
  * adbkit, with every effect checked inside the phone's namespace or folder.
  */
 
-const prereqs = { root: true, commands: ['adb', 'ip', 'nsenter', 'setpriv', 'unshare', 'script', 'tcpdump', 'socat'] };
+const prereqs = { root: true, commands: ['adb', 'ip', 'unshare', 'script', 'tcpdump', 'socat'] };
 
 async function link(phone: VirtualPhoneFixture, iface: string): Promise<{ up: boolean; ipv4: string[] }> {
   const r = await inNetns(phone.netns, 'ip', ['-j', 'addr', 'show', 'dev', iface]);

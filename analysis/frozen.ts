@@ -81,15 +81,19 @@ export function freeze(conn: Conn): void {
     sf.up.save(w);
     sf.down.save(w);
   }
+  // the ACK sizes too: a connection waits out its grace period with them, and most wait to the end
+  w.list(conn.ackSizes);
+  conn.ackSizes = null;
   conn.frozen = w.take();
   conn.subflows = [];
   conn.data[0] = NO_DATA;
   conn.data[1] = NO_DATA;
 }
 
-/** Drops the subflows and data-level state of a finished connection. */
+/** Drops the subflows, data-level state and ACK sizes of a finished connection (its records are written). */
 export function released(conn: Conn): void {
   conn.subflows = [];
+  conn.ackSizes = null;
   conn.data[0] = NO_DATA;
   conn.data[1] = NO_DATA;
   conn.frozen = null;
@@ -131,6 +135,7 @@ export function thaw(conn: Conn): void {
     sf.up = Dir.load(r);
     sf.down = Dir.load(r);
   }
+  conn.ackSizes = r.list();
   if (!r.done) throw new Error(`connection ${conn.id}: its compact form was not read to its end`);
   conn.subflows = subflows;
   conn.frozen = null;

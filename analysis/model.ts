@@ -30,8 +30,8 @@ const NO_INFLIGHT: number[] = [];
  * slots used, in no set order (the most used drift to the front), where slot = 4 * bin + key and
  * the key says whose ACKs: the subflows' TCP ACKs of up or down data, or the Data ACKs of up or
  * down data (ACK_*). A connection sees a few slots, so a short scan beats a table of every bin;
- * one list on the connection, not one per direction, costs one array, and freezing the
- * connection (frozen.ts) leaves it as it is.
+ * one list on the connection, not one per direction, costs one array (packed with the rest of the
+ * connection while it is frozen, frozen.ts; dropped when it is finished).
  */
 export type AckSizes = number[];
 

@@ -150,7 +150,7 @@ export class Tracker {
       const ack = o.peekRel(seg.ack);
       if (ack > o.acked) {
         // the ACK of the SYN (nothing acknowledged before) or of a FIN alone carries no data
-        if (o.acked > -Infinity && (ack - o.acked > 1 || !o.fin)) conn.ackSizes = addAckSize(conn.ackSizes, fromClient ? ACK_TCP + DOWN : ACK_TCP + UP, ack - o.acked);
+        if (o.acked > -Infinity && (ack - o.acked > 1 || !o.fin)) conn.ackSizes = addAckSize(conn.ackSizes, ACK_TCP + (fromClient ? DOWN : UP), ack - o.acked);
         o.acked = ack;
         o.sent.acknowledge(ack);
         o.ackedAt(ack);

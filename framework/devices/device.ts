@@ -66,7 +66,8 @@ export class Device {
   readonly server: AdbServer;
   readonly log: Logger;
   private protocol: ShellProtocol | undefined;
-  private rootMethod: RootMethod | null | undefined;
+  /** the root method, in the object the phone's Devices share (their own when none is given) */
+  private readonly known: KnownPhone;
   private props: Record<string, string> | undefined;
   private readonly recovery: RecoveryOptions;
   private readonly retries: number;
@@ -80,12 +81,12 @@ export class Device {
     this.recovery = { ...DEFAULT_RECOVERY, ...options.recovery };
     this.retries = options.retries ?? 2;
     if (options.shellProtocol && options.shellProtocol !== 'auto') this.protocol = options.shellProtocol;
-    this.rootMethod = options.known?.rootMethod;
+    this.known = options.known ?? {};
   }
 
   /** The root method when it is known already (detected, or known from an earlier Device for this phone); undefined before. */
   get knownRootMethod(): RootMethod | null | undefined {
-    return this.rootMethod;
+    return this.known.rootMethod;
   }
 
   get serial(): string {
@@ -127,7 +128,7 @@ export class Device {
    * `known` holds what a combined read already has: the output of `id -u`, and of `su -c 'id -u'`.
    */
   async detectRoot(known: { uid?: string; suC?: string } = {}): Promise<RootMethod | null> {
-    if (this.rootMethod !== undefined) return this.rootMethod;
+    if (this.known.rootMethod !== undefined) return this.known.rootMethod;
     let uid = known.uid;
     if (uid === undefined) {
       const id = await this.shell(['id', '-u'], { timeoutMs: 10_000 });
@@ -146,8 +147,7 @@ export class Device {
         }
       }
     }
-    this.rootMethod = method;
-    if (this.options.known) this.options.known.rootMethod = method;
+    this.known.rootMethod = method;
     this.log.debug({ rootMethod: method }, 'root detection');
     return method;
   }
@@ -238,8 +238,7 @@ export class Device {
         probe: async (timeoutMs) => {
           // a fresh transport may have other features (a reinstalled adbd) and adbd may no longer run as root (after a reboot): ask again
           this.protocol = this.options.shellProtocol && this.options.shellProtocol !== 'auto' ? this.options.shellProtocol : undefined;
-          this.rootMethod = undefined;
-          if (this.options.known) this.options.known.rootMethod = undefined;
+          this.known.rootMethod = undefined;
           const protocol = await this.shellProtocol();
           const r = await runShell(this.server, this.serial, protocol, ['echo', 'mplab-probe'], { timeoutMs });
           if (!r.stdout.toString().includes('mplab-probe')) throw new Error(`probe answered ${JSON.stringify(r.stdout.toString().slice(0, 80))}`);

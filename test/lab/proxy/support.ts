@@ -2,10 +2,14 @@ import { readFile } from 'node:fs/promises';
 import type { ConnectionRecord } from '../../../proxy/connection-log.js';
 import type { Agent } from '../../../proxy/testkit/remote.js';
 
-/** The proxy's connection log as records (an absent file is an empty log). */
+/**
+ * The proxy's connection log as records (an absent file is an empty log). Only whole lines: the
+ * proxy may be writing one as it is read (a read caught one cut short, "Unterminated string in JSON").
+ */
 export async function readLog(file: string): Promise<ConnectionRecord[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as ConnectionRecord);

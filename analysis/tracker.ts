@@ -1,4 +1,4 @@
-import { hash as digest } from 'node:crypto';
+import { hashKey, type KeyHash } from './key-hash.js';
 import { freeze, frozenDsnDistance, frozenMatch, frozenServerPort, frozenUnlink, match, released, thaw } from './frozen.js';
 import { ACK_DATA, ACK_TCP, DOWN, PREFIX_DOWN, PREFIX_UP, UP, Conn, Subflow, addAckSize, clock, moveTcpAckSizes, type Dir } from './model.js';
 import { parseProxyRequest } from './socks.js';
@@ -60,6 +60,8 @@ const FREEZE_AFTER = 0.1;
 const FREEZE_ABOVE = 500;
 /** seconds of trace time between a Data ACK and forgetting which subflows sent the data it acknowledges */
 const DATA_ACK_DELAY = 2;
+/** learnKey()'s result, reused */
+const keyHash: KeyHash = { token: 0, idsnHi: 0, idsnLo: 0 };
 
 export class Tracker {
   private readonly table = new Map<number, Subflow>();
@@ -442,13 +444,13 @@ export class Tracker {
     if (client) conn.keyClient = true;
     else conn.keyServer = true;
     const version = conn.version < 0 ? 0 : conn.version;
-    const hash = digest(version >= 1 ? 'sha256' : 'sha1', buf.subarray(off, off + 8), 'buffer');
+    hashKey(buf, off, version, keyHash);
     const dir = client ? UP : DOWN;
     const data = conn.data[dir];
-    data.idsnHi = hash.readUInt32BE(hash.length - 8);
-    data.idsnLo = hash.readUInt32BE(hash.length - 4);
+    data.idsnHi = keyHash.idsnHi;
+    data.idsnLo = keyHash.idsnLo;
     data.idsnKnown = true;
-    const token = hash.readUInt32BE(0);
+    const token = keyHash.token;
     if (client) conn.tokenClient = token;
     const existing = this.tokens.get(token);
     if (existing !== undefined && existing !== conn && !existing.done && !conn.subflows[0]?.up.synSeen) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/netfilter_ipv4.h>
 #include <node_api.h>
+#include "napi_errno.h"
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
@@ -41,25 +42,6 @@ struct mplab_mptcp_info {
   uint8_t local_addr_max;
   uint8_t csum_enabled;
 };
-
-// An Error with `code` the errno's name ("ENOPROTOOPT"), as Node's own errors have, and `errno`.
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_value code, text, error;
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
-  char codebuf[32];
-  const char *name = strerrorname_np(err);
-  if (name) snprintf(codebuf, sizeof codebuf, "%s", name);
-  else snprintf(codebuf, sizeof codebuf, "E%d", err);
-  napi_create_string_utf8(env, codebuf, NAPI_AUTO_LENGTH, &code);
-  napi_create_error(env, code, text, &error);
-  napi_value errnoValue;
-  napi_create_int32(env, err, &errnoValue);
-  napi_set_named_property(env, error, "errno", errnoValue);
-  napi_throw(env, error);
-  return NULL;
-}
 
 // The first argument of a call as an integer (`fallback` when absent or not a number).
 static int32_t int_arg(napi_env env, napi_callback_info info, int32_t fallback) {

@@ -15,23 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <node_api.h>
-
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[1024];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_value code, text, error;
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
-  const char *name = strerrorname_np(err);
-  char codebuf[32];
-  snprintf(codebuf, sizeof codebuf, "%s", name ? name : "EUNKNOWN");
-  napi_create_string_utf8(env, codebuf, NAPI_AUTO_LENGTH, &code);
-  napi_create_error(env, code, text, &error);
-  napi_value errnoValue;
-  napi_create_int32(env, err, &errnoValue);
-  napi_set_named_property(env, error, "errno", errnoValue);
-  napi_throw(env, error);
-  return NULL;
-}
+#include "napi_errno.h"
 
 // Runs make(addr) with the thread in the namespace of `nsPath`; returns the fd or -errno.
 static int in_namespace(const char *nsPath, int (*make)(const struct sockaddr_in *, int), const struct sockaddr_in *addr, int backlog, const char **failed) {

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <node_api.h>
+#include "napi_errno.h"
 
 #define PKT_CAP 2048          // TUN devices of the lab have MTU 1500; larger packets are dropped
 #define READ_BATCH 64         // packets read per lock acquisition at most
@@ -222,13 +223,6 @@ static void *writer_main(void *arg) {
 }
 
 // ---- N-API glue ----
-
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_throw_error(env, NULL, msg);
-  return NULL;
-}
 
 static tun_t *get_tun(napi_env env, napi_value v) {
   tun_t *t = NULL;

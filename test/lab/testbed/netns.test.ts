@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { addNetns, deleteNetnsWithPrefix, inNetns, listNetns, vethPair } from '../../../testbed/netns.js';
+import { connectInNetns, listenInNetns } from '../../../testbed/phone/netns-socket.js';
 import { skipUnless } from '../../support/prereq.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
 
@@ -21,6 +22,16 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'ping', 'ethtool'] }))
     expect(await deleteNetnsWithPrefix(prefix)).toHaveLength(2);
     expect((await sleeper).exitCode).not.toBe(0);
     expect(await listNetns(prefix)).toEqual([]);
+  });
+
+  it('throws Node-style errors from the native socket addon: code, errno and the step that failed', async () => {
+    const absent = `${prefix}absent`;
+    expect(() => listenInNetns(absent, '127.0.0.1', 6790)).toThrow(
+      expect.objectContaining({ code: 'ENOENT', errno: 2, message: `listen on 127.0.0.1:6790 in /run/netns/${absent} (open the namespace): No such file or directory` }),
+    );
+    await addNetns(`${prefix}c`);
+    expect(() => connectInNetns(`${prefix}c`, '127.0.0.1', 6790)).toThrow(expect.objectContaining({ code: 'ECONNREFUSED', errno: 111, message: expect.stringMatching(/\(connect\): Connection refused$/) }));
+    await deleteNetnsWithPrefix(`${prefix}c`);
   });
 
   it('refuses names without the mplab prefix', async () => {

@@ -5,8 +5,8 @@ import { hash } from 'node:crypto';
  * most significant 32 bits of the key's hash, and its least significant 64 bits). A connection has
  * two keys and each is hashed once, so a capture of short connections hashes as many keys as it
  * has connections: v1's SHA-256 of the 8 bytes is one compression, computed here without the
- * crypto module's per-call cost (about 3 us a call, three times this function); v0's SHA-1 (the
- * multipath-tcp.org kernel) goes through node:crypto.
+ * crypto module's per-call cost (node:crypto's hash() took 1.2 to 1.6 us a key, this 0.28 us, on
+ * 40,000 keys); v0's SHA-1 (the multipath-tcp.org kernel) goes through node:crypto.
  */
 export interface KeyHash {
   token: number;

@@ -12,6 +12,7 @@ import { DEFAULTS } from './defaults.js';
 import { buildRecords, type ReportContext } from './records.js';
 import { SummaryBuilder, type Summary } from './summary.js';
 import { Tracker } from './tracker.js';
+import { withYoungGenerationCap } from './young-generation.js';
 
 /**
  * `mplab analyze`: captures in, connections/subflows/summary out.
@@ -85,7 +86,7 @@ export function analyzeFiles(files: readonly string[], output: AnalysisOutput, o
   const inputs: CaptureInput[] = [];
   try {
     for (const file of files) inputs.push(openFile(file));
-    return runSync(analysis(inputs, output, options));
+    return runSync(withYoungGenerationCap(analysis(inputs, output, options)));
   } catch (err) {
     output.abort();
     throw err;
@@ -107,7 +108,7 @@ export async function analyzeInputs(files: readonly string[], output: AnalysisOu
   };
   try {
     for (const file of files) inputs.push(await openInput(file, open));
-    return await runAsync(analysis(inputs, output, options));
+    return await runAsync(withYoungGenerationCap(analysis(inputs, output, options)));
   } catch (err) {
     output.abort();
     throw err;

@@ -21,18 +21,27 @@ export interface Source {
 export type Steps<T> = Generator<Window, T, void>;
 
 export function runSync<T>(steps: Steps<T>): T {
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    r.value.readSync();
+  try {
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      r.value.readSync();
+    }
+  } finally {
+    // a read that failed leaves the steps suspended: their `finally` blocks run now
+    steps.return(undefined as T);
   }
 }
 
 export async function runAsync<T>(steps: Steps<T>): Promise<T> {
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    await r.value.read();
+  try {
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      await r.value.read();
+    }
+  } finally {
+    steps.return(undefined as T);
   }
 }
 

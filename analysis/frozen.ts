@@ -1,5 +1,5 @@
 import type { Segment } from './decode.js';
-import { DataDir, Dir, Subflow, type Conn } from './model.js';
+import { DataDir, releaseDataDir, releaseSubflow, takeDataDir, takeSubflow, type Conn, type Subflow } from './model.js';
 import { PackReader, PackWriter } from './packed.js';
 
 /**
@@ -85,18 +85,25 @@ export function freeze(conn: Conn): void {
   w.list(conn.ackSizes);
   conn.ackSizes = null;
   conn.frozen = w.take();
-  conn.subflows = [];
-  conn.data[0] = NO_DATA;
-  conn.data[1] = NO_DATA;
+  dropState(conn);
 }
 
 /** Drops the subflows, data-level state and ACK sizes of a finished connection (its records are written). */
 export function released(conn: Conn): void {
-  conn.subflows = [];
+  dropState(conn);
   conn.ackSizes = null;
-  conn.data[0] = NO_DATA;
-  conn.data[1] = NO_DATA;
   conn.frozen = null;
+}
+
+/** The subflows and data levels of `conn` back to their pools (model.ts): nothing refers to them any more. */
+function dropState(conn: Conn): void {
+  for (const sf of conn.subflows) releaseSubflow(sf);
+  conn.subflows = [];
+  for (let i = 0; i < 2; i++) {
+    const d = conn.data[i];
+    if (d !== NO_DATA) releaseDataDir(d);
+    conn.data[i] = NO_DATA;
+  }
 }
 
 /** Brings a frozen connection's subflows and data-level state back (the caller links the subflows into its table). */
@@ -108,14 +115,17 @@ export function thaw(conn: Conn): void {
   // arrays of their exact size, as Tracker.attach makes them
   const subflows = new Array<Subflow>(n);
   for (let k = 0; k < n; k++) {
-    const sf = new Subflow(r.num(), r.num(), r.bool(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num());
+    const sf = takeSubflow(r.num(), r.num(), r.bool(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num());
     sf.conn = conn;
     sf.inTable = r.bool();
     for (let i = 0; i < 4; i++) r.num();
     subflows[k] = sf;
   }
-  conn.data[0] = DataDir.load(r);
-  conn.data[1] = DataDir.load(r);
+  for (let i = 0; i < 2; i++) {
+    const d = takeDataDir();
+    d.load(r);
+    conn.data[i] = d;
+  }
   for (const sf of subflows) {
     sf.index = r.num();
     sf.lastTime = r.num();
@@ -132,8 +142,8 @@ export function thaw(conn: Conn): void {
     sf.rst = r.bool();
     sf.lastClientAck = r.num();
     sf.lastNewData = r.num();
-    sf.up = Dir.load(r);
-    sf.down = Dir.load(r);
+    sf.up.load(r);
+    sf.down.load(r);
   }
   conn.ackSizes = r.list();
   if (!r.done) throw new Error(`connection ${conn.id}: its compact form was not read to its end`);

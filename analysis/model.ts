@@ -143,6 +143,39 @@ export class Dir {
   rttMin = Infinity;
   rttMax = 0;
 
+  /** Back to the state of a new Dir (one taken from the pool, see Subflow.reuse). */
+  reset(): void {
+    this.base = 0;
+    this.hasBase = false;
+    this.synSeen = false;
+    this.synTime = -1;
+    this.lastRel = 0;
+    this.sent.reset();
+    this.acked = -Infinity;
+    this.packets = 0;
+    this.dataPackets = 0;
+    this.bytes = 0;
+    this.retransmitted = 0;
+    this.reinjected = 0;
+    this.unique = 0;
+    this.fin = false;
+    this.rst = false;
+    this.ssnDelta = 0;
+    this.ssnKnown = false;
+    this.maps = null;
+    this.mapCount = 0;
+    this.mapHead = 0;
+    this.inflight = NO_INFLIGHT;
+    this.inflightCap = 0;
+    this.inflightHead = 0;
+    this.inflightLen = 0;
+    this.rttSamples = 0;
+    this.rttSum = 0;
+    this.rttSumSq = 0;
+    this.rttMin = Infinity;
+    this.rttMax = 0;
+  }
+
   /** Relative sequence number of a raw one, unwrapped around the last one seen (lastRel, which the caller moves). */
   peekRel(raw: number): number {
     const r32 = (raw - this.base) >>> 0;
@@ -271,14 +304,15 @@ export class Dir {
     w.num(this.rttMax);
   }
 
-  static load(r: PackReader): Dir {
-    const d = new Dir();
+  /** Reads what save() wrote into this Dir, which reset() left as new. */
+  load(r: PackReader): void {
+    const d = this;
     d.base = r.num();
     d.hasBase = r.bool();
     d.synSeen = r.bool();
     d.synTime = r.num();
     d.lastRel = r.num();
-    d.sent = RangeSet.load(r);
+    d.sent.load(r);
     d.acked = r.num();
     d.packets = r.num();
     d.dataPackets = r.num();
@@ -316,7 +350,6 @@ export class Dir {
     d.rttSumSq = r.num();
     d.rttMin = r.num();
     d.rttMax = r.num();
-    return d;
   }
 
   /** Karn's rule: segments at or after `rel` were retransmitted, their ACKs give no sample. */
@@ -383,8 +416,8 @@ export class Subflow {
   inTable = true;
 
   constructor(
-    readonly uid: number,
-    readonly key: number,
+    public uid: number,
+    public key: number,
     public v6: boolean,
     public c0: number,
     public c1: number,
@@ -400,6 +433,48 @@ export class Subflow {
   ) {
     this.firstTime = ts;
     this.lastTime = ts;
+  }
+
+  /** A subflow from the pool made new (see takeSubflow; its Dirs were reset when it was released). */
+  reuse(uid: number, key: number, v6: boolean, c0: number, c1: number, c2: number, c3: number, cport: number, s0: number, s1: number, s2: number, s3: number, sport: number, ts: number): void {
+    this.uid = uid;
+    this.key = key;
+    this.v6 = v6;
+    this.c0 = c0;
+    this.c1 = c1;
+    this.c2 = c2;
+    this.c3 = c3;
+    this.cport = cport;
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+    this.sport = sport;
+    this.firstTime = ts;
+    this.lastTime = ts;
+  }
+
+  /** Back to the state of a new subflow, but for what reuse() sets; drops what it referred to. */
+  reset(): void {
+    this.next = null;
+    this.conn = undefined as unknown as Conn;
+    this.index = 0;
+    this.up.reset();
+    this.down.reset();
+    this.synTime = -1;
+    this.synAckTime = -1;
+    this.establishedTime = -1;
+    this.synRetransmitted = false;
+    this.established = false;
+    this.mpCapable = false;
+    this.join = false;
+    this.joinToken = 0;
+    this.addrId = -1;
+    this.backup = false;
+    this.rst = false;
+    this.lastClientAck = -1;
+    this.lastNewData = -1;
+    this.inTable = true;
   }
 
   /** Swaps client and server (the orientation of a subflow seen without its SYN was a guess). */
@@ -444,12 +519,16 @@ export class Blocks {
     w.list(this.sizes);
   }
 
-  static load(r: PackReader): Blocks {
-    const b = new Blocks();
-    b.lastUid = r.num();
-    b.current = r.num();
-    b.sizes = r.list();
-    return b;
+  load(r: PackReader): void {
+    this.lastUid = r.num();
+    this.current = r.num();
+    this.sizes = r.list();
+  }
+
+  reset(): void {
+    this.lastUid = -1;
+    this.current = 0;
+    this.sizes = null;
   }
 
   toArray(): number[] {
@@ -498,8 +577,26 @@ export class DataDir {
     w.bool(this.dataFin);
   }
 
-  static load(r: PackReader): DataDir {
-    const d = new DataDir();
+  /** Back to the state of a new DataDir (one taken from the pool, see takeDataDir). */
+  reset(): void {
+    this.idsnHi = 0;
+    this.idsnLo = 0;
+    this.idsnKnown = false;
+    this.baseHi = 0;
+    this.baseLo = 0;
+    this.baseSet = false;
+    this.last = 0;
+    this.acked = -Infinity;
+    this.ackDelayed = -Infinity;
+    this.ackDelayTime = -Infinity;
+    this.sent.reset();
+    this.blocks.reset();
+    this.dataFin = false;
+  }
+
+  /** Reads what save() wrote into this DataDir (every field). */
+  load(r: PackReader): void {
+    const d = this;
     d.idsnHi = r.num();
     d.idsnLo = r.num();
     d.idsnKnown = r.bool();
@@ -510,10 +607,9 @@ export class DataDir {
     d.acked = r.num();
     d.ackDelayed = r.num();
     d.ackDelayTime = r.num();
-    d.sent = RangeSet.load(r);
-    d.blocks = Blocks.load(r);
+    d.sent.load(r);
+    d.blocks.load(r);
     d.dataFin = r.bool();
-    return d;
   }
 
   /** Relative DSN of a raw (64-bit or 32-bit) one; the first one seen sets the base when the key is unknown. */
@@ -579,7 +675,7 @@ export class Conn {
   placementTries = 0;
 
   /** data-level state per direction (0 = up, 1 = down) */
-  readonly data = [new DataDir(), new DataDir()];
+  readonly data = [takeDataDir(), takeDataDir()];
   fastClose = false;
   /** sizes of the ACKs that acknowledged new data, TCP and Data ACKs, made on the first (see AckSizes) */
   ackSizes: AckSizes | null = null;
@@ -616,4 +712,38 @@ export class Conn {
   get keysKnown(): boolean {
     return this.keyClient && this.keyServer;
   }
+}
+
+/**
+ * Subflows and data levels no longer used, for the next ones: a connection's dozen objects (with
+ * their boxed doubles) live a fraction of a second until the connection is frozen, long enough to
+ * be copied by the young generation's collector and promoted; reused, they are allocated once and
+ * stay in the old generation. Released objects are reset at once (they refer to nothing);
+ * nothing may keep a reference to one it released.
+ */
+const POOL_MAX = 4096;
+const subflowPool: Subflow[] = [];
+const dataPool: DataDir[] = [];
+
+export function takeSubflow(uid: number, key: number, v6: boolean, c0: number, c1: number, c2: number, c3: number, cport: number, s0: number, s1: number, s2: number, s3: number, sport: number, ts: number): Subflow {
+  const sf = subflowPool.pop();
+  if (sf === undefined) return new Subflow(uid, key, v6, c0, c1, c2, c3, cport, s0, s1, s2, s3, sport, ts);
+  sf.reuse(uid, key, v6, c0, c1, c2, c3, cport, s0, s1, s2, s3, sport, ts);
+  return sf;
+}
+
+export function releaseSubflow(sf: Subflow): void {
+  if (subflowPool.length >= POOL_MAX) return;
+  sf.reset();
+  subflowPool.push(sf);
+}
+
+export function takeDataDir(): DataDir {
+  return dataPool.pop() ?? new DataDir();
+}
+
+export function releaseDataDir(d: DataDir): void {
+  if (dataPool.length >= POOL_MAX) return;
+  d.reset();
+  dataPool.push(d);
 }

@@ -147,15 +147,24 @@ export class RangeSet {
     w.num(this.same);
   }
 
-  /** Reads what save() wrote into a new set (the same ranges from index 0: add() and acknowledge() give the same results). */
-  static load(r: PackReader): RangeSet {
-    const s = new RangeSet();
-    s.r = r.list();
-    s.horizon = r.num();
-    s.maxEnd = r.num();
-    s.other = r.num();
-    s.same = r.num();
-    return s;
+  /** Reads what save() wrote (the same ranges from index 0: add() and acknowledge() give the same results). */
+  load(r: PackReader): void {
+    this.r = r.list();
+    this.lo = 0;
+    this.horizon = r.num();
+    this.maxEnd = r.num();
+    this.other = r.num();
+    this.same = r.num();
+  }
+
+  /** Back to the state of a new set. */
+  reset(): void {
+    this.r = null;
+    this.lo = 0;
+    this.horizon = -Infinity;
+    this.maxEnd = -Infinity;
+    this.other = 0;
+    this.same = 0;
   }
 
   /** Everything below `point` has been acknowledged: forget who sent it, keep that it was sent. */

@@ -1,6 +1,6 @@
 import { hashKey, type KeyHash } from './key-hash.js';
 import { freeze, frozenDsnDistance, frozenMatch, frozenServerPort, frozenUnlink, match, released, thaw } from './frozen.js';
-import { ACK_DATA, ACK_TCP, DOWN, PREFIX_DOWN, PREFIX_UP, UP, Conn, Subflow, addAckSize, clock, moveTcpAckSizes, type Dir } from './model.js';
+import { ACK_DATA, ACK_TCP, DOWN, PREFIX_DOWN, PREFIX_UP, UP, Conn, addAckSize, clock, moveTcpAckSizes, takeSubflow, type Dir, type Subflow } from './model.js';
 import { parseProxyRequest } from './socks.js';
 import {
   DSS_DATA_ACK,
@@ -265,8 +265,8 @@ export class Tracker {
     else srcIsClient = guessServerPort(seg.dport, seg.sport);
     const key = flowKey(seg);
     const sf = srcIsClient
-      ? new Subflow(this.nextUid++, key, seg.v6, seg.src0, seg.src1, seg.src2, seg.src3, seg.sport, seg.dst0, seg.dst1, seg.dst2, seg.dst3, seg.dport, seg.ts)
-      : new Subflow(this.nextUid++, key, seg.v6, seg.dst0, seg.dst1, seg.dst2, seg.dst3, seg.dport, seg.src0, seg.src1, seg.src2, seg.src3, seg.sport, seg.ts);
+      ? takeSubflow(this.nextUid++, key, seg.v6, seg.src0, seg.src1, seg.src2, seg.src3, seg.sport, seg.dst0, seg.dst1, seg.dst2, seg.dst3, seg.dport, seg.ts)
+      : takeSubflow(this.nextUid++, key, seg.v6, seg.dst0, seg.dst1, seg.dst2, seg.dst3, seg.dport, seg.src0, seg.src1, seg.src2, seg.src3, seg.sport, seg.ts);
     sf.next = this.table.get(key) ?? null;
     this.table.set(key, sf);
     this.last = sf;

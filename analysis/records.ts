@@ -4,7 +4,7 @@ import { ACK_DATA, ACK_TCP, DOWN, UP, ackBinLow, type AckSizes, type Conn, type 
 import type { ProxyLog, ProxyLogEntry } from './proxy-log.js';
 import { parseProxyRequest, type ProxyProtocol, type ProxyTarget } from './socks.js';
 
-/** The records written to connections.jsonl and subflows.jsonl (README "Analyzer" lists every field). */
+/** The records written to connections.jsonl and subflows.jsonl (docs/analyzer.md lists every field). */
 export interface UpDown<T> {
   up: T;
   down: T;

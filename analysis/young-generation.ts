@@ -3,10 +3,10 @@ import type { Steps } from './capture/window.js';
 
 /**
  * Peak memory of a long analysis: V8 doubles the young generation while much of what is allocated
- * survives, up to 16 MiB per semi-space (a new space of 32 MiB, 64 MiB of pages with both halves and
- * the pages kept for reuse), and an analysis of short connections gets there within seconds. Held at
- * 8 MiB per semi-space, the peak RSS on 20,000 to 80,000 short connections went from 150-155 MiB to
- * 128-134 MiB at no CPU cost that ten paired runs could tell from the noise (README "Analyzer").
+ * survives, up to 16 MiB per semi-space (a new space of 32 MiB), and an analysis of short
+ * connections gets there within seconds. Held at 8 MiB per semi-space, the peak RSS on 20,000,
+ * 80,000 and 320,000 short connections went from 150, 152 and 162 MiB to 131, 132 and 135 MiB, CPU
+ * time 0.96x to 1.02x, within the noise of alternated runs (docs/analyzer.md, "Speed and memory").
  *
  * V8 reads --max-semi-space-size only as it starts, but it reads --semi-space-growth-factor at each
  * growth: the analysis turns growth off once the new space has reached NEW_SPACE_CAP, and back on

@@ -65,7 +65,7 @@ export function registerAnalyze(program: Command): void {
     .option('--json', 'print summary.json on stdout instead of a one-line summary')
     .addHelpText(
       'after',
-      '\nExamples:\n  mplab analyze proxy.pcap --out out/ --wifi 198.18.1.0/24 --cellular 198.18.2.0/24\n  mplab analyze part1.pcap part2.pcap --out out/ --proxy-log proxy.log\n  tcpdump -i any -U -w - tcp | mplab analyze - --out out/\n\nSee README.md "Analyzer" for every output field.',
+      '\nExamples:\n  mplab analyze proxy.pcap --out out/ --wifi 198.18.1.0/24 --cellular 198.18.2.0/24\n  mplab analyze part1.pcap part2.pcap --out out/ --proxy-log proxy.log\n  tcpdump -i any -U -w - tcp | mplab analyze - --out out/\n\nSee docs/analyzer.md for every output field.',
     )
     .action(async (files: string[], opts: AnalyzeCliOptions) => {
       if (files.filter((f) => f === '-').length > 1) throw new UserError('"-" (stdin) may be given once', 2);
@@ -82,7 +82,7 @@ export function registerAnalyze(program: Command): void {
       };
       // the analyzer's state is small and its garbage dies young: a heap let grow to 1.3 times what
       // is alive after a full collection (instead of up to 4 times) costs little more collection
-      // and keeps memory flat however many connections wait out --grace (README "Analyzer")
+      // and keeps memory flat however many connections wait out --grace (docs/analyzer.md, "Memory")
       setFlagsFromString('--heap-growing-percent=30');
       const started = process.hrtime.bigint();
       const cpuBefore = process.cpuUsage();

@@ -13,7 +13,7 @@
  *     that does not know a field gives null (an analyze folder has no app, mode or network), and
  *     the report then neither splits nor filters by it;
  *   - `records()` returns the analyzer's records of the test as `mplab analyze` writes them
- *     (analysis/records.ts, README "Analyzer"): every field the README lists, in the same units.
+ *     (analysis/records.ts, docs/analyzer.md): every field docs/analyzer.md lists, in the same units.
  *     Fields added to the analyzer later (`ackSizes`, `connectRttMs`) may be missing in older
  *     records; the report then says the figure lacks data instead of failing;
  *   - errors a user can fix (a malformed file, a field of the wrong type) are UserErrors that name

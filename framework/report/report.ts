@@ -294,7 +294,7 @@ function footer(minSamples: number): string {
     'How to read it. A CDF gives, for each value on the x axis, the share of the items (connections, subflows, ACK bytes) at or below it.',
     `A curve is drawn, a median given an interval, and two modes compared only from ${minSamples} values on (--min-samples); below that the report says "not enough data".`,
     'Intervals are 95% percentile bootstrap intervals (2000 resamples, seeded: the same input gives the same report). "vs TCP" is the median of the mode minus the median of TCP for the same app and network; the verdict says whether its interval excludes 0.',
-    'Definitions: the README\'s "Analyzer" section (every field of the analyzer\'s output) and docs/report.md (every figure and table of this page).',
+    'Definitions: docs/analyzer.md (every field of the analyzer\'s output) and docs/report.md (every figure and table of this page).',
   ]
     .map((p) => `<p>${escapeHtml(p)}</p>`)
     .join('');

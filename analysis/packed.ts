@@ -70,8 +70,10 @@ export class PackWriter {
     for (let i = 0; i < 8; i++) buf[this.n++] = b[i];
   }
 
+  /** As num(x ? 1 : 0): the integers 1 and 0 are the bytes 4 and 0. */
   bool(x: boolean): void {
-    this.num(x ? 1 : 0);
+    if (this.n + 1 > this.buf.length) this.grow();
+    this.buf[this.n++] = x ? 4 : 0;
   }
 
   /** `count` values of `list` from index `from` (count first; null is written as -1). */

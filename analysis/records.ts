@@ -119,6 +119,7 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
 
   const ifaces = conn.subflows.map((sf) => (ctx.classifier.known ? ctx.classifier.classify(formatIp(sf.v6, sf.c0, sf.c1, sf.c2, sf.c3), sf.v6) : null));
   const client = formatEndpoint(first.v6, first.c0, first.c1, first.c2, first.c3, first.cport);
+  const server = formatEndpoint(first.v6, first.s0, first.s1, first.s2, first.s3, first.sport);
 
   // the proxy request: parsed once more now that the proxy's reply may have been read too
   let request = conn.proxyRequest;
@@ -153,8 +154,8 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
       connection: conn.id,
       trace: conn.trace,
       index: sf.index,
-      client: formatEndpoint(sf.v6, sf.c0, sf.c1, sf.c2, sf.c3, sf.cport),
-      server: formatEndpoint(sf.v6, sf.s0, sf.s1, sf.s2, sf.s3, sf.sport),
+      client: i === 0 ? client : formatEndpoint(sf.v6, sf.c0, sf.c1, sf.c2, sf.c3, sf.cport),
+      server: i === 0 ? server : formatEndpoint(sf.v6, sf.s0, sf.s1, sf.s2, sf.s3, sf.sport),
       iface: ifaces[i],
       start: roundTime(sf.firstTime),
       end: roundTime(sf.lastTime),
@@ -187,7 +188,7 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
     version: conn.version === 0 || conn.version === 1 ? conn.version : null,
     fallback: conn.mptcp && conn.fallback,
     client,
-    server: formatEndpoint(first.v6, first.s0, first.s1, first.s2, first.s3, first.sport),
+    server,
     start: roundTime(conn.start),
     end: roundTime(conn.end),
     duration: roundTime(conn.end - conn.start),
@@ -204,11 +205,7 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
     target: request?.target ?? logEntry?.target ?? null,
     proxyProtocol: request?.protocol ?? null,
     cellularShare: ctx.classifier.known ? cellularShare(conn.subflows, ifaces) : null,
-    subtraces: {
-      t1: subflows.filter((s) => s.established).length >= 2,
-      t2: subflows.filter((s) => s.used).length >= 2,
-      t3: handover,
-    },
+    subtraces: { t1: count(subflows, 'established') >= 2, t2: count(subflows, 'used') >= 2, t3: handover },
     synSeen: first.synTime >= 0,
     dataFin: { up: conn.data[UP].dataFin, down: conn.data[DOWN].dataFin },
     fastClose: conn.fastClose,
@@ -221,6 +218,13 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
     },
   };
   return { connection, subflows };
+}
+
+/** The subflows whose `field` is true. */
+function count(subflows: readonly SubflowRecord[], field: 'established' | 'used'): number {
+  let n = 0;
+  for (const s of subflows) if (s[field]) n++;
+  return n;
 }
 
 const NO_BINS: readonly AckBin[] = [];

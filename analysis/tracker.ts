@@ -462,7 +462,8 @@ export class Tracker {
     // (a connection with its own handshake takes the token over: tokens are reused once a
     // connection is gone, and the one before may still be waiting out its grace period here)
     this.tokens.set(token, conn);
-    conn.tokens = conn.tokens.concat(token);
+    const had = conn.tokens;
+    conn.tokens = had.length === 0 ? [token] : had.length === 1 ? [had[0], token] : had.concat(token);
     const orphan = this.orphans.get(token);
     if (orphan !== undefined && !orphan.done) {
       if (orphan.frozen !== null) this.thaw(orphan);
@@ -682,8 +683,17 @@ export class Tracker {
   private thaw(conn: Conn): void {
     thaw(conn);
     this.warm.push(conn);
+    this.dropFrozenKeys(conn);
     for (const sf of conn.subflows) {
-      // every subflow's key: one taken out of the table while frozen (frozenUnlink) left its entry
+      if (!sf.inTable) continue;
+      sf.next = this.table.get(sf.key) ?? null;
+      this.table.set(sf.key, sf);
+    }
+  }
+
+  /** Takes a thawed connection out of frozenTable, under every subflow's key: one taken out of the table while frozen (frozenUnlink) left its entry too. */
+  private dropFrozenKeys(conn: Conn): void {
+    for (const sf of conn.subflows) {
       const there = this.frozenTable.get(sf.key);
       if (there === conn) this.frozenTable.delete(sf.key);
       else if (Array.isArray(there)) {
@@ -691,16 +701,17 @@ export class Tracker {
         if (i >= 0) there.splice(i, 1);
         if (there.length === 0) this.frozenTable.delete(sf.key);
       }
-      if (!sf.inTable) continue;
-      sf.next = this.table.get(sf.key) ?? null;
-      this.table.set(sf.key, sf);
     }
   }
 
   private finish(conn: Conn): void {
-    if (conn.frozen !== null) this.thaw(conn);
+    if (conn.frozen !== null) {
+      // thawed to be written: its subflows do not go back into the table only to be taken out
+      thaw(conn);
+      this.dropFrozenKeys(conn);
+      for (const sf of conn.subflows) sf.inTable = false;
+    } else for (const sf of conn.subflows) this.unlink(sf);
     conn.done = true;
-    for (const sf of conn.subflows) this.unlink(sf);
     for (const t of conn.tokens) if (this.tokens.get(t) === conn) this.tokens.delete(t);
     if (conn.orphanToken >= 0 && this.orphans.get(conn.orphanToken) === conn) this.orphans.delete(conn.orphanToken);
     if (conn.subflows.length > 0) this.options.onDone(conn);

@@ -47,10 +47,17 @@ export class PackWriter {
       return;
     }
     if (Number.isInteger(x) && x < INT_LIMIT && x > -INT_LIMIT && x !== 0) {
+      // (32-bit sequence numbers, IPv4 addresses, tokens): the bits above 31 in floating point,
+      // without `%`, which compiles to a call to fmod; the rest with bit operations
       let v = (x >= 0 ? x * 2 : -x * 2 - 1) * 2;
+      while (v >= 2147483648) {
+        const q = Math.floor(v / 128);
+        buf[this.n++] = (v - q * 128) | 128;
+        v = q;
+      }
       while (v >= 128) {
-        buf[this.n++] = (v % 128) | 128;
-        v = Math.floor(v / 128);
+        buf[this.n++] = (v & 127) | 128;
+        v >>>= 7;
       }
       buf[this.n++] = v;
       return;
@@ -120,6 +127,7 @@ export class PackReader {
   num(): number {
     const buf = this.buf;
     let b = buf[this.at++];
+    const first = b;
     if (b & 1) {
       if (b !== FLOAT) return this.recent[(this.read - 1 - (b - 3) / 2) % REPEATS];
       const b8 = this.f64Bytes;
@@ -144,8 +152,9 @@ export class PackReader {
         v += (b & 127) * scale;
         scale *= 128;
       } while (b >= 128);
+      // the zigzag form's lowest bit (the sign) is the first byte's second bit
       const u = Math.floor(v / 2);
-      return u % 2 === 1 ? -(u + 1) / 2 : u / 2;
+      return first & 2 ? -(u + 1) / 2 : u / 2;
     }
     v >>>= 1;
     return v & 1 ? -(v + 1) / 2 : v / 2;

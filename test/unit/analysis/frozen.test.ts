@@ -44,6 +44,28 @@ describe('compact form of connections', () => {
     expect(r.done).toBe(true);
   });
 
+  it('packs integers of every size up to 2^50 exactly, around each 7-bit and 31-bit boundary', () => {
+    const values: number[] = [];
+    for (let bits = 1; bits <= 50; bits++) {
+      const p = 2 ** bits;
+      values.push(p - 1, p, p + 1, -(p - 1), -p, -(p + 1));
+    }
+    // and 5,000 drawn at random, half of them 32-bit (sequence numbers, addresses, tokens)
+    let seed = 12345;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 5000; i++) {
+      const magnitude = i % 2 === 0 ? Math.floor(random() * 2 ** 32) : Math.floor(random() * 2 ** 20) * 2 ** 29 + Math.floor(random() * 2 ** 29);
+      values.push(random() < 0.5 ? -magnitude : magnitude);
+    }
+    const w = new PackWriter();
+    w.reset();
+    for (const v of values) w.num(v);
+    const r = new PackReader();
+    r.start(w.take());
+    for (const v of values) expect(Object.is(r.num(), v), String(v)).toBe(true);
+    expect(r.done).toBe(true);
+  });
+
   for (const name of ['client_2', 'server_2', 'iperf-mptcp-0-0']) {
     it(`${name}: a connection frozen after each packet gives the same records`, () => {
       const file = join(tempDir(), `${name}.pcap`);

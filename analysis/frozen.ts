@@ -106,7 +106,11 @@ function dropState(conn: Conn): void {
   }
 }
 
-/** Brings a frozen connection's subflows and data-level state back (the caller links the subflows into its table). */
+/**
+ * Brings a frozen connection's subflows and data-level state back, from the pools. The caller links
+ * the subflows into its table when the connection goes on (Tracker.thaw), not when it is thawed to
+ * be written (Tracker.finish).
+ */
 export function thaw(conn: Conn): void {
   const r = reader;
   r.start(conn.frozen!);

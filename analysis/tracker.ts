@@ -462,8 +462,7 @@ export class Tracker {
     // (a connection with its own handshake takes the token over: tokens are reused once a
     // connection is gone, and the one before may still be waiting out its grace period here)
     this.tokens.set(token, conn);
-    const had = conn.tokens;
-    conn.tokens = had.length === 0 ? [token] : had.length === 1 ? [had[0], token] : had.concat(token);
+    conn.tokens = conn.tokens.concat(token);
     const orphan = this.orphans.get(token);
     if (orphan !== undefined && !orphan.done) {
       if (orphan.frozen !== null) this.thaw(orphan);

@@ -1,5 +1,5 @@
 import type { Segment } from './decode.js';
-import { DataDir, releaseDataDir, releaseSubflow, takeDataDir, takeSubflow, type Conn, type Subflow } from './model.js';
+import { DataDir, releaseDataDir, releaseSubflow, takeDataDir, takeSubflow, type Conn } from './model.js';
 import { PackReader, PackWriter } from './packed.js';
 
 /**
@@ -98,7 +98,10 @@ export function released(conn: Conn): void {
 /** The subflows and data levels of `conn` back to their pools (model.ts): nothing refers to them any more. */
 function dropState(conn: Conn): void {
   for (const sf of conn.subflows) releaseSubflow(sf);
-  conn.subflows = [];
+  // emptied in place, and filled again by thaw(): every connection's list of subflows stays one
+  // kind of array (a new [] has no objects in it yet, new Array(n) has holes), so the code that reads
+  // them is not compiled again for a second kind
+  conn.subflows.length = 0;
   for (let i = 0; i < 2; i++) {
     const d = conn.data[i];
     if (d !== NO_DATA) releaseDataDir(d);
@@ -116,14 +119,13 @@ export function thaw(conn: Conn): void {
   r.start(conn.frozen!);
   for (let i = 0; i < 9; i++) r.num();
   const n = r.num();
-  // arrays of their exact size, as Tracker.attach makes them
-  const subflows = new Array<Subflow>(n);
+  const subflows = conn.subflows;
   for (let k = 0; k < n; k++) {
     const sf = takeSubflow(r.num(), r.num(), r.bool(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num(), r.num());
     sf.conn = conn;
     sf.inTable = r.bool();
     for (let i = 0; i < 4; i++) r.num();
-    subflows[k] = sf;
+    subflows.push(sf);
   }
   for (let i = 0; i < 2; i++) {
     const d = takeDataDir();
@@ -151,7 +153,6 @@ export function thaw(conn: Conn): void {
   }
   conn.ackSizes = r.list();
   if (!r.done) throw new Error(`connection ${conn.id}: its compact form was not read to its end`);
-  conn.subflows = subflows;
   conn.frozen = null;
 }
 

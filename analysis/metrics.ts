@@ -20,11 +20,10 @@ export interface HandoverInput {
  * being acknowledged and carried new data after k's last acknowledgment.
  */
 export function hasHandover(subflows: readonly HandoverInput[]): boolean {
-  const used = subflows.filter((s) => s.used);
-  for (const k of used) {
-    if (k.clientFin || k.lastClientAck < 0) continue;
-    for (const l of used) {
-      if (l === k) continue;
+  for (const k of subflows) {
+    if (!k.used || k.clientFin || k.lastClientAck < 0) continue;
+    for (const l of subflows) {
+      if (!l.used || l === k) continue;
       if (l.lastClientAck > k.lastClientAck && l.lastNewData > k.lastClientAck) return true;
     }
   }

@@ -488,7 +488,7 @@ export class Tracker {
     if (from.start < into.start) into.start = from.start;
     if (from.end > into.end) into.end = from.end;
     if (from.firstSyn >= 0 && (into.firstSyn < 0 || from.firstSyn < into.firstSyn)) into.firstSyn = from.firstSyn;
-    from.subflows = [];
+    from.subflows.length = 0;
     from.done = true;
     for (const t of from.tokens) if (this.tokens.get(t) === from) this.tokens.set(t, into);
     into.tokens = into.tokens.concat(from.tokens);

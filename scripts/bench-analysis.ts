@@ -14,14 +14,16 @@
  * Every run starts with the capture in the page cache (see warmPageCache()). mplab runs as a user
  * runs it (`node bin/mplab.js analyze`, start-up included); its own summary line gives the reading
  * and analysis alone. Each mplab figure is the best of --runs runs (by CPU time, the median is
- * printed too): on a shared machine the best is the one least disturbed.
+ * printed too): on a shared machine the best is the one least disturbed. Each run writes into an
+ * empty directory. One more run, with scripts/thread-cpu.mjs preloaded, splits its CPU time between
+ * the main thread and the others (V8's optimizing compiler, the garbage collector's helpers).
  * tshark runs once in one pass (mptcp.reinjection_of) and, unless --one-pass, once in two passes
  * (-2, which mptcp.reinjected_in needs). Ratios are tshark's time over mplab's, in wall and in CPU
  * time (user + system, all threads: what the program needed of the machine).
  */
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -112,6 +114,20 @@ async function measure(cmd: string, args: string[], file: string): Promise<Measu
   return { seconds: Number(m[1]), maxRssKiB: Number(m[2]), cpuSeconds: Number(m[3]) + Number(m[4]), stdout: String(r.stdout) };
 }
 
+/** The CPU time of the main thread and of the other threads of one more run (scripts/thread-cpu.mjs). */
+async function threadSplit(file: string, out: string): Promise<{ main: number; others: number }> {
+  const report = join(out, '..', `${basename(out)}.threads.json`);
+  rmSync(out, { recursive: true, force: true });
+  warmPageCache(file);
+  const preload = join(ROOT, 'scripts', 'thread-cpu.mjs');
+  await execa(process.execPath, ['--import', preload, join(ROOT, 'bin', 'mplab.js'), 'analyze', file, '--out', out, '--no-progress'], { env: { MPLAB_THREAD_CPU: report } });
+  try {
+    return JSON.parse(readFileSync(report, 'utf8')) as { main: number; others: number };
+  } finally {
+    rmSync(report, { force: true });
+  }
+}
+
 interface MplabRun {
   wall: number;
   cpu: number;
@@ -142,12 +158,16 @@ async function benchmark(name: string, file: string, packets = countPackets(file
   const out = mkdtempSync(join(tmpdir(), 'mplab-bench-out-'));
   const all: MplabRun[] = [];
   for (let i = 0; i < runs; i++) {
+    // each run writes into an empty directory, as a first analysis does (replacing the files of the
+    // run before took 35 ms of the kernel's time on the short capture)
+    rmSync(out, { recursive: true, force: true });
     const r = await measure(process.execPath, [join(ROOT, 'bin', 'mplab.js'), 'analyze', file, '--out', out, '--no-progress'], file);
     // the CLI's own line: "N packets in X s (Y s CPU): ..." for the reading and analysis alone
     const m = / in ([\d.]+) s \(([\d.]+) s CPU\)/.exec(r.stdout);
     all.push({ wall: r.seconds, cpu: r.cpuSeconds, analysis: Number(m?.[1]), analysisCpu: Number(m?.[2]), rss: r.maxRssKiB });
   }
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { connections: { total: number; mptcp: number }; subflows: number; reinjectedBytes: { down: number } };
+  const threads = await threadSplit(file, out);
   rmSync(out, { recursive: true, force: true });
   const b = all.reduce((x, y) => (y.cpu < x.cpu ? y : x));
 
@@ -166,6 +186,8 @@ async function benchmark(name: string, file: string, packets = countPackets(file
     `   whole command:        ${b.wall.toFixed(2)} s wall (${median(all.map((r) => r.wall)).toFixed(2)}), ${b.cpu.toFixed(2)} s CPU (${median(all.map((r) => r.cpu)).toFixed(2)}): ${rate(packets, b.wall)} wall, ${rate(packets, b.cpu)} per CPU second; peak RSS ${mib(b.rss)}`,
   );
   console.log(`   reading and analysis: ${b.analysis.toFixed(2)} s wall, ${b.analysisCpu.toFixed(2)} s CPU: ${rate(packets, b.analysis)} wall, ${rate(packets, b.analysisCpu)} per CPU second`);
+  const share = (100 * threads.others) / (threads.main + threads.others);
+  console.log(`   threads (one more run): main ${threads.main.toFixed(2)} s CPU, the others ${threads.others.toFixed(2)} s (${share.toFixed(0)}%: V8's optimizing compiler, the collector's helpers)`);
   for (const [label, t] of [
     ['one pass (reinjection_of)', tshark],
     ['two passes (-2, reinjection_of and reinjected_in)', tshark2],

@@ -220,7 +220,6 @@ export function buildRecords(conn: Conn, ctx: ReportContext): { connection: Conn
   return { connection, subflows };
 }
 
-/** The subflows whose `field` is true. */
 /**
  * Array.prototype.map's result, made by push: map() makes a packed array when the interpreter runs
  * it and a holey one in optimized code, and every function the array reaches is then compiled again
@@ -232,6 +231,7 @@ function mapPacked<T, U>(items: readonly T[], f: (item: T, i: number) => U): U[]
   return out;
 }
 
+/** The subflows whose `field` is true. */
 function count(subflows: readonly SubflowRecord[], field: 'established' | 'used'): number {
   let n = 0;
   for (const s of subflows) if (s[field]) n++;

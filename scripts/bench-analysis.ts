@@ -16,7 +16,9 @@
  * and analysis alone. Each mplab figure is the best of --runs runs (by CPU time, the median is
  * printed too): on a shared machine the best is the one least disturbed. Each run writes into an
  * empty directory. One more run, with scripts/thread-cpu.mjs preloaded, splits its CPU time between
- * the main thread and the others (V8's optimizing compiler, the garbage collector's helpers).
+ * the main thread and the others (V8's optimizing compiler, the garbage collector's helpers), and
+ * scripts/analysis-warm-runner.ts analyzes the file several times in one process: the analyzer's
+ * speed once V8 has compiled it, without start-up and compilation.
  * tshark runs once in one pass (mptcp.reinjection_of) and, unless --one-pass, once in two passes
  * (-2, which mptcp.reinjected_in needs). Ratios are tshark's time over mplab's, in wall and in CPU
  * time (user + system, all threads: what the program needed of the machine).
@@ -26,6 +28,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
 import { execa } from 'execa';
 import { readCapture } from '../analysis/capture/reader.js';
 import { startCapture } from '../proxy/capture.js';
@@ -114,6 +117,39 @@ async function measure(cmd: string, args: string[], file: string): Promise<Measu
   return { seconds: Number(m[1]), maxRssKiB: Number(m[2]), cpuSeconds: Number(m[3]) + Number(m[4]), stdout: String(r.stdout) };
 }
 
+const WARM_RUNS = 4;
+let warmBundle: string | null = null;
+
+interface WarmRun {
+  run: number;
+  wall: number;
+  /** all threads */
+  cpu: number;
+  /** the main thread alone */
+  main: number;
+  packets: number;
+}
+
+/**
+ * The analyzer once compiled: scripts/analysis-warm-runner.ts, bundled as `mplab analyze` runs,
+ * analyzes the file WARM_RUNS times in one process; the best of the runs after the first.
+ */
+async function warmBest(file: string, out: string): Promise<WarmRun> {
+  if (warmBundle === null) {
+    const bundle = join(mkdtempSync(join(tmpdir(), 'mplab-bench-warm-')), 'analysis-warm.cjs');
+    await build({ entryPoints: [join(ROOT, 'scripts', 'analysis-warm-runner.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'warning', external: ['pino', 'pino-pretty'] });
+    warmBundle = bundle;
+  }
+  warmPageCache(file);
+  const r = await execa(process.execPath, [warmBundle, file, String(WARM_RUNS), out]);
+  rmSync(out, { recursive: true, force: true });
+  const runs = r.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as WarmRun);
+  return runs.slice(1).reduce((x, y) => (y.cpu < x.cpu ? y : x));
+}
+
 /** The CPU time of the main thread and of the other threads of one more run (scripts/thread-cpu.mjs). */
 async function threadSplit(file: string, out: string): Promise<{ main: number; others: number }> {
   const report = join(out, '..', `${basename(out)}.threads.json`);
@@ -168,6 +204,7 @@ async function benchmark(name: string, file: string, packets = countPackets(file
   }
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { connections: { total: number; mptcp: number }; subflows: number; reinjectedBytes: { down: number } };
   const threads = await threadSplit(file, out);
+  const warm = await warmBest(file, out);
   rmSync(out, { recursive: true, force: true });
   const b = all.reduce((x, y) => (y.cpu < x.cpu ? y : x));
 
@@ -188,6 +225,9 @@ async function benchmark(name: string, file: string, packets = countPackets(file
   console.log(`   reading and analysis: ${b.analysis.toFixed(2)} s wall, ${b.analysisCpu.toFixed(2)} s CPU: ${rate(packets, b.analysis)} wall, ${rate(packets, b.analysisCpu)} per CPU second`);
   const share = (100 * threads.others) / (threads.main + threads.others);
   console.log(`   threads (one more run): main ${threads.main.toFixed(2)} s CPU, the others ${threads.others.toFixed(2)} s (${share.toFixed(0)}%: V8's optimizing compiler, the collector's helpers)`);
+  console.log(
+    `   once compiled (runs 2 to ${WARM_RUNS} of one process, best): ${warm.wall.toFixed(2)} s wall, ${warm.cpu.toFixed(2)} s CPU (main thread ${warm.main.toFixed(2)} s): ${rate(warm.packets, warm.cpu)} per CPU second`,
+  );
   for (const [label, t] of [
     ['one pass (reinjection_of)', tshark],
     ['two passes (-2, reinjection_of and reinjected_in)', tshark2],

@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { log, type Logger } from '../../common/log.js';
 // the analyzer itself is loaded only when the command runs
-import { DEFAULTS } from '../../analysis/defaults.js';
+import { ANALYZE_V8_FLAGS, DEFAULTS } from '../../analysis/defaults.js';
 
 interface AnalyzeCliOptions {
   out: string;
@@ -80,14 +80,7 @@ export function registerAnalyze(program: Command): void {
         info: (obj: object, msg: string) => (real ??= log('analyze')).info(obj, msg),
         warn: (obj: object, msg: string) => (real ??= log('analyze')).warn(obj, msg),
       };
-      // the analyzer's state is small and its garbage dies young: a heap let grow to 1.3 times what
-      // is alive after a full collection (instead of up to 4 times) costs little more collection
-      // and keeps memory flat however many connections wait out --grace (docs/analyzer.md, "Memory")
-      setFlagsFromString('--heap-growing-percent=30');
-      // V8's optimizing compiler takes a third of the CPU of a run on a capture of a million packets
-      // (docs/analyzer.md, "Start-up"): with half its default inlining budget it compiles less, and
-      // the code it makes runs as fast
-      setFlagsFromString('--max-inlined-bytecode-size-cumulative=460');
+      for (const flag of ANALYZE_V8_FLAGS) setFlagsFromString(flag);
       const started = process.hrtime.bigint();
       const cpuBefore = process.cpuUsage();
       const options = {

@@ -15,17 +15,16 @@
  * runs it (`node bin/mplab.js analyze`, start-up included); its own summary line gives the reading
  * and analysis alone. Each mplab figure is the best of --runs runs (by CPU time, the median is
  * printed too): on a shared machine the best is the one least disturbed. Each run writes into an
- * empty directory. One more run, with scripts/thread-cpu.mjs preloaded, splits its CPU time between
- * the main thread and the others (V8's optimizing compiler, the garbage collector's helpers), and
- * scripts/analysis-warm-runner.ts analyzes the file several times in one process: the analyzer's
- * speed once V8 has compiled it, without start-up and compilation.
+ * empty directory. Then scripts/analysis-warm-runner.ts analyzes the file several times in one
+ * process: the first run's CPU split between the main thread and the others (V8's optimizing
+ * compiler, the garbage collector's helpers), and the analyzer's speed once V8 has compiled it.
  * tshark runs once in one pass (mptcp.reinjection_of) and, unless --one-pass, once in two passes
  * (-2, which mptcp.reinjected_in needs). Ratios are tshark's time over mplab's, in wall and in CPU
  * time (user + system, all threads: what the program needed of the machine).
  */
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -131,12 +130,15 @@ interface WarmRun {
 }
 
 /**
- * The analyzer once compiled: scripts/analysis-warm-runner.ts, bundled as `mplab analyze` runs,
- * analyzes the file WARM_RUNS times in one process; the best of the runs after the first.
+ * scripts/analysis-warm-runner.ts, bundled as `mplab analyze` runs, analyzes the file WARM_RUNS
+ * times in one process: its first run pays for V8's compiling (its split between the main thread
+ * and the others shows how much), the best of the later ones is the analyzer once compiled.
  */
-async function warmBest(file: string, out: string): Promise<WarmRun> {
+async function warmRuns(file: string, out: string): Promise<{ first: WarmRun; best: WarmRun }> {
   if (warmBundle === null) {
-    const bundle = join(mkdtempSync(join(tmpdir(), 'mplab-bench-warm-')), 'analysis-warm.cjs');
+    const dir = mkdtempSync(join(tmpdir(), 'mplab-bench-warm-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const bundle = join(dir, 'analysis-warm.cjs');
     await build({ entryPoints: [join(ROOT, 'scripts', 'analysis-warm-runner.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'warning', external: ['pino', 'pino-pretty'] });
     warmBundle = bundle;
   }
@@ -147,21 +149,7 @@ async function warmBest(file: string, out: string): Promise<WarmRun> {
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as WarmRun);
-  return runs.slice(1).reduce((x, y) => (y.cpu < x.cpu ? y : x));
-}
-
-/** The CPU time of the main thread and of the other threads of one more run (scripts/thread-cpu.mjs). */
-async function threadSplit(file: string, out: string): Promise<{ main: number; others: number }> {
-  const report = join(out, '..', `${basename(out)}.threads.json`);
-  rmSync(out, { recursive: true, force: true });
-  warmPageCache(file);
-  const preload = join(ROOT, 'scripts', 'thread-cpu.mjs');
-  await execa(process.execPath, ['--import', preload, join(ROOT, 'bin', 'mplab.js'), 'analyze', file, '--out', out, '--no-progress'], { env: { MPLAB_THREAD_CPU: report } });
-  try {
-    return JSON.parse(readFileSync(report, 'utf8')) as { main: number; others: number };
-  } finally {
-    rmSync(report, { force: true });
-  }
+  return { first: runs[0], best: runs.slice(1).reduce((x, y) => (y.cpu < x.cpu ? y : x)) };
 }
 
 interface MplabRun {
@@ -203,8 +191,7 @@ async function benchmark(name: string, file: string, packets = countPackets(file
     all.push({ wall: r.seconds, cpu: r.cpuSeconds, analysis: Number(m?.[1]), analysisCpu: Number(m?.[2]), rss: r.maxRssKiB });
   }
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { connections: { total: number; mptcp: number }; subflows: number; reinjectedBytes: { down: number } };
-  const threads = await threadSplit(file, out);
-  const warm = await warmBest(file, out);
+  const warm = await warmRuns(file, out);
   rmSync(out, { recursive: true, force: true });
   const b = all.reduce((x, y) => (y.cpu < x.cpu ? y : x));
 
@@ -223,10 +210,13 @@ async function benchmark(name: string, file: string, packets = countPackets(file
     `   whole command:        ${b.wall.toFixed(2)} s wall (${median(all.map((r) => r.wall)).toFixed(2)}), ${b.cpu.toFixed(2)} s CPU (${median(all.map((r) => r.cpu)).toFixed(2)}): ${rate(packets, b.wall)} wall, ${rate(packets, b.cpu)} per CPU second; peak RSS ${mib(b.rss)}`,
   );
   console.log(`   reading and analysis: ${b.analysis.toFixed(2)} s wall, ${b.analysisCpu.toFixed(2)} s CPU: ${rate(packets, b.analysis)} wall, ${rate(packets, b.analysisCpu)} per CPU second`);
-  const share = (100 * threads.others) / (threads.main + threads.others);
-  console.log(`   threads (one more run): main ${threads.main.toFixed(2)} s CPU, the others ${threads.others.toFixed(2)} s (${share.toFixed(0)}%: V8's optimizing compiler, the collector's helpers)`);
+  const { first, best } = warm;
+  const others = first.cpu - first.main;
   console.log(
-    `   once compiled (runs 2 to ${WARM_RUNS} of one process, best): ${warm.wall.toFixed(2)} s wall, ${warm.cpu.toFixed(2)} s CPU (main thread ${warm.main.toFixed(2)} s): ${rate(warm.packets, warm.cpu)} per CPU second`,
+    `   threads, first analysis of a process: main ${first.main.toFixed(2)} s CPU, the others ${others.toFixed(2)} s (${((100 * others) / first.cpu).toFixed(0)}%: V8's optimizing compiler, the collector's helpers)`,
+  );
+  console.log(
+    `   once compiled (runs 2 to ${WARM_RUNS} of that process, best): ${best.wall.toFixed(2)} s wall, ${best.cpu.toFixed(2)} s CPU (main thread ${best.main.toFixed(2)} s): ${rate(best.packets, best.cpu)} per CPU second`,
   );
   for (const [label, t] of [
     ['one pass (reinjection_of)', tshark],

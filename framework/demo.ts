@@ -88,7 +88,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     started = Date.now();
     const uploaded = await phoneCurl(lab, ['--data-binary', `@${uploadFile}`, '-H', 'Content-Type: application/octet-stream', 'http://origin/upload']);
     rmSync(uploadFile);
-    say(`      upload: ${String(uploaded.stdout).trim()} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // the origin answers {"bytes":N,"ms":T}: what it received
+    const received = (JSON.parse(String(uploaded.stdout)) as { bytes: number }).bytes;
+    say(`      upload: ${(received / 1e6).toFixed(1)} MB received by the origin in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     // Last, the phone walks away from the access point during a download: the WiFi link goes
     // silent, a second later Android gives up on WiFi (mplab's device control turns it off through

@@ -52,6 +52,7 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'tcpdump', 'mptcpize',
     expect(demo.stderr).toBe('');
     expect(demo.exitCode).toBe(0);
     expect(demo.stdout).toMatch(/handovers: 1/);
+    expect(demo.stdout).toMatch(/upload: 20\.0 MB received by the origin in [0-9.]+ s/);
     expect(await listNetns(`${lab}-`)).toEqual([]);
 
     const connections = jsonl<Connection>(join(out, 'analysis', 'connections.jsonl'));

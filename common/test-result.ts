@@ -73,7 +73,14 @@ export interface TestResult {
   phone: { id: string; label: string; model: string | null; android: string | null; sdk: number | null; lab: string | null };
   /** tcp, mptcp, backup, fullmesh, ... */
   mode: string;
-  network: { name: 'wifi' | 'cellular' | 'both'; wifi: boolean; cellular: boolean; defaultRoute: 'wifi' | 'cellular'; profile: string | null; changes: NetworkChange[] };
+  /**
+   * The radios and default route (`name`: wifi, cellular or both), the lab profile whose links the
+   * phone had (its file, null when none was set), the changes made during the scenario, and
+   * `label`, the name of the network condition: a campaign network's name (networks[].name), or
+   * for `mplab run` its --change list ("8:wifi-down"), null without one. Reports split tests by
+   * all of it: two conditions on the same radios stay apart.
+   */
+  network: { name: 'wifi' | 'cellular' | 'both'; wifi: boolean; cellular: boolean; defaultRoute: 'wifi' | 'cellular'; profile: string | null; label: string | null; changes: NetworkChange[] };
   /** Scenario parameters (e.g. playback seconds) as given. */
   params: Record<string, string | number | boolean>;
   /** Epoch seconds. */

@@ -97,6 +97,8 @@ export function runnerExecutor(appium: AppiumService | null): RunnerExecutor {
         capabilities: ownServer ? adbServerCapabilities(ctx.phone.device) : undefined,
         capSeconds: ctx.capSeconds,
         changes: network.changes,
+        networkLabel: network.name,
+        networkProfile: network.profile,
         onStep: ctx.onStep,
         signal: ctx.signal,
         keepPhone: true,

@@ -20,12 +20,17 @@ export interface Group {
   input: string | null;
 }
 
-/** "both (default cellular) · dsl-wifi": the network as tests vary it. */
+/**
+ * "both (default wifi) · handover", "both (default cellular) · dsl-wifi": the network as tests vary
+ * it, with the condition's name (a campaign network's, when it is not just the radios') and the lab
+ * profile.
+ */
 export function networkLabel(network: ReportTest['network']): string | null {
   if (!network) return null;
-  const base = network.name === 'both' ? `both (default ${network.defaultRoute})` : network.name;
+  let label = network.name === 'both' ? `both (default ${network.defaultRoute})` : network.name;
+  if (network.label && network.label !== network.name) label += ` · ${network.label}`;
   const profile = network.profile ? network.profile.replace(/^.*\//, '').replace(/\.json$/, '') : null;
-  return profile && profile !== 'default' ? `${base} · ${profile}` : base;
+  return profile && profile !== 'default' && profile !== network.label ? `${label} · ${profile}` : label;
 }
 
 /** Groups tests by the chosen dimensions; a dimension no test has a value for is left out of the labels. */

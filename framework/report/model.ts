@@ -47,7 +47,7 @@ export interface ReportTest {
   scenario: string | null;
   /** tcp, mptcp, backup, fullmesh, ...; null when unknown. */
   mode: string | null;
-  network: { name: 'wifi' | 'cellular' | 'both'; defaultRoute: 'wifi' | 'cellular'; profile: string | null } | null;
+  network: { name: 'wifi' | 'cellular' | 'both'; defaultRoute: 'wifi' | 'cellular'; profile: string | null; label: string | null } | null;
   /** The phone's label. */
   phone: string | null;
   /** null when the source has no verdict (an analyze folder: no test was run). */

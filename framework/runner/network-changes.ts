@@ -27,6 +27,11 @@ export function parseChange(text: string): ChangeRequest | string {
   return { at: Number(m[1]), change: m[2] as ChangeKind };
 }
 
+/** The changes as `--change` takes them ("8:wifi-down 20:wifi-up"), null when there are none. */
+export function changesText(changes: readonly ChangeRequest[]): string | null {
+  return changes.length > 0 ? changes.map((c) => `${c.at}:${c.change}`).join(' ') : null;
+}
+
 /** How long after a lab link goes silent Android turns the interface off. */
 const NOTICE_S = 1;
 

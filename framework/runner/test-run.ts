@@ -19,7 +19,7 @@ import { readPhone, type DeviceStatus, type PhoneReading } from '../devices/stat
 import type { DefaultIface } from '../devices/network.js';
 import type { MptcpMode } from '../devices/mptcp-commands.js';
 import { findLabPhone, type LabPhone } from './lab-phone.js';
-import { NetworkChanges, type ChangeRequest } from './network-changes.js';
+import { NetworkChanges, changesText, type ChangeRequest } from './network-changes.js';
 import { checkProxyPath } from './proxy-path.js';
 import { rememberPhone, restorePhone, setUpPhone, type NetworkName, type PhoneBefore, type PhoneSetup } from './phone-setup.js';
 import { dumpScreen } from './screen-inspect.js';
@@ -50,6 +50,10 @@ export interface TestRunOptions {
   /** The scenario's time cap in seconds (default 120). */
   capSeconds?: number;
   changes?: ChangeRequest[];
+  /** The network condition's name for result.json (a campaign's network); by default the changes as given ("8:wifi-down"), or null without any. */
+  networkLabel?: string | null;
+  /** The lab profile whose links the caller gave the phone for this test (its file), for result.json. */
+  networkProfile?: string | null;
   /** Where to capture at the proxy for a phone outside the lab (the proxy runs on this host). */
   proxyCapture?: { iface: string; netns?: string; log?: string; wifi?: string[]; cellular?: string[] };
   onStep?: (event: StepEvent) => void;
@@ -187,7 +191,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     app: { package: scenario.app.package, label: scenario.app.label },
     phone: { id: options.device.id, label: options.device.label, model: status?.model ?? null, android: status?.android ?? null, sdk: status?.sdk ?? null, lab: lab?.lab ?? null },
     mode: options.mode,
-    network: { name: options.net, wifi: options.net !== 'cellular', cellular: options.net !== 'wifi', defaultRoute: options.net === 'both' ? options.defaultRoute : options.net, profile: null, changes: changes.done },
+    network: { name: options.net, wifi: options.net !== 'cellular', cellular: options.net !== 'wifi', defaultRoute: options.net === 'both' ? options.defaultRoute : options.net, profile: options.networkProfile ?? null, label: options.networkLabel === undefined ? changesText(options.changes ?? []) : options.networkLabel, changes: changes.done },
     params: { ...Object.fromEntries(Object.entries(scenario.params).map(([k, v]) => [k, v.default])), ...options.params },
     start,
     end,

@@ -100,7 +100,7 @@ export async function runLabCampaign(options: CampaignOptions): Promise<string[]
             app: { package: app.package, label: app.label },
             phone: { id: phone.adb!, label: phone.name, model: 'Virtual Phone', android: '14', sdk: 34, lab: options.lab },
             mode,
-            network: { name: 'both', wifi: true, cellular: true, defaultRoute: 'wifi', profile: 'default', changes },
+            network: { name: 'both', wifi: true, cellular: true, defaultRoute: 'wifi', profile: 'default', label: null, changes },
             params: {},
             start,
             end,

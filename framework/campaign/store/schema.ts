@@ -152,6 +152,13 @@ ALTER TABLE attempts ADD COLUMN result_seconds REAL;
 ALTER TABLE attempts ADD COLUMN analyzed INTEGER;
 `,
   },
+  {
+    version: 3,
+    description: "attempts: result.json's network label (a campaign network's name), which reports split tests by",
+    sql: `
+ALTER TABLE attempts ADD COLUMN network_label TEXT;
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -312,11 +312,11 @@ export class CampaignStore {
     const r = result as Partial<TestResult>;
     this.db
       .prepare(
-        `UPDATE attempts SET result_id = ?, app_package = ?, app_label = ?, phone_label = ?, network_name = ?, default_route = ?, network_profile = ?,
+        `UPDATE attempts SET result_id = ?, app_package = ?, app_label = ?, phone_label = ?, network_name = ?, default_route = ?, network_profile = ?, network_label = ?,
           result_start = ?, result_seconds = ?, analyzed = ? WHERE id = ?`,
       )
       .run(
-        r.id ?? null, r.app?.package ?? null, r.app?.label ?? null, r.phone?.label ?? null, r.network?.name ?? null, r.network?.defaultRoute ?? null, r.network?.profile ?? null,
+        r.id ?? null, r.app?.package ?? null, r.app?.label ?? null, r.phone?.label ?? null, r.network?.name ?? null, r.network?.defaultRoute ?? null, r.network?.profile ?? null, r.network?.label ?? null,
         r.start ?? null, r.seconds ?? null, b(analyzed), attemptId,
       );
   }

@@ -7,7 +7,7 @@ import type { ReportTest } from '../model.js';
 /** The fields of result.json (common/test-result.ts) that the report reads, checked. */
 export type ResultFields = Pick<TestResult, 'id' | 'scenario' | 'app' | 'mode' | 'verdict' | 'start' | 'seconds' | 'measures'> & {
   phone: { label: string };
-  network: Pick<TestResult['network'], 'name' | 'defaultRoute' | 'profile'>;
+  network: Pick<TestResult['network'], 'name' | 'defaultRoute' | 'profile' | 'label'>;
   analysis: { dir: string } | null;
 };
 
@@ -97,6 +97,8 @@ export function parseResult(json: unknown): { result: ResultFields; problems: st
       name: f.string(network, 'name', ['network'], NETWORKS) as ResultFields['network']['name'],
       defaultRoute: f.string(network, 'defaultRoute', ['network'], ROUTES) as ResultFields['network']['defaultRoute'],
       profile: f.optionalString(network, 'profile', ['network']),
+      // written since 2026-12-07: older results have none
+      label: f.optionalString(network, 'label', ['network']),
     },
     verdict: f.string(top, 'verdict', [], VERDICTS) as Verdict,
     start: f.number(top, 'start', []) ?? 0,

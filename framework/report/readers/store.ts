@@ -20,6 +20,7 @@ interface AttemptLine {
   network_name?: 'wifi' | 'cellular' | 'both' | null;
   default_route?: 'wifi' | 'cellular' | null;
   network_profile?: string | null;
+  network_label?: string | null;
   result_start?: number | null;
   result_seconds?: number | null;
   analyzed?: number | null;
@@ -114,7 +115,7 @@ export class StoreSource implements TestSource {
           app: { package: a.app_package!, label: a.app_label! },
           scenario: a.scenario,
           mode: a.mode,
-          network: { name: a.network_name!, defaultRoute: a.default_route!, profile: a.network_profile ?? null },
+          network: { name: a.network_name!, defaultRoute: a.default_route!, profile: a.network_profile ?? null, label: a.network_label ?? null },
           phone: a.phone_label ?? null,
           verdict: a.state,
           start: a.result_start ?? null,

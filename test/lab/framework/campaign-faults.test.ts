@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { log } from '../../../common/log.js';
+import type { TestResult } from '../../../common/test-result.js';
 import { parseCampaignText } from '../../../framework/campaign/campaign-file.js';
 import type { CampaignEvent } from '../../../framework/campaign/campaign-runner.js';
 import { startCampaign, type CampaignSummary } from '../../../framework/campaign/campaign.js';
@@ -117,12 +118,18 @@ describe.runIf(run)('campaign faults', () => {
   }, 600_000);
 
   it('a WiFi outage in the middle of a test, and a planned WiFi cut', async () => {
-    const { summary } = await campaign('wifi', `${settings}networks: [{ name: cut, changes: ["1:wifi-down", "2:wifi-up"] }]\n`, async () => {
+    const { summary, store } = await campaign('wifi', `${settings}networks: [{ name: cut, changes: ["1:wifi-down", "2:wifi-up"] }]\n`, async () => {
       await labLink(lab, 'phone1', 'wifi', { outage: true });
       await sleep(3_000);
       await labLink(lab, 'phone1', 'wifi', { outage: false });
     });
     expect(summary.counts).toMatchObject({ total: 4, passed: 4 });
+    // result.json and the store name the network condition, which reports split tests by
+    for (const t of store.tests(summary.campaign.id)) {
+      const result = JSON.parse(readFileSync(path.join(dir, 'wifi', t.dir!, 'result.json'), 'utf8')) as TestResult;
+      expect(result.network).toMatchObject({ name: 'both', label: 'cut', changes: [{ change: 'wifi down' }, { change: 'wifi up' }] });
+    }
+    expect(store.db.prepare('SELECT DISTINCT network_label FROM attempts').all()).toEqual([{ network_label: 'cut' }]);
   }, 600_000);
 
   it('the app crashing: its test fails with evidence and the reason from logcat, the other phone passes', async () => {

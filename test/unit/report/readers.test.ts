@@ -42,14 +42,17 @@ describe('report readers', () => {
     const root = tempDir();
     writeTest(join(root, 'night1', 't1'), result({ id: 't1', mode: 'tcp', measures: [measure('download-time', 12.5, 'good')] }), [connection({ id: 0, kind: 'tcp', subflows: 1 })], [subflow({ connection: 0, index: 0 })]);
     writeTest(join(root, 'night2', 'b', 't2'), result({ id: 't2', app: { package: 'org.mozilla.firefox', label: 'Firefox' }, analysis: { ...result({ id: 'x' }).analysis!, dir: 'elsewhere' } }), [connection({ id: 5 })], []);
-    writeTest(join(root, 't3'), result({ id: 't3', analysis: null }), [], []);
+    const t3 = result({ id: 't3', analysis: null });
+    t3.network = { ...t3.network, label: 'handover', profile: '/work/testbed/profiles/dsl-wifi.json' };
+    writeTest(join(root, 't3'), t3, [], []);
     mkdirSync(join(root, '.hidden', 't4'), { recursive: true });
     writeFileSync(join(root, '.hidden', 't4', 'result.json'), '{}');
     const source = openInput(root);
     expect(source.count()).toBe(3);
     const tests = await all(source);
     expect(tests.map((t) => t.id)).toEqual(['t1', 't2', 't3']);
-    expect(tests[0]).toMatchObject({ app: { package: 'com.whatsapp', label: 'WhatsApp' }, mode: 'tcp', network: { name: 'both', defaultRoute: 'wifi', profile: null }, verdict: 'passed', phone: 'phone1' });
+    expect(tests[0]).toMatchObject({ app: { package: 'com.whatsapp', label: 'WhatsApp' }, mode: 'tcp', network: { name: 'both', defaultRoute: 'wifi', profile: null, label: null }, verdict: 'passed', phone: 'phone1' });
+    expect(tests[2].network).toEqual({ name: 'both', defaultRoute: 'wifi', profile: '/work/testbed/profiles/dsl-wifi.json', label: 'handover' });
     expect(tests[0].measures).toEqual([{ name: 'download-time', value: 12.5, unit: 's', band: 'good' }]);
     expect((await tests[0].records())!.connections[0].kind).toBe('tcp');
     expect((await tests[1].records())!.connections[0].id).toBe(5);
@@ -60,7 +63,7 @@ describe('report readers', () => {
 
   it('a result.json with problems names the file and every wrong field', async () => {
     const root = tempDir();
-    const bad = { ...result({ id: 't1' }), schema: 2, mode: 7, network: { name: 'lte', defaultRoute: 'wifi', profile: null }, measures: [{ name: 'x', value: 'fast', unit: 's' }] };
+    const bad = { ...result({ id: 't1' }), schema: 2, mode: 7, network: { name: 'lte', defaultRoute: 'wifi', profile: null, label: 3 }, measures: [{ name: 'x', value: 'fast', unit: 's' }] };
     mkdirSync(join(root, 't1'));
     writeFileSync(join(root, 't1', 'result.json'), JSON.stringify(bad));
     const source = openInput(root);
@@ -72,6 +75,7 @@ describe('report readers', () => {
     expect(message).toContain('schema: expected 1');
     expect(message).toContain('mode: expected a non-empty string, got number 7');
     expect(message).toContain('network.name: expected one of "wifi", "cellular", "both", got string "lte"');
+    expect(message).toContain('network.label: expected a string or null, got number 3');
     expect(message).toContain('measures[0].value: expected a number or null, got string "fast"');
 
     writeFileSync(join(root, 't1', 'result.json'), '{"schema": 1,\n "id": }');

@@ -91,7 +91,7 @@ export function result(over: Partial<TestResult> & { id: string }): TestResult {
     app: { package: 'com.whatsapp', label: 'WhatsApp' },
     phone: { id: '127.0.0.1:6601', label: 'phone1', model: null, android: null, sdk: null, lab: 'mplab' },
     mode: 'mptcp',
-    network: { name: 'both', wifi: true, cellular: true, defaultRoute: 'wifi', profile: null, changes: [] },
+    network: { name: 'both', wifi: true, cellular: true, defaultRoute: 'wifi', profile: null, label: null, changes: [] },
     params: {},
     start: 1_700_000_000,
     end: 1_700_000_030,

@@ -15,7 +15,11 @@ import { comparableReport, firstDifference } from '../../support/report-files.js
 import { tempDir } from '../../support/tmp.js';
 import { connection, measure, result, subflow, writeTest } from './records.js';
 
-const spec = parseCampaignText('name: n\nphones: [phone1]\nscenarios: [whatsapp, firefox]\nmodes: [tcp, mptcp]\nrepetitions: 3\n', '/tmp/n.yaml');
+const base = result({ id: 'base' });
+const spec = parseCampaignText(
+  'name: n\nphones: [phone1]\nscenarios: [whatsapp, firefox]\nmodes: [tcp, mptcp]\nnetworks: [{ name: both }, { name: handover, changes: ["10:wifi-down"] }]\nrepetitions: 2\n',
+  '/tmp/n.yaml',
+);
 
 /**
  * A campaign run as the runner would: each test's folder written (result.json, analysis/*.jsonl),
@@ -43,6 +47,8 @@ function runCampaign(results = tempDir(), id = 'n-2025-01-01-abcd'): { results: 
         scenario: t.scenario,
         app,
         mode: t.mode,
+        // as the runner writes it: the campaign network's name, the changes it made
+        network: { ...base.network, label: t.network, changes: t.network === 'handover' ? [{ at: 10.002, change: 'wifi down' }] : [] },
         start: 1_700_000_000 + 60 * n,
         seconds: 20 + n,
         verdict: failed ? 'failed' : 'passed',
@@ -72,17 +78,18 @@ describe('the report from the campaign store', () => {
     const { results, id } = runCampaign();
     const db = new Database(join(results, 'campaigns.sqlite'), { readonly: true });
     // read from the columns, not from result.json
-    expect(db.prepare('SELECT COUNT(*) AS n, SUM(analyzed) AS analyzed FROM attempts WHERE result_id IS NOT NULL AND app_label IS NOT NULL AND default_route IS NOT NULL').get()).toEqual({ n: 13, analyzed: 12 });
+    expect(db.prepare('SELECT COUNT(*) AS n, SUM(analyzed) AS analyzed FROM attempts WHERE result_id IS NOT NULL AND app_label IS NOT NULL AND default_route IS NOT NULL').get()).toEqual({ n: 17, analyzed: 16 });
     db.close();
     const fromStore = await all(openInput(id, results).tests());
     const fromFolders = await all(openInput(join(results, id)).tests());
-    expect(fromStore).toHaveLength(13);
+    expect(fromStore).toHaveLength(17);
     expect(fromStore.map((t) => t.id)).toEqual(fromFolders.map((t) => t.id));
     const strip = ({ records: _r, input: _i, ...rest }: Read) => rest;
     expect(fromStore.map(strip)).toEqual(fromFolders.map(strip));
     expect(fromStore.filter((t) => t.loaded === null)).toHaveLength(1);
     expect(fromStore.filter((t) => t.verdict === 'failed')).toHaveLength(1);
-    expect(fromStore.filter((t) => t.input === id)).toHaveLength(13);
+    expect(fromStore.filter((t) => t.input === id)).toHaveLength(17);
+    expect(new Set(fromStore.map((t) => t.network?.label))).toEqual(new Set(['both', 'handover']));
   });
 
   it('builds the same report (every CSV, report.json, the page) from the store as from the folders', async () => {
@@ -100,12 +107,22 @@ describe('the report from the campaign store', () => {
     for (const name of Object.keys(store)) expect(firstDifference(store[name], folders[name]), name).toBeNull();
   }, 60_000);
 
+  it("keeps the campaign's networks apart: the same radios with a handover are a group of their own", async () => {
+    const { results, id } = runCampaign();
+    const out = join(tempDir(), 'networks');
+    await buildReport({ inputs: [id], results, out, by: ['app', 'mode', 'network'], since: null, formats: ['json'], minSamples: 3, progress: false });
+    const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { groups: { label: string }[] };
+    expect(json.groups.map((g) => g.label).sort()).toEqual(
+      ['Firefox', 'WhatsApp'].flatMap((app) => ['mptcp', 'tcp'].flatMap((mode) => [`${app} · ${mode} · both (default wifi)`, `${app} · ${mode} · both (default wifi) · handover`])).sort(),
+    );
+  });
+
   it('compares nights: two campaigns of one store, split by input', async () => {
     const { results, id } = runCampaign();
     runCampaign(results, 'n-2025-01-02-ef01');
     const out = join(tempDir(), 'nights');
     const summary = await buildReport({ inputs: [id, 'n-2025-01-02-ef01'], results, out, by: ['app', 'mode', 'input'], since: null, formats: ['json'], minSamples: 3, progress: false });
-    expect(summary.tests).toMatchObject({ read: 26, included: 26, duplicates: 0 });
+    expect(summary.tests).toMatchObject({ read: 34, included: 34, duplicates: 0 });
     const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { groups: { label: string }[] };
     expect(json.groups.map((g) => g.label)).toContain('WhatsApp · mptcp · n-2025-01-02-ef01');
     expect(json.groups).toHaveLength(8);

@@ -115,6 +115,13 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     }, () => `mode ${setup.mode}, ${setup.net}${setup.net === 'both' ? `, default route ${setup.defaultRoute}` : ''}`);
   }
   await steps.run('reset', () => resetApp(device, scenario.app.package), () => scenario.app.package);
+  // before the captures: the probe's connection is the runner's, not the app's, and must not be counted as one
+  if (proxyCheck) {
+    await steps.run('proxy path', async () => {
+      if (!proxyCheck.log) throw new Error(`devices.json gives ${options.device.label} a proxy (${proxyCheck.server}) but mplab has no log of that proxy to check the path against: give --proxy-log FILE`);
+      return checkProxyPath({ device, appPackage: scenario.app.package, proxyLog: proxyCheck.log, proxyServer: proxyCheck.server, log });
+    }, (detail) => detail);
+  }
   await steps.run('captures', async () => {
     proxyCapture = await startProxyCapture(options, lab, dir, status!);
     if (proxyCapture) files.captures.push(...proxyCapture.files.map((f) => path.relative(dir, f)));
@@ -124,12 +131,6 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     }
     return proxyCapture;
   }, (c) => (c ? `proxy: ${c.files.map((f) => path.basename(f)).join(', ')}${phoneCaptureName ? '; phone: on' : ''}` : 'no proxy capture (not a lab phone and no --capture-iface)'));
-  if (proxyCheck) {
-    await steps.run('proxy path', async () => {
-      if (!proxyCheck.log) throw new Error(`devices.json gives ${options.device.label} a proxy (${proxyCheck.server}) but mplab has no log of that proxy to check the path against: give --proxy-log FILE`);
-      return checkProxyPath({ device, appPackage: scenario.app.package, proxyLog: proxyCheck.log, proxyServer: proxyCheck.server, log });
-    }, (detail) => detail);
-  }
   if (scenario.ui !== false) driver = await steps.run('session', () => openSession(options, lab, log), () => options.appiumUrl);
   const cap = new AbortController();
   const stopScenario = () => cap.abort(options.signal?.reason ?? 'the run was stopped');

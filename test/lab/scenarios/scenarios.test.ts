@@ -241,12 +241,17 @@ describe.runIf(run)('app scenarios on a lab phone through Appium', () => {
   // devices.json's proxy on the phone: the path from the app's uid to the proxy is checked before the scenario
   const withProxy = (): DeviceConfig => ({ ...device, proxy: { kind: 'socks5', server: '198.18.0.1:1080', app: null, username: null, password: null, method: null } });
 
-  it('a phone with a proxy in devices.json has its path to the proxy checked first', async () => {
+  it('a phone with a proxy in devices.json has its path to the proxy checked first, before the captures', async () => {
     const r = await scenario('firefox', { pages: 1 }, { device: withProxy(), label: 'proxy-path' });
     expectPassed(r);
     const step = r.result.steps.find((s) => s.name === 'proxy path');
     expect(step?.ok).toBe(true);
-    expect(r.result.steps.map((s) => s.name).indexOf('proxy path')).toBeLessThan(r.result.steps.map((s) => s.name).indexOf('scenario'));
+    const names = r.result.steps.map((s) => s.name);
+    expect(names.indexOf('proxy path')).toBeLessThan(names.indexOf('captures'));
+    expect(names.indexOf('captures')).toBeLessThan(names.indexOf('scenario'));
+    // the probe asked the proxy for its own address: that connection is the runner's and is not among the app's
+    expect(r.connections.length).toBeGreaterThan(0);
+    expect(r.connections.filter((c) => c.target?.host === '198.18.0.1')).toEqual([]);
   }, 150_000);
 
   // last: it removes the phone's redirection, as a SOCKS client app that stopped would

@@ -84,5 +84,7 @@ export function registerReport(program: Command): void {
       process.stdout.write(
         `${n(t.included, 'test')} in ${n(result.groups, 'group')}: ${n(result.figures, 'figure')}, ${n(result.tables, 'table')} in ${result.seconds.total.toFixed(1)} s -> ${result.out}${result.files.includes('report.html') ? '/report.html' : ''}\n`,
       );
+      const l = result.leftOut;
+      if (l.connections > 0) process.stdout.write(`left out: ${n(l.connections, 'connection')} of ${n(l.tests, 'test')} open before the test began (an earlier test's; see docs/report.md)\n`);
     });
 }

@@ -9,6 +9,7 @@ import { UserError } from '../../common/errors.js';
 import { log } from '../../common/log.js';
 import { progress } from '../../common/progress.js';
 import { TestView, newRandom, type BuildContext, type Builder, type CsvFactory } from './builder.js';
+import { openedDuringTest, type LeftOut } from './carried-over.js';
 import { Styles, renderSvg } from './charts.js';
 import { appColors } from './colors.js';
 import { CsvFile, NullSink, tableCsv, type CsvSink } from './csv.js';
@@ -52,6 +53,8 @@ export interface ReportResult {
   out: string;
   files: string[];
   tests: { read: number; included: number; beforeSince: number; withoutRecords: number; duplicates: number };
+  /** connections (and their subflows) of tests that were open before their test began: not counted (see carried-over.ts) */
+  leftOut: LeftOut;
   groups: number;
   figures: number;
   tables: number;
@@ -122,6 +125,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     const total = sources.reduce((a, s) => a + s.count(), 0);
     const reading = progress({ label: 'report: reading tests', total, unit: 'tests', enabled: options.progress !== false });
     const counts = { read: 0, included: 0, beforeSince: 0, withoutRecords: 0, duplicates: 0 };
+    const leftOut: LeftOut = { tests: 0, connections: 0, subflows: 0 };
     const seen = new Set<string>();
     for (const source of sources) {
       for await (const test of source.tests()) {
@@ -137,8 +141,15 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
           counts.beforeSince++;
           continue;
         }
-        const records = await test.records();
-        if (!records) counts.withoutRecords++;
+        const all = await test.records();
+        if (!all) counts.withoutRecords++;
+        // a test's (it has a verdict) without what was open before it; an analyze folder's as they are
+        const records = all && test.verdict !== null ? openedDuringTest(all) : all;
+        if (all && records && records.connections.length < all.connections.length) {
+          leftOut.tests++;
+          leftOut.connections += all.connections.length - records.connections.length;
+          leftOut.subflows += all.subflows.length - records.subflows.length;
+        }
         const view = new TestView(counts.included++, test, grouping.of(test), records?.connections ?? [], records?.subflows ?? []);
         overview.add(view);
         for (const b of Object.values(builders)) b.add(view);
@@ -163,7 +174,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
         id: 'overview',
         title: 'Overview',
         intro: 'What was run, per group of tests, and where each mode did better or worse than TCP.',
-        items: overview.overview(ctx),
+        items: overview.overview(ctx, leftOut),
       },
       {
         id: 'experience',
@@ -225,7 +236,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       }
     }
     const generated = new Date().toISOString();
-    const testsText = `${counts.included.toLocaleString('en-US')} of ${counts.read.toLocaleString('en-US')} read${counts.beforeSince ? `, ${counts.beforeSince} before --since` : ''}${counts.withoutRecords ? `, ${counts.withoutRecords} without analyzer output` : ''}${counts.duplicates ? `, ${counts.duplicates} read twice` : ''}; ${groups.length} group${groups.length === 1 ? '' : 's'}`;
+    const testsText = `${counts.included.toLocaleString('en-US')} of ${counts.read.toLocaleString('en-US')} read${counts.beforeSince ? `, ${counts.beforeSince} before --since` : ''}${counts.withoutRecords ? `, ${counts.withoutRecords} without analyzer output` : ''}${counts.duplicates ? `, ${counts.duplicates} read twice` : ''}${leftOut.connections ? `, ${leftOut.connections} connection${leftOut.connections === 1 ? '' : 's'} open before ${leftOut.tests === 1 ? 'its test' : 'their tests'} left out` : ''}; ${groups.length} group${groups.length === 1 ? '' : 's'}`;
     if (formats.has('json')) {
       const json = {
         schema: REPORT_SCHEMA,
@@ -234,6 +245,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
         options: { by: options.by, since: options.since, minSamples: options.minSamples, seed: options.seed ?? 1 },
         inputs: sources.map((s) => ({ label: s.label, tests: s.count() })),
         tests: counts,
+        leftOut,
         groups: groups.map(({ key: _key, ...g }) => g),
         sections: sections.map((s) => ({ id: s.id, title: s.title, items: s.items.map(jsonItem) })),
       };
@@ -265,6 +277,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       out,
       files,
       tests: counts,
+      leftOut,
       groups: groups.length,
       figures: figures.length,
       tables: tables.length,

@@ -2,7 +2,8 @@
  * The overview per group (tests run and passed, bytes, duration), the experience measures with
  * their bands and the comparison of each mode with TCP, and the livestream measures.
  */
-import { BasisCounter, basisText, comparisonCell, medianCell, type Better, type BuildContext, type TestView } from '../builder.js';
+import { BasisCounter, basisText, comparisonCell, fmtCount, medianCell, type Better, type BuildContext, type TestView } from '../builder.js';
+import type { LeftOut } from '../carried-over.js';
 import { baselineOf, type Group } from '../groups.js';
 import type { Band, Measure } from '../model.js';
 import type { Cell, Column, Item, Table } from '../output.js';
@@ -35,6 +36,13 @@ interface GroupState {
   bytes: number[];
   seconds: number[];
   measures: Map<string, MeasureValues>;
+}
+
+/** What the report left out of the tests' records (framework/report/carried-over.ts), said where it counts them. */
+function leftOutText(l: LeftOut): string {
+  if (l.connections === 0) return '';
+  const conns = `${fmtCount(l.connections)} connection${l.connections === 1 ? '' : 's'}${l.subflows > 0 ? ` (${fmtCount(l.subflows)} subflow${l.subflows === 1 ? '' : 's'})` : ''}`;
+  return ` Left out: ${conns} of ${fmtCount(l.tests)} test${l.tests === 1 ? '' : 's'} whose opening handshake the test's capture did not see: open before the test began, they are an earlier test's (a connection stuck on a path that went down, whose data came once the path was back).`;
 }
 
 export class Overview {
@@ -90,7 +98,7 @@ export class Overview {
   }
 
   /** The overview table: one row per group. */
-  overview(ctx: BuildContext): Item[] {
+  overview(ctx: BuildContext, leftOut: LeftOut): Item[] {
     const list = this.ordered(ctx);
     const anyVerdict = list.some((e) => e.state.verdicts.unknown < e.state.tests);
     const columns: Column[] = [
@@ -121,7 +129,7 @@ export class Overview {
       kind: 'table',
       id: 'overview',
       title: 'Tests per group',
-      caption: `Tests run and their verdicts, the analyzer's connections and subflows, and per test the bytes carried and how long it took. ${capitalize(basisText(this.basis.basis))}.`,
+      caption: `Tests run and their verdicts, the analyzer's connections and subflows, and per test the bytes carried and how long it took. ${capitalize(basisText(this.basis.basis))}.${leftOutText(leftOut)}`,
       basis: this.basis.basis,
       columns,
       rows,

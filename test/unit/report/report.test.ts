@@ -155,6 +155,27 @@ describe('mplab report, built from results folders', () => {
     expect(item(a.json, 'glance')).toEqual(item(b.json, 'glance'));
   });
 
+  it("leaves out a test's connections that were open before it (no SYN in its capture), with their subflows, and says so; an analyze folder keeps them", async () => {
+    const root = campaign(2);
+    // after a handover test in TCP mode: the earlier test's stuck download arrives when WiFi is back, then the phone's RST
+    const stuck = [connection({ id: 3, kind: 'tcp', subflows: 1, synSeen: false, bytes: { up: 0, down: 31_203 } }), connection({ id: 4, kind: 'tcp', subflows: 1, synSeen: false, bytes: { up: 0, down: 0 } })];
+    const own = [0, 1, 2].map((c) => connection({ id: c, kind: 'tcp', subflows: 1, bytes: { up: 100, down: 10_000 } }));
+    const all = [...own, ...stuck];
+    writeTest(join(root, 't900'), result({ id: 't900', mode: 'tcp', start: 1_700_100_000 }), all, all.map((c) => subflow({ connection: c.id, index: 0 })));
+    const { json } = await report([root]);
+    const overview = item<JsonTable & { caption: string }>(json, 'overview');
+    // WhatsApp tcp: the two tests of campaign(2) and t900, 3 connections each
+    expect(overview.rows.find((r) => r[0] === 'WhatsApp · tcp · both (default wifi)')!.slice(1, 7)).toEqual([3, 3, 0, 0, 9, 9]);
+    expect(overview.caption).toContain('Left out: 2 connections (2 subflows) of 1 test whose opening handshake');
+    expect((json as unknown as { leftOut: unknown }).leftOut).toEqual({ tests: 1, connections: 2, subflows: 2 });
+    expect(item<JsonFigure>(json, 'fig-2.18').basis).toMatchObject({ tests: 9, connections: 27 });
+
+    const folder = writeAnalysis(join(tempDir(), 'out'), all, all.map((c) => subflow({ connection: c.id, index: 0 })));
+    const plain = await report([folder]);
+    expect(item<JsonTable>(plain.json, 'overview').rows[0].slice(1, 4)).toEqual([1, 5, 5]);
+    expect((plain.json as unknown as { leftOut: unknown }).leftOut).toEqual({ tests: 0, connections: 0, subflows: 0 });
+  });
+
   it('reports on one mplab analyze output folder without splits, and on several split by input', async () => {
     const dir = tempDir();
     const conns = Array.from({ length: 12 }, (_, i) => connection({ id: i, duration: 0.1 * (i + 1) }));

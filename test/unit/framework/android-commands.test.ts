@@ -121,8 +121,8 @@ describe('network state', () => {
       'ip rule add from all lookup 7102 priority 9190',
     ]);
     expect(policyRouteScript(state, 'cellular').problems).toEqual(['cannot make rmnet0 the default route: rmnet0 down, no address']);
-    // a lab phone starts with these rules (lab up, as the README lists them for phone1 with the
-    // default route on cellular), so that the script above replaces them rather than adding to them
+    // a lab phone starts with these rules (lab up, as docs/lab.md, "Network", lists them for phone1
+    // with the default route on cellular), so that the script above replaces them rather than adding to them
     const labPhone1 = [
       'ip route replace default via 198.18.1.1 dev wlan0 table 7101',
       'ip rule add from 198.18.1.2 lookup 7101 priority 9101',

@@ -161,7 +161,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   await steps.cleanup('stop captures', async () => {
     // The app is stopped first, so that its connections end inside the capture: a connection cut
     // off by the capture's end has subflows that merely went quiet, which the handover rule
-    // (README, connections.jsonl `handover`) cannot tell from a subflow that was lost.
+    // (docs/analyzer.md, connections.jsonl `handover`) cannot tell from a subflow that was lost.
     if (proxyCapture) await stopAppAndSettle(device, scenario.app.package, log);
     const manifest = await proxyCapture?.stop();
     if (phoneCaptureName) {

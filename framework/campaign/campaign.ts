@@ -4,10 +4,11 @@ import { UserError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { SCENARIOS, findScenario } from '../../scenarios/index.js';
 import { findDevice, sessionUrlOf, type DevicesFile } from '../config/devices-file.js';
+import { Problems } from '../config/validate.js';
 import { findLabPhone } from '../runner/lab-phone.js';
 import { AppiumService } from './appium-service.js';
 import { hostHealthCheck } from './host-health.js';
-import type { CampaignSpec } from './campaign-file.js';
+import { CampaignFileError, type CampaignSpec } from './campaign-file.js';
 import { runCampaign, type CampaignEvent, type CampaignPhone, type RecoveryActions, type TestExecutor } from './campaign-runner.js';
 import { junitXml } from './junit.js';
 import { dayOf, planCampaign } from './matrix.js';
@@ -47,27 +48,35 @@ export interface CampaignSummary {
   interrupted: boolean;
 }
 
-function problem(spec: CampaignSpec, field: string, message: string): UserError {
-  return new UserError(`${spec.file ?? 'campaign'}: ${field}: ${message}`, CAMPAIGN_EXIT.usage);
-}
-
-/** The campaign's phones from devices.json, and whether each is a lab phone; unknown scenarios refused. */
+/**
+ * The campaign's phones from devices.json, and whether each is a lab phone. Unknown scenarios,
+ * parameters a scenario does not take and phones devices.json does not know are refused together,
+ * each with its field, as the file's own problems are.
+ */
 export function campaignPhones(spec: CampaignSpec, devices: DevicesFile): CampaignPhone[] {
+  const problems = new Problems();
   spec.scenarios.forEach((s, i) => {
-    if (!findScenario(s.name)) throw problem(spec, `scenarios[${i}]`, `no scenario ${JSON.stringify(s.name)}; there are: ${SCENARIOS.map((x) => x.name).join(', ')}`);
-    const known = Object.keys(findScenario(s.name)!.params);
-    for (const k of Object.keys(s.params)) if (!known.includes(k)) throw problem(spec, `scenarios[${i}].params.${k}`, `scenario ${s.name} takes ${known.length ? known.join(', ') : 'no parameters'}`);
+    const scenario = findScenario(s.name);
+    if (!scenario) {
+      problems.add(['scenarios', i], `no scenario ${JSON.stringify(s.name)}; there are: ${SCENARIOS.map((x) => x.name).join(', ')}`);
+      return;
+    }
+    const known = Object.keys(scenario.params);
+    for (const k of Object.keys(s.params)) if (!known.includes(k)) problems.add(['scenarios', i, 'params', k], `scenario ${s.name} takes ${known.length ? known.join(', ') : 'no parameters'}`);
   });
-  return spec.phones.map((id, i) => {
+  const phones = spec.phones.flatMap((id, i) => {
     let device;
     try {
       device = findDevice(devices, id);
     } catch (err) {
-      throw problem(spec, `phones[${i}]`, (err as Error).message);
+      problems.add(['phones', i], (err as Error).message);
+      return [];
     }
     // sessions: the campaign file's server, else the Grid or the phone's host's Appium server, else the campaign's own
-    return { device, lab: findLabPhone(device.id) !== null, host: device.host ?? device.adbServer, sessionUrl: spec.appium ?? sessionUrlOf(devices, device) };
+    return [{ device, lab: findLabPhone(device.id) !== null, host: device.host ?? device.adbServer, sessionUrl: spec.appium ?? sessionUrlOf(devices, device) }];
   });
+  if (problems.count > 0) throw new CampaignFileError(spec.file ?? 'campaign', problems.list);
+  return phones;
 }
 
 function stamp(date: Date): string {

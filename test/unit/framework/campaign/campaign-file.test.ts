@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CampaignFileError, parseCampaignText } from '../../../../framework/campaign/campaign-file.js';
+import { campaignPhones } from '../../../../framework/campaign/campaign.js';
+import { validateDevicesFile, type DevicesFile } from '../../../../framework/config/devices-file.js';
 
 const FILE = '/tmp/nightly.yaml';
 
@@ -81,5 +83,35 @@ colour: blue
 
   it('refuses a link setting the link emulator would refuse', () => {
     expect(problems('name: x\nphones: p\nscenarios: s\nnetworks: [{ name: n, link: { wifi: { up: { lossPct: 200 } } } }]\n')).toEqual([expect.stringMatching(/^networks\[0\]\.link\.wifi\.up: .*percent/)]);
+  });
+});
+
+describe("a campaign's scenarios and phones", () => {
+  const devices = (): DevicesFile => {
+    const valid = validateDevicesFile({ devices: [{ id: '127.0.0.1:6601', label: 'phone1', root: true, kernel: 'upstream' }] });
+    expect(valid.problems).toEqual([]);
+    return { path: '/etc/mplab/devices.json', devices: valid.devices, hosts: valid.hosts, grid: valid.grid };
+  };
+
+  it('refuses an unknown scenario, a parameter its scenario does not take and an unknown phone all at once, each with its field', () => {
+    const spec = parseCampaignText('name: x\nphones: [phone1, phone9]\nscenarios: [youtub, { name: settings, params: { hold: 1, colour: red } }]\n', '/tmp/x.yaml');
+    let error: unknown;
+    try {
+      campaignPhones(spec, devices());
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(CampaignFileError);
+    expect((error as CampaignFileError).problems).toEqual([
+      expect.stringMatching(/^scenarios\[0\]: no scenario "youtub"; there are: .*youtube/),
+      'scenarios[1].params.colour: scenario settings takes hold',
+      expect.stringMatching(/^phones\[1\]: \/etc\/mplab\/devices\.json: no phone with id or label "phone9"; known: 127\.0\.0\.1:6601 \(phone1\)$/),
+    ]);
+    expect((error as Error).message).toMatch(/^\/tmp\/x\.yaml: 3 problems:\n/);
+  });
+
+  it("gives each known phone with what devices.json says of it", () => {
+    const phones = campaignPhones(parseCampaignText('name: x\nphones: [phone1]\nscenarios: [settings]\n', '/tmp/x.yaml'), devices());
+    expect(phones.map((p) => [p.device.id, p.device.label])).toEqual([['127.0.0.1:6601', 'phone1']]);
   });
 });

@@ -78,7 +78,7 @@ Environment=MPLAB_LOG_FORMAT=json
 ExecStart=${q(process.execPath)} ${q(opts.mplab)} campaign run ${q(opts.file)}
 StandardOutput=append:${opts.logFile}
 StandardError=append:${opts.logFile}
-# the campaign's own cap and retries bound it; this is a last resort
+# no time limit (a oneshot's default, written out): each test's cap and the campaign's retries bound a run
 TimeoutStartSec=infinity
 `;
   const timer = `[Unit]

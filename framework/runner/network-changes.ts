@@ -41,6 +41,9 @@ export class NetworkChanges {
   private readonly running: Promise<void>[] = [];
   /** Links of the lab put in an outage, to end at cleanup whatever happened. */
   private readonly silenced = new Set<'wifi' | 'cellular'>();
+  /** Per radio: the number of its latest change, and its switch turned on and off one at a time, in order. */
+  private readonly latest = { wifi: 0, cellular: 0 };
+  private readonly switching = { wifi: Promise.resolve(), cellular: Promise.resolve() };
 
   constructor(
     private readonly device: Device,
@@ -59,6 +62,7 @@ export class NetworkChanges {
   private async apply(c: ChangeRequest, started: number): Promise<void> {
     const [kind, direction] = c.change.split('-') as ['wifi' | 'cellular', 'down' | 'up'];
     const radio = kind === 'wifi' ? 'wifi' : 'data';
+    const number = ++this.latest[kind];
     const at = Number(((performance.now() - started) / 1000).toFixed(3));
     this.done.push({ at, change: `${kind} ${direction}` });
     this.log.info({ change: c.change, at }, 'network change');
@@ -68,18 +72,33 @@ export class NetworkChanges {
           await labLink(this.lab.lab, this.lab.phone.name, kind, { outage: true });
           this.silenced.add(kind);
           await sleep(NOTICE_S * 1000);
+          // the link came back (or changed again) before Android noticed it was gone: the radio stays on
+          if (this.latest[kind] !== number) {
+            this.log.info({ change: c.change }, `${kind} back within ${NOTICE_S} s: not turned off`);
+            return;
+          }
         }
-        await applyNet(this.device, { [radio]: 'off', timeoutMs: 15_000 });
+        await this.switchRadio(kind, { [radio]: 'off', timeoutMs: 15_000 });
       } else {
         if (this.lab) {
           await labLink(this.lab.lab, this.lab.phone.name, kind, { outage: false });
           this.silenced.delete(kind);
         }
-        await applyNet(this.device, { [radio]: 'on', timeoutMs: 30_000 });
+        await this.switchRadio(kind, { [radio]: 'on', timeoutMs: 30_000 });
       }
     } catch (error) {
       this.log.warn({ change: c.change, err: (error as Error).message }, 'network change failed');
     }
+  }
+
+  /** Turns a radio on or off after its earlier switches, so that a later change never ends before an earlier one. */
+  private switchRadio(kind: 'wifi' | 'cellular', request: Parameters<typeof applyNet>[1]): Promise<unknown> {
+    const run = this.switching[kind].then(() => applyNet(this.device, request));
+    this.switching[kind] = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /** Cancels changes not yet made, waits for those under way, ends the lab outages. */

@@ -1,9 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { log } from '../../../common/log.js';
 import { MPLAB_CLI } from '../../../common/paths.js';
+import { validateDevicesFile } from '../../../framework/config/devices-file.js';
+import { Device } from '../../../framework/devices/device.js';
+import { findLabPhone } from '../../../framework/runner/lab-phone.js';
+import { NetworkChanges } from '../../../framework/runner/network-changes.js';
 import { labDown, labUp } from '../../../testbed/lab/lab.js';
 import { inNetns, ip } from '../../../testbed/netns.js';
 import { removeOwnTestNamespaces, testPrefix } from '../../support/netns.js';
@@ -199,6 +205,33 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'adb', 'tcpdump', 'mpt
     expect(await mplabRules(netns)).toEqual(rulesFor('wifi'));
     expect(await endpoints(netns)).toEqual([`${WIFI} subflow dev wlan0`, `${CELL} subflow dev rmnet0`]);
     await fetch(7, 'WiFi back');
+  });
+
+  it('network changes of a scenario: a WiFi cut shorter than the second Android takes to notice leaves WiFi on; a longer one turns it off until wifi-up', async () => {
+    const { devices } = validateDevicesFile({ devices: [{ id: serial, label: 'phone1', root: true, kernel: 'upstream' }] });
+    const phone = new Device(devices[0], { logger: log('network-changes') });
+    const labPhone = findLabPhone(serial);
+    expect(labPhone?.lab).toBe(lab);
+    const wifiAddress = async () => (await ip(netns, ['-4', '-o', 'addr', 'show', 'dev', 'wlan0'])).includes(WIFI);
+
+    // back after 0.4 s: the link was silent, the radio never went off
+    const short = new NetworkChanges(phone, labPhone, log('network-changes'));
+    short.schedule([{ at: 0.1, change: 'wifi-down' }, { at: 0.5, change: 'wifi-up' }], performance.now());
+    await sleep(2_500);
+    await short.stop();
+    expect(short.done.map((c) => c.change)).toEqual(['wifi down', 'wifi up']);
+    expect(await wifiAddress()).toBe(true);
+
+    // back after 2 s: off a second after the cut, on again with wifi-up
+    const long = new NetworkChanges(phone, labPhone, log('network-changes'));
+    long.schedule([{ at: 0.1, change: 'wifi-down' }, { at: 2.1, change: 'wifi-up' }], performance.now());
+    await sleep(1_800);
+    expect(await wifiAddress()).toBe(false);
+    await sleep(500);
+    await long.stop();
+    expect(await wifiAddress()).toBe(true);
+    await device(['net', '--wifi', 'on', '--default', 'wifi']);
+    expect(await mplabRules(netns)).toEqual(rulesFor('wifi'));
   });
 
   it('mptcp tcp: MPTCP sockets refused, plain TCP works', async () => {

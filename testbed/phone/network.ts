@@ -144,12 +144,24 @@ export class NamespaceNetwork {
     };
   }
 
-  /** Saves the interface's configuration, then takes it down and flushes its addresses. */
-  async takeDown(iface: string): Promise<InterfaceSnapshot> {
+  /**
+   * Saves the interface's configuration, then takes it down and flushes its addresses. Then, as
+   * Android's netd does when an address goes (SOCK_DESTROY), it aborts the TCP sockets bound to
+   * those addresses: a connection on the lost network (a proxy client's upstream connection, an
+   * MPTCP subflow) fails at once with ECONNABORTED instead of retransmitting into the void until it
+   * times out, and an MPTCP connection goes on over its other subflows. Returns the configuration
+   * and what could not be done.
+   */
+  async takeDown(iface: string): Promise<{ saved: InterfaceSnapshot; problems: string[] }> {
     const saved = await this.snapshot(iface);
     await ip(this.netns, ['link', 'set', 'dev', iface, 'down']);
     await ip(this.netns, ['addr', 'flush', 'dev', iface]);
-    return saved;
+    const problems: string[] = [];
+    for (const address of saved.addresses) {
+      const r = await execa('ss', ['-N', this.netns, '-K', '-t', 'src', address.family === 'inet6' ? `[${address.local}]` : address.local], { reject: false });
+      if (r.exitCode !== 0) problems.push(`sockets of ${address.local} not closed: ${r.stderr.trim() || `ss exited with ${r.exitCode}`}`);
+    }
+    return { saved, problems };
   }
 
   /** Brings the interface up and restores saved addresses and routes; returns what failed. */

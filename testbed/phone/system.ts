@@ -284,7 +284,9 @@ export class PhoneSystem extends EventEmitter {
           delete this.state.savedInterfaces[iface];
           await this.save();
         } else if (!up[kind] && link.up) {
-          this.state.savedInterfaces[iface] = await this.network.takeDown(iface);
+          const down = await this.network.takeDown(iface);
+          this.state.savedInterfaces[iface] = down.saved;
+          problems.push(...down.problems.map((p) => `${iface}: ${p}`));
           await this.save();
         }
       }

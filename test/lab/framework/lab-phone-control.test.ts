@@ -301,4 +301,27 @@ describe.skipIf(skipUnless({ root: true, commands: ['ip', 'adb', 'tcpdump', 'mpt
       tcp: `${WIFI} tcp`,
     });
   });
+
+  // last: the phone's capture and the proxy's log were read by the test before
+  it("net --wifi off aborts the phone's TCP connections on WiFi at once, as Android's netd does; an MPTCP download goes on over cellular", async () => {
+    // plain TCP from wlan0 (the default route), and MPTCP with a subflow on each interface, both through the proxy
+    await device(['mptcp', 'mptcp']);
+    const started = performance.now();
+    const tcp = inNetns(netns, 'curl', ['-sS', '-o', '/dev/null', '--socks5-hostname', socks, `http://origin/bytes/${200_000_000}`], { reject: false, timeout: 60_000 });
+    const mptcp = download(netns, `http://origin/bytes/${40_000_000}`, { mptcp: true, socks, timeoutMs: 60_000 }).then((r) => ({ ...r, ended: performance.now() }));
+    await sleep(1_000);
+    await device(['net', '--wifi', 'off']);
+    const cut = performance.now();
+    const aborted = await tcp;
+    // before: the connection retransmitted into the lost network until curl's timeout
+    expect(aborted.exitCode).toBe(56);
+    expect(aborted.stderr).toMatch(/Software caused connection abort/);
+    expect(performance.now() - cut).toBeLessThan(2_000);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const done = await mptcp;
+    expect(done.bytes).toBe(40_000_000);
+    expect(done.ended).toBeGreaterThan(cut);
+    await device(['net', '--wifi', 'on', '--default', 'wifi']);
+    expect(await mplabRules(netns)).toEqual(rulesFor('wifi'));
+  });
 });

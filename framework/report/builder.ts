@@ -5,7 +5,7 @@
 import type { Styles } from './charts.js';
 import { csvLine, type CsvSink } from './csv.js';
 import { baselineOf, networkLabel, type Group } from './groups.js';
-import type { ConnectionRecord, ReportTest, SubflowRecord } from './model.js';
+import { connectionKey, type ConnectionRecord, type ReportTest, type SubflowRecord } from './model.js';
 import type { Basis, Cell, ComparisonCell, Item, MedianCell, Table } from './output.js';
 import { medianDifferenceCI, quantileSorted, seededRandom, sorted, summarizeMedian, type Random } from './stats.js';
 
@@ -23,7 +23,7 @@ export class TestView {
     readonly subflows: readonly SubflowRecord[],
   ) {
     for (const s of subflows) {
-      const key = s.trace * 1e9 + s.connection;
+      const key = connectionKey(s.trace, s.connection);
       let list = this.byConnection.get(key);
       if (!list) this.byConnection.set(key, (list = []));
       list.push(s);
@@ -33,7 +33,7 @@ export class TestView {
   }
 
   subflowsOf(c: ConnectionRecord): readonly SubflowRecord[] {
-    return this.byConnection.get(c.trace * 1e9 + c.id) ?? [];
+    return this.byConnection.get(connectionKey(c.trace, c.id)) ?? [];
   }
 }
 

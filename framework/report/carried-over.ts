@@ -1,4 +1,4 @@
-import type { AnalyzerRecords } from './model.js';
+import { connectionKey, type AnalyzerRecords } from './model.js';
 
 /** What a report left out: connections, with their subflows, of tests that were open before the test began. */
 export interface LeftOut {
@@ -16,15 +16,19 @@ export interface LeftOut {
  * is back, answered by the phone's RST. It is not the app's traffic in this test.
  *
  * Only for tests (a result.json): an `mplab analyze` folder is a capture of any kind, in which a
- * connection may well have begun before the capture did.
+ * connection may well have begun before the capture did. What it leaves out is added to `leftOut`.
  */
-export function openedDuringTest(records: AnalyzerRecords): AnalyzerRecords {
+export function openedDuringTest(records: AnalyzerRecords, leftOut: LeftOut): AnalyzerRecords {
   if (records.connections.every((c) => c.synSeen !== false)) return records;
   const kept = new Set<number>();
   const connections = records.connections.filter((c) => {
     if (c.synSeen === false) return false;
-    kept.add(c.trace * 1e9 + c.id);
+    kept.add(connectionKey(c.trace, c.id));
     return true;
   });
-  return { connections, subflows: records.subflows.filter((s) => kept.has(s.trace * 1e9 + s.connection)) };
+  const subflows = records.subflows.filter((s) => kept.has(connectionKey(s.trace, s.connection)));
+  leftOut.tests++;
+  leftOut.connections += records.connections.length - connections.length;
+  leftOut.subflows += records.subflows.length - subflows.length;
+  return { connections, subflows };
 }

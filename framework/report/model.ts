@@ -30,6 +30,11 @@ export type ConnectionRecord = Omit<AnalyzerConnection, 'ackSizes'> & Partial<Pi
 export type SubflowRecord = Omit<AnalyzerSubflow, 'connectRttMs'> & Partial<Pick<AnalyzerSubflow, 'connectRttMs'>>;
 
 /** The analyzer's output for one test: its connections and their subflows (any order). */
+/** A connection's key among a test's records (its trace and id), as its subflows name it (`trace`, `connection`). */
+export function connectionKey(trace: number, id: number): number {
+  return trace * 1e9 + id;
+}
+
 export interface AnalyzerRecords {
   connections: ConnectionRecord[];
   subflows: SubflowRecord[];

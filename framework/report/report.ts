@@ -141,15 +141,10 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
           counts.beforeSince++;
           continue;
         }
-        const all = await test.records();
-        if (!all) counts.withoutRecords++;
+        const read = await test.records();
+        if (!read) counts.withoutRecords++;
         // a test's (it has a verdict) without what was open before it; an analyze folder's as they are
-        const records = all && test.verdict !== null ? openedDuringTest(all) : all;
-        if (all && records && records.connections.length < all.connections.length) {
-          leftOut.tests++;
-          leftOut.connections += all.connections.length - records.connections.length;
-          leftOut.subflows += all.subflows.length - records.subflows.length;
-        }
+        const records = read && test.verdict !== null ? openedDuringTest(read, leftOut) : read;
         const view = new TestView(counts.included++, test, grouping.of(test), records?.connections ?? [], records?.subflows ?? []);
         overview.add(view);
         for (const b of Object.values(builders)) b.add(view);

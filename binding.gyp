@@ -23,6 +23,21 @@
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     },
     {
+      "target_name": "mptcp_analyzer",
+      "sources": [
+        "native/analyzer/addon.c",
+        "native/analyzer/format.c",
+        "native/analyzer/decode.c",
+        "native/analyzer/keyhash.c",
+        "native/analyzer/socks.c",
+        "native/analyzer/model.c",
+        "native/analyzer/ranges.c",
+        "native/analyzer/records.c",
+        "native/analyzer/tracker.c"
+      ],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"]
+    },
+    {
       "target_name": "tun_link",
       "sources": ["native/tun_link.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-pthread"],

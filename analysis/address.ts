@@ -64,6 +64,12 @@ export class InterfaceClassifier {
 
 /** "198.18.1.0/24" or "2001:db8::/32"; a bare address is a /32 or /128. */
 export function addCidr(list: BlockList, cidr: string, option: string): void {
+  const { addr, family, prefix } = parseCidr(cidr, option);
+  list.addSubnet(addr, prefix, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** A CIDR of --wifi or --cellular (`option`, for the message of a bad one) as BlockList.addSubnet takes it. */
+export function parseCidr(cidr: string, option: string): { addr: string; family: 4 | 6; prefix: number } {
   const text = cidr.trim();
   const slash = text.indexOf('/');
   const addr = slash < 0 ? text : text.slice(0, slash);
@@ -74,7 +80,7 @@ export function addCidr(list: BlockList, cidr: string, option: string): void {
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (slash >= 0 && text.slice(slash + 1).trim() === '')) {
     throw new UserError(`${option}: ${JSON.stringify(cidr)} has an invalid prefix length (expected 0-${max})`);
   }
-  list.addSubnet(addr, prefix, family === 4 ? 'ipv4' : 'ipv6');
+  return { addr, family: family === 4 ? 4 : 6, prefix };
 }
 
 export function parseCidrList(value: string | undefined): string[] {

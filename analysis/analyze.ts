@@ -1,3 +1,4 @@
+import { UserError } from '../common/errors.js';
 import { progress as makeProgress, type Progress } from '../common/progress.js';
 import { InterfaceClassifier } from './address.js';
 import { CaptureError } from './capture/errors.js';
@@ -6,7 +7,8 @@ import { readSteps, type CorruptRecord, type FrameSink } from './capture/reader.
 import { runAsync, runSync, type Steps } from './capture/window.js';
 import { Decoded, Segment, decodeFrame } from './decode.js';
 import type { Conn } from './model.js';
-import type { AnalysisOutput } from './output.js';
+import { analyzerAddon, ADDON_BUILD_STEP, NativeAnalyzer } from './native-engine.js';
+import { DirectoryOutput, type AnalysisOutput } from './output.js';
 import { ProxyLog } from './proxy-log.js';
 import { DEFAULTS } from './defaults.js';
 import { buildRecords, type ReportContext } from './records.js';
@@ -45,12 +47,88 @@ export interface AnalyzeOptions {
   writerTimeoutSeconds?: number;
   /** tests: see TrackerOptions.freezeEveryPacket */
   freezeEveryPacket?: boolean;
+  /** the engine (default: MPLAB_ANALYZER_ENGINE, else chosen as chooseEngine() says) */
+  engine?: AnalyzerEngine;
 }
 
 /** What the analysis logs through (a pino logger fits). */
 export interface AnalyzeLogger {
+  /** which engine ran, and why */
+  debug?(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+}
+
+/** The JavaScript engine (decode.ts, tracker.ts, records.ts) or the native one (native-engine.ts: the same in C, byte-identical output). */
+export type AnalyzerEngine = 'js' | 'native';
+
+type EngineChoice = { engine: 'js'; why: string } | { engine: 'native'; why: string; start(summary: SummaryBuilder): Engine };
+
+/**
+ * Which engine analyzes into `output` (docs/analyzer.md, Engines). The native engine writes
+ * directory output only and has no proxy-log join: it runs when the output is a DirectoryOutput,
+ * there is no proxy log and no freezeEveryPacket, and the addon is built; else the JavaScript engine
+ * runs. MPLAB_ANALYZER_ENGINE=js (or the `engine` option) keeps to JavaScript; =native makes a
+ * missing addon an error instead of a reason to run JavaScript.
+ */
+export function chooseEngine(output: AnalysisOutput, options: AnalyzeOptions): EngineChoice {
+  const env = process.env.MPLAB_ANALYZER_ENGINE;
+  if (env !== undefined && env !== '' && env !== 'js' && env !== 'native') throw new UserError(`MPLAB_ANALYZER_ENGINE=${env}: expected js or native`);
+  const wanted = options.engine ?? (env || undefined);
+  const asked = options.engine ? 'the engine option' : `MPLAB_ANALYZER_ENGINE=${env}`;
+  if (wanted === 'js') return { engine: 'js', why: asked };
+  if (!(output instanceof DirectoryOutput)) return { engine: 'js', why: 'the output is not a directory' };
+  if (options.proxyLog) return { engine: 'js', why: 'the proxy-log join is JavaScript only' };
+  if (options.freezeEveryPacket) return { engine: 'js', why: 'freezeEveryPacket' };
+  const loaded = analyzerAddon();
+  if ('error' in loaded) {
+    if (wanted === 'native') throw new UserError(`${asked}: ${loaded.error}: build it with ${ADDON_BUILD_STEP}`);
+    return { engine: 'js', why: loaded.error };
+  }
+  return {
+    engine: 'native',
+    why: wanted ? asked : 'directory output',
+    start(summary) {
+      const fds = output.descriptors();
+      const native = new NativeAnalyzer(loaded.addon, {
+        graceSeconds: options.graceSeconds ?? DEFAULTS.graceSeconds,
+        idleSeconds: options.idleSeconds ?? DEFAULTS.idleSeconds,
+        wifi: options.wifi ?? [],
+        cellular: options.cellular ?? [],
+        connectionsFd: fds.connections,
+        subflowsFd: fds.subflows,
+      });
+      let trace = 0;
+      return {
+        sink: native.sink,
+        get trace() {
+          return trace;
+        },
+        nextTrace() {
+          native.nextTrace();
+          trace++;
+        },
+        finish() {
+          summary.addTotals(native.finish());
+        },
+        close() {
+          native.close();
+        },
+      };
+    },
+  };
+}
+
+/** What analysis() drives: an engine's sink for the reader's frames, and its traces. */
+interface Engine {
+  readonly sink: FrameSink;
+  /** the current trace's number */
+  readonly trace: number;
+  /** Tracker.finishAll(); tracker.trace++ */
+  nextTrace(): void;
+  /** Tracker.finishAll(), and the totals into the summary */
+  finish(): void;
+  close(): void;
 }
 
 class PacketSink implements FrameSink {
@@ -123,6 +201,8 @@ function* analysis(inputs: readonly CaptureInput[], output: AnalysisOutput, opti
   const proxyLog = options.proxyLog ? ProxyLog.load(options.proxyLog, options.proxyLogTolerance ?? DEFAULTS.proxyLogTolerance) : null;
   const ctx: ReportContext = { classifier, proxyLog };
   const summary = new SummaryBuilder();
+  const choice = chooseEngine(output, options);
+  logger?.debug?.({ engine: choice.engine, why: choice.why }, `analyzer engine: ${choice.engine} (${choice.why})`);
 
   // several inputs are ordered by their first timestamp, and each is checked (a capture, a
   // supported link type, a record readable) before any is analyzed
@@ -136,6 +216,15 @@ function* analysis(inputs: readonly CaptureInput[], output: AnalysisOutput, opti
   const sizes = inputs.map((input) => input.size);
   const totalBytes = sizes.includes(null) ? undefined : sizes.reduce((n: number, s) => n + (s ?? 0), 0);
 
+  const engine = choice.engine === 'native' ? choice.start(summary) : jsEngine(output, options, ctx, summary);
+  try {
+    return yield* analyzeWith(engine, probes, totalBytes, summary, proxyLog, output, options);
+  } finally {
+    engine.close();
+  }
+}
+
+function jsEngine(output: AnalysisOutput, options: AnalyzeOptions, ctx: ReportContext, summary: SummaryBuilder): Engine {
   const tracker = new Tracker({
     graceSeconds: options.graceSeconds ?? DEFAULTS.graceSeconds,
     idleSeconds: options.idleSeconds ?? DEFAULTS.idleSeconds,
@@ -148,6 +237,34 @@ function* analysis(inputs: readonly CaptureInput[], output: AnalysisOutput, opti
     },
   });
   const sink = new PacketSink(tracker);
+  return {
+    sink,
+    get trace() {
+      return tracker.trace;
+    },
+    nextTrace() {
+      tracker.finishAll();
+      tracker.trace++;
+    },
+    finish() {
+      tracker.finishAll();
+      Object.assign(summary.packets, { read: sink.read, tcp: sink.tcp, notTcp: sink.notTcp, truncated: sink.truncated, malformed: sink.malformed });
+    },
+    close() {},
+  };
+}
+
+function* analyzeWith(
+  engine: Engine,
+  probes: readonly { input: CaptureInput; firstTs: number | null }[],
+  totalBytes: number | undefined,
+  summary: SummaryBuilder,
+  proxyLog: ProxyLog | null,
+  output: AnalysisOutput,
+  options: AnalyzeOptions,
+): Steps<Summary> {
+  const logger = options.logger;
+  const sink = engine.sink;
 
   const showProgress = options.progress ?? (Boolean(process.stderr.isTTY) || (totalBytes ?? 0) > 256 * 1024 * 1024);
   const bar: Progress = makeProgress({ label: 'analyze', total: totalBytes, unit: 'B', enabled: showProgress });
@@ -166,11 +283,10 @@ function* analysis(inputs: readonly CaptureInput[], output: AnalysisOutput, opti
   for (const { input, firstTs } of probes) {
     if (traces.length === 0 || (firstTs !== null && firstTs < traceEnd)) {
       if (traces.length > 0) {
-        tracker.finishAll();
-        tracker.trace++;
-        logger?.info({ file: input.arg, trace: tracker.trace }, 'file overlaps the previous ones in time: analyzed as a separate trace');
+        engine.nextTrace();
+        logger?.info({ file: input.arg, trace: engine.trace }, 'file overlaps the previous ones in time: analyzed as a separate trace');
       }
-      traces.push({ trace: tracker.trace, files: [] });
+      traces.push({ trace: engine.trace, files: [] });
     }
     traces[traces.length - 1].files.push(input.arg);
     const result = yield* readSteps(input.source(), sink, {
@@ -182,11 +298,10 @@ function* analysis(inputs: readonly CaptureInput[], output: AnalysisOutput, opti
     corrupt += result.corruptRecords;
     if (result.cutOff) cutOff++;
     if (result.maxTs !== null) traceEnd = Math.max(traceEnd, result.maxTs);
-    summary.addFile({ ...result, file: input.arg }, tracker.trace);
+    summary.addFile({ ...result, file: input.arg }, engine.trace);
   }
-  tracker.finishAll();
-  Object.assign(summary.packets, { read: sink.read, tcp: sink.tcp, notTcp: sink.notTcp, truncated: sink.truncated, malformed: sink.malformed });
-  bar.finish(`${sink.read} packets`);
+  engine.finish();
+  bar.finish(`${summary.packets.read} packets`);
 
   const result = summary.build({
     corruptRecords: corrupt,

@@ -73,6 +73,12 @@ class JsonlFile {
     this.used += this.block.write(line, this.used);
   }
 
+  /** The file's descriptor, for a writer of its own: what was written through here is written out first. */
+  descriptor(): number {
+    this.flush();
+    return this.fd;
+  }
+
   flush(): void {
     if (this.used === 0) return;
     writeSync(this.fd, this.block, 0, this.used);
@@ -131,6 +137,15 @@ export class DirectoryOutput implements AnalysisOutput {
 
   summary(summary: Summary): void {
     this.summaryText = `${JSON.stringify(summary, null, 2)}\n`;
+  }
+
+  /**
+   * The descriptors of the two partial files, for an engine that writes the JSON lines itself (the
+   * native analyzer); what was written here comes first. close() and abort() still close them and
+   * publish or discard them, so nothing may write to them after either.
+   */
+  descriptors(): { connections: number; subflows: number } {
+    return { connections: this.connections.descriptor(), subflows: this.subflows.descriptor() };
   }
 
   close(): void {

@@ -28,6 +28,38 @@ export type FileSummary = Omit<ReadResult, 'firstTs' | 'lastTs' | 'minTs' | 'max
   end: number | null;
 };
 
+/**
+ * What addConnection adds up over the records, and the packet counts, as the native analyzer keeps
+ * them (analysis/native-engine.ts; its MpaSummary): ports in the order they first appeared.
+ */
+export interface SummaryTotals {
+  read: number;
+  tcp: number;
+  notTcp: number;
+  truncated: number;
+  malformed: number;
+  total: number;
+  mptcp: number;
+  tcpConns: number;
+  fallback: number;
+  established: number;
+  failed: number;
+  empty: number;
+  handover: number;
+  subflows: number;
+  /** T0..T3 */
+  subtraceConnections: number[];
+  subtraceBytes: UpDown<number>[];
+  /** connections of 1, 2, 3, 4, 5 and more than 5 subflows */
+  counts: number[];
+  /** [port (null: no target), connections, bytes up, bytes down] */
+  ports: [number | null, number, number, number][];
+  bytes: UpDown<number>;
+  uniqueBytes: UpDown<number>;
+  retransmittedBytes: UpDown<number>;
+  reinjectedBytes: UpDown<number>;
+}
+
 type SubflowCountClass = '1' | '2' | '3' | '4' | '5' | '>5';
 const COUNT_CLASSES: SubflowCountClass[] = ['1', '2', '3', '4', '5', '>5'];
 
@@ -86,6 +118,44 @@ export class SummaryBuilder {
     for (const key of ['bytes', 'uniqueBytes', 'retransmittedBytes', 'reinjectedBytes'] as const) {
       this.totals[key].up += c[key].up;
       this.totals[key].down += c[key].down;
+    }
+  }
+
+  /** Totals kept elsewhere (the native analyzer's), in place of addConnection() for each record and the packet counts. */
+  addTotals(t: SummaryTotals): void {
+    const p = this.packets;
+    p.read += t.read;
+    p.tcp += t.tcp;
+    p.notTcp += t.notTcp;
+    p.truncated += t.truncated;
+    p.malformed += t.malformed;
+    const n = this.connections;
+    n.total += t.total;
+    n.mptcp += t.mptcp;
+    n.tcp += t.tcpConns;
+    n.fallback += t.fallback;
+    n.established += t.established;
+    n.failed += t.failed;
+    n.empty += t.empty;
+    n.handover += t.handover;
+    this.subflows += t.subflows;
+    (['T0', 'T1', 'T2', 'T3'] as const).forEach((k, i) => {
+      const st = this.subtraces[k];
+      st.connections += t.subtraceConnections[i]!;
+      st.bytes.up += t.subtraceBytes[i]!.up;
+      st.bytes.down += t.subtraceBytes[i]!.down;
+    });
+    COUNT_CLASSES.forEach((k, i) => (this.counts[k] += t.counts[i]!));
+    for (const [port, connections, up, down] of t.ports) {
+      let entry = this.ports.get(port);
+      if (!entry) this.ports.set(port, (entry = { connections: 0, bytes: { up: 0, down: 0 } }));
+      entry.connections += connections;
+      entry.bytes.up += up;
+      entry.bytes.down += down;
+    }
+    for (const key of ['bytes', 'uniqueBytes', 'retransmittedBytes', 'reinjectedBytes'] as const) {
+      this.totals[key].up += t[key].up;
+      this.totals[key].down += t[key].down;
     }
   }
 

@@ -19,6 +19,13 @@ export function setLogLevel(level: string): void {
   rootLogger().level = level;
 }
 
+/** Whether debug lines are written (answered without loading pino while no logger exists yet). */
+export function debugLogging(): boolean {
+  if (root) return root.isLevelEnabled('debug');
+  const level = process.env.MPLAB_LOG_LEVEL ?? 'info';
+  return level === 'debug' || level === 'trace';
+}
+
 /** One child logger per component, device or test: `log('proxy')`, `log('device', { device: id })`. */
 export function log(component: string, bindings: Record<string, unknown> = {}): Logger {
   return rootLogger().child({ component, ...bindings });

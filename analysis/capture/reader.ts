@@ -10,7 +10,8 @@ export type { CorruptRecord, FrameSink, ReaderOptions, ReadResult } from './resu
 
 /**
  * Streaming reader for pcap and pcapng captures. It reads the input in large chunks and hands every
- * record to the sink without copying it: `buf` is only valid during the call. Memory use is one
+ * record to the sink without copying it: `buf` is only valid during the call (for a sink with a
+ * flush(), until the reader calls that: the sink keeps offsets, not copies). Memory use is one
  * chunk (or one record, when a record is larger), whatever the input's size.
  *
  * Damage is handled the way a long capture needs: a corrupt record is reported (file and byte
@@ -37,10 +38,21 @@ export function readCapture(file: string, sink: FrameSink, options: ReaderOption
   }
 }
 
-/** Reading one input, as steps that a driver (runSync, runAsync) feeds. */
+/**
+ * Reading one input, as steps that a driver (runSync, runAsync) feeds. A sink with a flush() is
+ * flushed before the window's bytes move and at the end of the input.
+ */
 export function* readSteps(source: Source, sink: FrameSink, options: ReaderOptions = {}): Steps<ReadResult> {
-  const file = source.name;
   const win = new Window(source, options.chunkSize ?? DEFAULT_CHUNK);
+  if (sink.flush === undefined) return yield* readWindow(win, sink, options);
+  win.beforeMove = () => sink.flush!();
+  const result = yield* readWindow(win, sink, options);
+  sink.flush();
+  return result;
+}
+
+function* readWindow(win: Window, sink: FrameSink, options: ReaderOptions): Steps<ReadResult> {
+  const file = win.source.name;
   yield* win.fill(0, 24);
   if (win.end < 4) throw new CaptureError(file, 0, `not a pcap or pcapng capture: only ${win.end} bytes`);
   const magicLE = u32le(win.buf, 0);

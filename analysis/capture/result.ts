@@ -5,6 +5,12 @@ export interface FrameSink {
   /** the record's timestamp (epoch seconds), set before each frame() call (a field, not an argument, so that it is not boxed per packet) */
   ts: number;
   frame(buf: Buffer, offset: number, caplen: number, wirelen: number, linktype: number): void;
+  /**
+   * For a sink that keeps frames to handle them later (in batches): handle them now. The reader
+   * calls it before the bytes of the frames handed over move or are replaced, and at the end of the
+   * input. A sink that handles each frame in frame() has none.
+   */
+  flush?(): void;
 }
 
 export interface CorruptRecord {

@@ -53,6 +53,8 @@ export class Window {
   base = 0;
   end = 0;
   eof = false;
+  /** called before the bytes in `buf` move or `buf` is replaced (see FrameSink.flush) */
+  beforeMove: (() => void) | null = null;
 
   constructor(
     readonly source: Source,
@@ -74,6 +76,7 @@ export class Window {
    */
   *fill(p: number, need: number): Steps<number> {
     if (this.end - p >= need || this.eof) return p;
+    if (this.beforeMove !== null && (p > 0 || need > this.buf.length)) this.beforeMove();
     if (need > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
       this.buf.copy(bigger, 0, p, this.end);

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UserError } from '../../common/errors.js';
-import { log, type Logger } from '../../common/log.js';
+import { debugLogging, log, type Logger } from '../../common/log.js';
 // the analyzer itself is loaded only when the command runs
 import { ANALYZE_V8_FLAGS, DEFAULTS } from '../../analysis/defaults.js';
 
@@ -77,6 +77,9 @@ export function registerAnalyze(program: Command): void {
       // created on the first message: a sound capture logs nothing, and pino costs 20 ms to load
       let real: Logger | undefined;
       const logger = {
+        debug: (obj: object, msg: string) => {
+          if (debugLogging()) (real ??= log('analyze')).debug(obj, msg);
+        },
         info: (obj: object, msg: string) => (real ??= log('analyze')).info(obj, msg),
         warn: (obj: object, msg: string) => (real ??= log('analyze')).warn(obj, msg),
       };

@@ -1,0 +1,391 @@
+// The native analyzer for Node (analysis/native-engine.ts): an analyzer handle that the capture
+// reader's frames are handed to in batches, and that writes its connection and subflow records
+// (JSON lines) to two open files, the partial files of a DirectoryOutput.
+//
+//   open({ graceSeconds, idleSeconds, wifi, cellular, connectionsFd, subflowsFd }) -> handle
+//     wifi, cellular: [{ w: [u32, u32, u32, u32], prefix }], in MpaCidr's IPv6 form
+//   frames(handle, buf, meta, ts, count)
+//     frame i: buf[meta[4i], meta[4i] + meta[4i+1]), wire length meta[4i+2], link type meta[4i+3],
+//     timestamp ts[i]
+//   nextTrace(handle)
+//   finish(handle) -> summary (mpa_summary's fields, ports as [[port | null, connections, up, down]])
+//   close(handle): frees the analyzer now (the handle's finalizer does it otherwise)
+//
+// The files are not closed here: their owner (the DirectoryOutput) closes, publishes or discards
+// them. A failed write throws an Error as Node's own (code: the errno's name) when the call that
+// made it returns.
+#define _GNU_SOURCE  // strerrorname_np
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <node_api.h>
+#include "../napi_errno.h"
+#include "mpa.h"
+
+// an output buffer is written out when it holds more than this (after a call; the analyzer's
+// drain() writes the connections buffer out as soon as it holds more, in the middle of a call)
+#define FLUSH_AT MPA_DRAIN_BYTES
+
+typedef struct Handle {
+  Mpa *a;  // NULL once closed
+  int connectionsFd;
+  int subflowsFd;
+  // the first failed write (its errno, and the file's role), thrown when the call returns
+  int writeErr;
+  const char *writeRole;
+  // the config's lists, kept for as long as the analyzer (mpa_new may point into them)
+  MpaCidr *wifi;
+  MpaCidr *cellular;
+} Handle;
+
+static void free_handle(Handle *h) {
+  if (h->a) mpa_free(h->a);
+  h->a = NULL;
+  free(h->wifi);
+  free(h->cellular);
+  h->wifi = h->cellular = NULL;
+}
+
+static void finalize_handle(napi_env env, void *data, void *hint) {
+  Handle *h = data;
+  free_handle(h);
+  free(h);
+}
+
+// ---- arguments ---------------------------------------------------------------------------------
+
+static int get_num(napi_env env, napi_value obj, const char *name, double *out) {
+  napi_value v;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_get_value_double(env, v, out) != napi_ok) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "config.%s must be a number", name);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  return 1;
+}
+
+// config[name], a list of { w: [4 words], prefix }, into a malloc'ed array (NULL for an empty list)
+static int get_cidrs(napi_env env, napi_value config, const char *name, MpaCidr **out, int *count) {
+  *out = NULL;
+  *count = 0;
+  char msg[160];
+  snprintf(msg, sizeof msg, "config.%s must be a list of { w: [4 words], prefix }", name);
+  napi_value list;
+  bool isArray = false;
+  uint32_t n = 0;
+  if (napi_get_named_property(env, config, name, &list) != napi_ok || napi_is_array(env, list, &isArray) != napi_ok || !isArray ||
+      napi_get_array_length(env, list, &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  if (n == 0) return 1;
+  MpaCidr *cidrs = calloc(n, sizeof *cidrs);
+  if (!cidrs) {
+    napi_throw_error(env, NULL, "out of memory");
+    return 0;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value item, w, word, prefix;
+    bool wIsArray = false;
+    uint32_t wLen = 0;
+    int32_t p = 0;
+    if (napi_get_element(env, list, i, &item) != napi_ok || napi_get_named_property(env, item, "w", &w) != napi_ok ||
+        napi_is_array(env, w, &wIsArray) != napi_ok || !wIsArray || napi_get_array_length(env, w, &wLen) != napi_ok || wLen != 4 ||
+        napi_get_named_property(env, item, "prefix", &prefix) != napi_ok || napi_get_value_int32(env, prefix, &p) != napi_ok || p < 0 || p > 128) {
+      free(cidrs);
+      napi_throw_type_error(env, NULL, msg);
+      return 0;
+    }
+    for (uint32_t k = 0; k < 4; k++) {
+      uint32_t x = 0;
+      if (napi_get_element(env, w, k, &word) != napi_ok || napi_get_value_uint32(env, word, &x) != napi_ok) {
+        free(cidrs);
+        napi_throw_type_error(env, NULL, msg);
+        return 0;
+      }
+      cidrs[i].w[k] = x;
+    }
+    cidrs[i].prefix = p;
+  }
+  *out = cidrs;
+  *count = (int)n;
+  return 1;
+}
+
+static Handle *get_handle(napi_env env, napi_value v) {
+  Handle *h = NULL;
+  if (napi_get_value_external(env, v, (void **)&h) != napi_ok || !h) {
+    napi_throw_type_error(env, NULL, "expected an analyzer handle");
+    return NULL;
+  }
+  if (!h->a) {
+    napi_throw_error(env, NULL, "the analyzer handle is closed");
+    return NULL;
+  }
+  return h;
+}
+
+// The handle in argv[0] of a call with up to `n` arguments (argv filled in), or NULL after throwing.
+static Handle *handle_args(napi_env env, napi_callback_info info, napi_value *argv, size_t n) {
+  size_t argc = n;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "expected an analyzer handle");
+    return NULL;
+  }
+  return get_handle(env, argv[0]);
+}
+
+// The data of a typed array of the wanted type, or NULL.
+static void *typed(napi_env env, napi_value value, napi_typedarray_type want, size_t *len) {
+  napi_typedarray_type type;
+  void *data = NULL;
+  if (napi_get_typedarray_info(env, value, &type, len, &data, NULL, NULL) != napi_ok || type != want) return NULL;
+  return data;
+}
+
+// ---- output ------------------------------------------------------------------------------------
+
+// Writes all of b to fd (partial writes, EINTR) and empties it. After a failed write (kept in the
+// handle) nothing more is written: the buffers are emptied, the analysis has failed.
+static void write_out(Handle *h, MpaBuf *b, int fd, const char *role) {
+  size_t done = 0;
+  while (!h->writeErr && done < b->len) {
+    ssize_t w = write(fd, b->p + done, b->len - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      h->writeErr = errno;
+      h->writeRole = role;
+    } else {
+      done += (size_t)w;
+    }
+  }
+  b->len = 0;
+}
+
+// Writes out each buffer that holds more than `above` bytes.
+static void write_both(Handle *h, size_t above) {
+  MpaBuf *c = mpa_connections_out(h->a);
+  if (c->len > above) write_out(h, c, h->connectionsFd, "connections.jsonl");
+  MpaBuf *s = mpa_subflows_out(h->a);
+  if (s->len > above) write_out(h, s, h->subflowsFd, "subflows.jsonl");
+}
+
+// MpaConfig.drain: called by the analyzer whenever its connections buffer is full
+static void drain(void *ctx) {
+  write_both(ctx, 0);
+}
+
+// Throws the failed write, if any; 1 when there was none.
+static int write_ok(napi_env env, Handle *h) {
+  if (!h->writeErr) return 1;
+  char what[64];
+  snprintf(what, sizeof what, "write %s", h->writeRole);
+  throw_errno(env, what, h->writeErr);
+  return 0;
+}
+
+// ---- functions ---------------------------------------------------------------------------------
+
+static napi_value an_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value config;
+  napi_get_cb_info(env, info, &argc, &config, NULL, NULL);
+  napi_valuetype type = napi_undefined;
+  if (argc < 1 || napi_typeof(env, config, &type) != napi_ok || type != napi_object) {
+    napi_throw_type_error(env, NULL, "expected a config object");
+    return NULL;
+  }
+  MpaConfig c;
+  memset(&c, 0, sizeof c);
+  double connectionsFd, subflowsFd;
+  if (!get_num(env, config, "graceSeconds", &c.graceSeconds) || !get_num(env, config, "idleSeconds", &c.idleSeconds) ||
+      !get_num(env, config, "connectionsFd", &connectionsFd) || !get_num(env, config, "subflowsFd", &subflowsFd)) {
+    return NULL;
+  }
+  if (!get_cidrs(env, config, "wifi", &c.wifi, &c.wifiCount)) return NULL;
+  if (!get_cidrs(env, config, "cellular", &c.cellular, &c.cellularCount)) {
+    free(c.wifi);
+    return NULL;
+  }
+  Handle *h = calloc(1, sizeof *h);
+  if (!h) {
+    free(c.wifi);
+    free(c.cellular);
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  h->wifi = c.wifi;
+  h->cellular = c.cellular;
+  h->connectionsFd = (int)connectionsFd;
+  h->subflowsFd = (int)subflowsFd;
+  c.drain = drain;
+  c.drainCtx = h;
+  h->a = mpa_new(&c);
+  if (!h->a) {
+    finalize_handle(env, h, NULL);
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  napi_value handle;
+  if (napi_create_external(env, h, finalize_handle, NULL, &handle) != napi_ok) {
+    finalize_handle(env, h, NULL);
+    napi_throw_error(env, NULL, "cannot create the analyzer handle");
+    return NULL;
+  }
+  return handle;
+}
+
+static napi_value an_frames(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  Handle *h = handle_args(env, info, argv, 5);
+  if (!h) return NULL;
+  void *bufData = NULL;
+  size_t bufLen = 0, metaLen = 0, tsLen = 0;
+  if (napi_get_buffer_info(env, argv[1], &bufData, &bufLen) != napi_ok) {
+    napi_throw_type_error(env, NULL, "frames: expected a Buffer");
+    return NULL;
+  }
+  const int32_t *meta = typed(env, argv[2], napi_int32_array, &metaLen);
+  const double *ts = typed(env, argv[3], napi_float64_array, &tsLen);
+  uint32_t count = 0;
+  if (!meta || !ts || napi_get_value_uint32(env, argv[4], &count) != napi_ok) {
+    napi_throw_type_error(env, NULL, "frames: expected (handle, Buffer, Int32Array, Float64Array, count)");
+    return NULL;
+  }
+  if (count > metaLen / 4 || count > tsLen) {
+    napi_throw_range_error(env, NULL, "frames: count is more than the arrays hold");
+    return NULL;
+  }
+  const uint8_t *buf = bufData;
+  Mpa *a = h->a;
+  for (uint32_t i = 0; i < count; i++) {
+    const int32_t *m = meta + 4 * i;
+    int32_t off = m[0], caplen = m[1];
+    if (off < 0 || caplen < 0 || (size_t)off + (size_t)caplen > bufLen) {
+      napi_throw_range_error(env, NULL, "frames: a frame lies outside the buffer");
+      return NULL;
+    }
+    mpa_frame(a, buf + off, caplen, (uint32_t)m[2], m[3], ts[i]);
+  }
+  write_both(h, FLUSH_AT);
+  write_ok(env, h);
+  return NULL;
+}
+
+static napi_value an_next_trace(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  Handle *h = handle_args(env, info, argv, 1);
+  if (!h) return NULL;
+  mpa_next_trace(h->a);
+  write_both(h, FLUSH_AT);
+  write_ok(env, h);
+  return NULL;
+}
+
+static void set_num(napi_env env, napi_value obj, const char *name, double v) {
+  napi_value value;
+  napi_create_double(env, v, &value);
+  napi_set_named_property(env, obj, name, value);
+}
+
+static napi_value up_down(napi_env env, MpaUpDown d) {
+  napi_value obj;
+  napi_create_object(env, &obj);
+  set_num(env, obj, "up", d.up);
+  set_num(env, obj, "down", d.down);
+  return obj;
+}
+
+static napi_value num_array(napi_env env, const double *v, size_t n) {
+  napi_value arr, x;
+  napi_create_array_with_length(env, n, &arr);
+  for (size_t i = 0; i < n; i++) {
+    napi_create_double(env, v[i], &x);
+    napi_set_element(env, arr, (uint32_t)i, x);
+  }
+  return arr;
+}
+
+static napi_value an_finish(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  Handle *h = handle_args(env, info, argv, 1);
+  if (!h) return NULL;
+  mpa_finish_all(h->a);
+  write_both(h, 0);
+  if (!write_ok(env, h)) return NULL;
+  const MpaSummary *s = mpa_summary(h->a);
+  napi_value obj, arr, item, x;
+  napi_create_object(env, &obj);
+  set_num(env, obj, "read", s->read);
+  set_num(env, obj, "tcp", s->tcp);
+  set_num(env, obj, "notTcp", s->notTcp);
+  set_num(env, obj, "truncated", s->truncated);
+  set_num(env, obj, "malformed", s->malformed);
+  set_num(env, obj, "total", s->total);
+  set_num(env, obj, "mptcp", s->mptcp);
+  set_num(env, obj, "tcpConns", s->tcpConns);
+  set_num(env, obj, "fallback", s->fallback);
+  set_num(env, obj, "established", s->established);
+  set_num(env, obj, "failed", s->failed);
+  set_num(env, obj, "empty", s->empty);
+  set_num(env, obj, "handover", s->handover);
+  set_num(env, obj, "subflows", s->subflows);
+  napi_set_named_property(env, obj, "subtraceConnections", num_array(env, s->subtraceConnections, 4));
+  napi_create_array_with_length(env, 4, &arr);
+  for (uint32_t i = 0; i < 4; i++) napi_set_element(env, arr, i, up_down(env, s->subtraceBytes[i]));
+  napi_set_named_property(env, obj, "subtraceBytes", arr);
+  napi_set_named_property(env, obj, "counts", num_array(env, s->counts, 6));
+  napi_create_array_with_length(env, (size_t)s->portCount, &arr);
+  for (int i = 0; i < s->portCount; i++) {
+    const MpaPortCount *p = &s->ports[i];
+    napi_create_array_with_length(env, 4, &item);
+    if (p->port < 0) napi_get_null(env, &x);
+    else napi_create_int32(env, p->port, &x);
+    napi_set_element(env, item, 0, x);
+    napi_create_double(env, p->connections, &x);
+    napi_set_element(env, item, 1, x);
+    napi_create_double(env, p->bytes.up, &x);
+    napi_set_element(env, item, 2, x);
+    napi_create_double(env, p->bytes.down, &x);
+    napi_set_element(env, item, 3, x);
+    napi_set_element(env, arr, (uint32_t)i, item);
+  }
+  napi_set_named_property(env, obj, "ports", arr);
+  napi_set_named_property(env, obj, "bytes", up_down(env, s->bytes));
+  napi_set_named_property(env, obj, "uniqueBytes", up_down(env, s->uniqueBytes));
+  napi_set_named_property(env, obj, "retransmittedBytes", up_down(env, s->retransmittedBytes));
+  napi_set_named_property(env, obj, "reinjectedBytes", up_down(env, s->reinjectedBytes));
+  return obj;
+}
+
+static napi_value an_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Handle *h = NULL;
+  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&h) != napi_ok || !h) {
+    napi_throw_type_error(env, NULL, "expected an analyzer handle");
+    return NULL;
+  }
+  free_handle(h);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"open", NULL, an_open, NULL, NULL, NULL, napi_default, NULL},
+      {"frames", NULL, an_frames, NULL, NULL, NULL, napi_default, NULL},
+      {"nextTrace", NULL, an_next_trace, NULL, NULL, NULL, napi_default, NULL},
+      {"finish", NULL, an_finish, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, an_close, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

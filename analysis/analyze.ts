@@ -62,13 +62,12 @@ export interface AnalyzeLogger {
 /** The JavaScript engine (decode.ts, tracker.ts, records.ts) or the native one (native-engine.ts: the same in C, byte-identical output). */
 export type AnalyzerEngine = 'js' | 'native';
 
-type EngineChoice = { engine: 'js'; why: string } | { engine: 'native'; why: string; start(summary: SummaryBuilder): Engine };
+type EngineChoice = { engine: 'js'; why: string } | { engine: 'native'; why: string; start(summary: SummaryBuilder, proxyLog: ProxyLog | null): Engine };
 
 /**
  * Which engine analyzes into `output` (docs/analyzer.md, Engines). The native engine writes
- * directory output only and has no proxy-log join: it runs when the output is a DirectoryOutput,
- * there is no proxy log and no freezeEveryPacket, and the addon is built; else the JavaScript engine
- * runs. MPLAB_ANALYZER_ENGINE=js (or the `engine` option) keeps to JavaScript; =native makes a
+ * directory output only: it runs when the output is a DirectoryOutput, freezeEveryPacket is not
+ * set, and the addon is built; else the JavaScript engine runs. MPLAB_ANALYZER_ENGINE=js (or the `engine` option) keeps to JavaScript; =native makes a
  * missing addon an error instead of a reason to run JavaScript.
  */
 export function chooseEngine(output: AnalysisOutput, options: AnalyzeOptions): EngineChoice {
@@ -78,7 +77,6 @@ export function chooseEngine(output: AnalysisOutput, options: AnalyzeOptions): E
   const asked = options.engine ? 'the engine option' : `MPLAB_ANALYZER_ENGINE=${env}`;
   if (wanted === 'js') return { engine: 'js', why: asked };
   if (!(output instanceof DirectoryOutput)) return { engine: 'js', why: 'the output is not a directory' };
-  if (options.proxyLog) return { engine: 'js', why: 'the proxy-log join is JavaScript only' };
   if (options.freezeEveryPacket) return { engine: 'js', why: 'freezeEveryPacket' };
   const loaded = analyzerAddon();
   if ('error' in loaded) {
@@ -88,7 +86,7 @@ export function chooseEngine(output: AnalysisOutput, options: AnalyzeOptions): E
   return {
     engine: 'native',
     why: wanted ? asked : 'directory output',
-    start(summary) {
+    start(summary, proxyLog) {
       const fds = output.descriptors();
       const native = new NativeAnalyzer(loaded.addon, {
         graceSeconds: options.graceSeconds ?? DEFAULTS.graceSeconds,
@@ -97,6 +95,7 @@ export function chooseEngine(output: AnalysisOutput, options: AnalyzeOptions): E
         cellular: options.cellular ?? [],
         connectionsFd: fds.connections,
         subflowsFd: fds.subflows,
+        proxyLog,
       });
       let trace = 0;
       return {
@@ -109,7 +108,9 @@ export function chooseEngine(output: AnalysisOutput, options: AnalyzeOptions): E
           trace++;
         },
         finish() {
-          summary.addTotals(native.finish());
+          const totals = native.finish();
+          summary.addTotals(totals);
+          if (proxyLog) proxyLog.matched += totals.proxyLogMatched;
         },
         close() {
           native.close();
@@ -216,7 +217,7 @@ function* analysis(inputs: readonly CaptureInput[], output: AnalysisOutput, opti
   const sizes = inputs.map((input) => input.size);
   const totalBytes = sizes.includes(null) ? undefined : sizes.reduce((n: number, s) => n + (s ?? 0), 0);
 
-  const engine = choice.engine === 'native' ? choice.start(summary) : jsEngine(output, options, ctx, summary);
+  const engine = choice.engine === 'native' ? choice.start(summary, proxyLog) : jsEngine(output, options, ctx, summary);
   try {
     return yield* analyzeWith(engine, probes, totalBytes, summary, proxyLog, output, options);
   } finally {

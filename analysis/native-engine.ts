@@ -4,6 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCidr } from './address.js';
 import type { FrameSink } from './capture/result.js';
+import type { ProxyLog } from './proxy-log.js';
+import { proxyJoin } from './records.js';
 import type { SummaryTotals } from './summary.js';
 
 /**
@@ -31,6 +33,44 @@ interface NativeConfig {
   cellular: MpaCidr[];
   connectionsFd: number;
   subflowsFd: number;
+  proxyLog?: NativeProxyLog;
+}
+
+/** The proxy log as the addon takes it: every entry's text in one buffer, PROXY_FIELDS numbers each in meta (mpa.h, MPA_PM_*). */
+interface NativeProxyLog {
+  text: Buffer;
+  meta: Float64Array;
+  tolerance: number;
+}
+
+const PROXY_FIELDS = 9;
+
+/**
+ * The entries of a proxy log for the addon's join (ProxyLog.match in C): per entry its start, its
+ * client "ip:port", its target and the record's `proxy` field as the JSON that JSON.stringify
+ * writes (the addon puts them in the records as they are), and its target's port for the summary.
+ */
+export function nativeProxyLog(log: ProxyLog): NativeProxyLog {
+  const parts: Buffer[] = [];
+  const meta = new Float64Array(PROXY_FIELDS * log.list.length);
+  let at = 0;
+  const add = (text: string): [number, number] => {
+    const b = Buffer.from(text, 'utf8');
+    parts.push(b);
+    at += b.length;
+    return [at - b.length, b.length];
+  };
+  log.list.forEach((e, i) => {
+    const m = PROXY_FIELDS * i;
+    meta[m] = e.start;
+    [meta[m + 1], meta[m + 2]] = add(e.client);
+    if (e.target === null) [meta[m + 3], meta[m + 4]] = [0, -1];
+    else [meta[m + 3], meta[m + 4]] = add(JSON.stringify(e.target));
+    [meta[m + 5], meta[m + 6]] = add(JSON.stringify(proxyJoin(e)));
+    meta[m + 7] = e.target === null ? 0 : 1;
+    meta[m + 8] = e.target === null ? 0 : e.target.port;
+  });
+  return { text: Buffer.concat(parts), meta, tolerance: log.tolerance };
 }
 
 interface Addon {
@@ -187,6 +227,7 @@ export interface NativeAnalyzerOptions {
   /** the descriptors of the partial files (DirectoryOutput.descriptors()) */
   connectionsFd: number;
   subflowsFd: number;
+  proxyLog: ProxyLog | null;
 }
 
 /** One analysis by the addon: the reader's frames go to `sink`. */
@@ -205,6 +246,7 @@ export class NativeAnalyzer {
       cellular: options.cellular.map((c) => mpaCidr(c, '--cellular')),
       connectionsFd: options.connectionsFd,
       subflowsFd: options.subflowsFd,
+      proxyLog: options.proxyLog ? nativeProxyLog(options.proxyLog) : undefined,
     });
     this.sink = new BatchSink(addon, this.handle);
   }

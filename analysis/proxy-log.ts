@@ -27,9 +27,11 @@ export class ProxyLog {
   matched = 0;
 
   constructor(
-    entries: ProxyLogEntry[],
-    private readonly tolerance: number,
+    /** in the log's order (the native engine joins them itself: native-engine.ts) */
+    readonly list: readonly ProxyLogEntry[],
+    readonly tolerance: number,
   ) {
+    const entries = list;
     this.entries = entries.length;
     for (const entry of entries) {
       let list = this.byClient.get(entry.client);

@@ -293,6 +293,7 @@ function cellularShare(subflows: readonly Subflow[], ifaces: readonly Iface[]): 
   return { up: share((sf) => sf.up.bytes), down: share((sf) => sf.down.bytes) };
 }
 
-function proxyJoin(e: ProxyLogEntry): ProxyJoin {
+/** The connection record's `proxy` field of a proxy-log entry. */
+export function proxyJoin(e: ProxyLogEntry): ProxyJoin {
   return { id: e.id, event: e.event, target: e.target, remote: e.remote, start: e.start, end: e.end, bytes: e.bytes, close: e.close, mptcp: e.mptcp };
 }

@@ -58,6 +58,8 @@ export interface SummaryTotals {
   uniqueBytes: UpDown<number>;
   retransmittedBytes: UpDown<number>;
   reinjectedBytes: UpDown<number>;
+  /** proxy-log entries joined to a connection */
+  proxyLogMatched: number;
 }
 
 type SubflowCountClass = '1' | '2' | '3' | '4' | '5' | '>5';

@@ -2,13 +2,15 @@
 // reader's frames are handed to in batches, and that writes its connection and subflow records
 // (JSON lines) to two open files, the partial files of a DirectoryOutput.
 //
-//   open({ graceSeconds, idleSeconds, wifi, cellular, connectionsFd, subflowsFd }) -> handle
+//   open({ graceSeconds, idleSeconds, wifi, cellular, connectionsFd, subflowsFd, proxyLog? }) -> handle
 //     wifi, cellular: [{ w: [u32, u32, u32, u32], prefix }], in MpaCidr's IPv6 form
+//     proxyLog: { text: Buffer, meta: Float64Array, tolerance }, the entries as MpaConfig's proxy* say
 //   frames(handle, buf, meta, ts, count)
 //     frame i: buf[meta[4i], meta[4i] + meta[4i+1]), wire length meta[4i+2], link type meta[4i+3],
 //     timestamp ts[i]
 //   nextTrace(handle)
-//   finish(handle) -> summary (mpa_summary's fields, ports as [[port | null, connections, up, down]])
+//   finish(handle) -> summary (mpa_summary's fields, ports as [[port | null, connections, up, down]],
+//     proxyLogMatched)
 //   close(handle): frees the analyzer now (the handle's finalizer does it otherwise)
 //
 // The files are not closed here: their owner (the DirectoryOutput) closes, publishes or discards
@@ -116,6 +118,42 @@ static int get_cidrs(napi_env env, napi_value config, const char *name, MpaCidr 
   return 1;
 }
 
+// config.proxyLog, when present: { text: Buffer, meta: Float64Array (MPA_PROXY_FIELDS per entry),
+// tolerance }, read into c (mpa_new copies what it points to)
+static int get_proxy_log(napi_env env, napi_value config, MpaConfig *c) {
+  napi_value log, text, meta;
+  napi_valuetype type = napi_undefined;
+  if (napi_get_named_property(env, config, "proxyLog", &log) != napi_ok || napi_typeof(env, log, &type) != napi_ok) return 0;
+  if (type == napi_undefined || type == napi_null) return 1;
+  void *textData = NULL, *metaData = NULL;
+  size_t textLen = 0, metaLen = 0;
+  napi_typedarray_type metaType;
+  if (type != napi_object || napi_get_named_property(env, log, "text", &text) != napi_ok || napi_get_buffer_info(env, text, &textData, &textLen) != napi_ok ||
+      napi_get_named_property(env, log, "meta", &meta) != napi_ok ||
+      napi_get_typedarray_info(env, meta, &metaType, &metaLen, &metaData, NULL, NULL) != napi_ok || metaType != napi_float64_array ||
+      metaLen % MPA_PROXY_FIELDS != 0 || !get_num(env, log, "tolerance", &c->proxyTolerance)) {
+    napi_throw_type_error(env, NULL, "config.proxyLog must be { text: Buffer, meta: Float64Array, tolerance }");
+    return 0;
+  }
+  const double *m = metaData;
+  for (size_t i = 0; i < metaLen; i += MPA_PROXY_FIELDS) {
+    const int spans[3][2] = {{MPA_PM_CLIENT_OFF, MPA_PM_CLIENT_LEN}, {MPA_PM_TARGET_OFF, MPA_PM_TARGET_LEN}, {MPA_PM_PROXY_OFF, MPA_PM_PROXY_LEN}};
+    for (int k = 0; k < 3; k++) {
+      double off = m[i + spans[k][0]], len = m[i + spans[k][1]];
+      if (len == -1 && k == 1) continue;
+      if (!(off >= 0 && len >= 0 && off + len <= (double)textLen)) {
+        napi_throw_range_error(env, NULL, "config.proxyLog: an entry's text lies outside the buffer");
+        return 0;
+      }
+    }
+  }
+  c->proxyText = textData;
+  c->proxyTextLen = textLen;
+  c->proxyMeta = m;
+  c->proxyCount = (int)(metaLen / MPA_PROXY_FIELDS);
+  return 1;
+}
+
 static Handle *get_handle(napi_env env, napi_value v) {
   Handle *h = NULL;
   if (napi_get_value_external(env, v, (void **)&h) != napi_ok || !h) {
@@ -208,8 +246,9 @@ static napi_value an_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (!get_cidrs(env, config, "wifi", &c.wifi, &c.wifiCount)) return NULL;
-  if (!get_cidrs(env, config, "cellular", &c.cellular, &c.cellularCount)) {
+  if (!get_cidrs(env, config, "cellular", &c.cellular, &c.cellularCount) || !get_proxy_log(env, config, &c)) {
     free(c.wifi);
+    free(c.cellular);
     return NULL;
   }
   Handle *h = calloc(1, sizeof *h);
@@ -344,8 +383,8 @@ static napi_value an_finish(napi_env env, napi_callback_info info) {
   for (int i = 0; i < s->portCount; i++) {
     const MpaPortCount *p = &s->ports[i];
     napi_create_array_with_length(env, 4, &item);
-    if (p->port < 0) napi_get_null(env, &x);
-    else napi_create_int32(env, p->port, &x);
+    if (!p->hasPort) napi_get_null(env, &x);
+    else napi_create_double(env, p->port, &x);
     napi_set_element(env, item, 0, x);
     napi_create_double(env, p->connections, &x);
     napi_set_element(env, item, 1, x);
@@ -360,6 +399,7 @@ static napi_value an_finish(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, obj, "uniqueBytes", up_down(env, s->uniqueBytes));
   napi_set_named_property(env, obj, "retransmittedBytes", up_down(env, s->retransmittedBytes));
   napi_set_named_property(env, obj, "reinjectedBytes", up_down(env, s->reinjectedBytes));
+  set_num(env, obj, "proxyLogMatched", s->proxyLogMatched);
   return obj;
 }
 

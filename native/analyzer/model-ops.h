@@ -73,7 +73,14 @@ struct Mpa {
   MpaSegment seg;
   MpaBuf connectionsOut, subflowsOut;
   MpaSummary summary;
+  MpaBuf scratch;
+  // the proxy log's entries by client (then in their order), and which are used
+  int *proxyOrder;
+  uint8_t *proxyUsed;
 };
+
+// records.c: the proxy log's lookup order, made once
+void proxy_log_index(Mpa *a);
 
 // records.c: writes the connection's JSON lines and adds it to the summary
 void records_write(Mpa *a, Conn *conn);

@@ -137,7 +137,19 @@ typedef struct MpaConfig {
   // buffers out and empties them; NULL to let them grow
   void (*drain)(void *ctx);
   void *drainCtx;
+  // the proxy log to join (proxy-log.ts): proxyCount entries, each MPA_PROXY_FIELDS numbers of
+  // proxyMeta (MPA_PM_*) pointing into proxyText; copied by mpa_new. No entries: no join.
+  const uint8_t *proxyText;
+  size_t proxyTextLen;
+  const double *proxyMeta;
+  int proxyCount;
+  double proxyTolerance;
 } MpaConfig;
+
+// one proxy-log entry in MpaConfig.proxyMeta: its start, its client "ip:port", the JSON of its
+// target (length -1: null), the JSON of the connection record's "proxy" field (records.ts
+// proxyJoin), and its target's port for the summary (hasPort 0: none)
+enum { MPA_PM_START, MPA_PM_CLIENT_OFF, MPA_PM_CLIENT_LEN, MPA_PM_TARGET_OFF, MPA_PM_TARGET_LEN, MPA_PM_PROXY_OFF, MPA_PM_PROXY_LEN, MPA_PM_HAS_PORT, MPA_PM_PORT, MPA_PROXY_FIELDS };
 
 #define MPA_DRAIN_BYTES (1 << 20)
 
@@ -146,7 +158,8 @@ typedef struct MpaUpDown {
 } MpaUpDown;
 
 typedef struct MpaPortCount {
-  int port;  // -1: no target
+  int hasPort;  // 0: no target (null)
+  double port;
   double connections;
   MpaUpDown bytes;
 } MpaPortCount;
@@ -162,6 +175,7 @@ typedef struct MpaSummary {
   MpaPortCount *ports;  // in order of first appearance
   int portCount, portCap;
   MpaUpDown bytes, uniqueBytes, retransmittedBytes, reinjectedBytes;
+  double proxyLogMatched;
 } MpaSummary;
 
 typedef struct Mpa Mpa;

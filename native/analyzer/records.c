@@ -1,6 +1,7 @@
 // Port of analysis/records.ts and DirectoryOutput's lines (output.ts): a finished connection as
 // one line of connections.jsonl and one line of subflows.jsonl per subflow, byte for byte what
 // JSON.stringify writes for the TypeScript records; and summary.ts's addConnection.
+#define _GNU_SOURCE  // qsort_r
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,7 +262,7 @@ static void add_up_down(MpaUpDown *t, double up, double down) {
   t->down += down;
 }
 
-static void add_to_summary(Mpa *a, const Conn *conn, int established, int failed, int empty, int handover, int t1, int t2, const MpaUpDown sums[4], int port) {
+static void add_to_summary(Mpa *a, const Conn *conn, int established, int failed, int empty, int handover, int t1, int t2, const MpaUpDown sums[4], int hasPort, double port) {
   MpaSummary *s = &a->summary;
   s->total++;
   if (conn->mptcp) s->mptcp++;
@@ -280,8 +281,9 @@ static void add_to_summary(Mpa *a, const Conn *conn, int established, int failed
   }
   s->counts[conn->subflowCount > 5 ? 5 : conn->subflowCount - 1]++;
   MpaPortCount *p = NULL;
+  // a Map keyed by the port or null: SameValueZero (0 and -0 alike; JSON has no NaN)
   for (int i = 0; i < s->portCount; i++)
-    if (s->ports[i].port == port) {
+    if (s->ports[i].hasPort == hasPort && (!hasPort || s->ports[i].port == port)) {
       p = &s->ports[i];
       break;
     }
@@ -292,6 +294,7 @@ static void add_to_summary(Mpa *a, const Conn *conn, int established, int failed
     }
     p = &s->ports[s->portCount++];
     memset(p, 0, sizeof *p);
+    p->hasPort = hasPort;
     p->port = port;
   }
   p->connections++;
@@ -300,6 +303,65 @@ static void add_to_summary(Mpa *a, const Conn *conn, int established, int failed
   add_up_down(&s->uniqueBytes, sums[1].up, sums[1].down);
   add_up_down(&s->retransmittedBytes, sums[2].up, sums[2].down);
   add_up_down(&s->reinjectedBytes, sums[3].up, sums[3].down);
+}
+
+// ---- the proxy log (proxy-log.ts) ---------------------------------------------------------------
+
+static const double *pm(const Mpa *a, int i) { return a->config.proxyMeta + (size_t)i * MPA_PROXY_FIELDS; }
+
+static int compare_client(const Mpa *a, int i, const uint8_t *client, size_t n) {
+  const double *m = pm(a, i);
+  size_t len = (size_t)m[MPA_PM_CLIENT_LEN];
+  int c = memcmp(a->config.proxyText + (size_t)m[MPA_PM_CLIENT_OFF], client, len < n ? len : n);
+  if (c != 0) return c;
+  return len < n ? -1 : len > n ? 1 : 0;
+}
+
+static int by_client(const void *x, const void *y, void *ctx) {
+  const Mpa *a = ctx;
+  int i = *(const int *)x, j = *(const int *)y;
+  const double *m = pm(a, j);
+  int c = compare_client(a, i, a->config.proxyText + (size_t)m[MPA_PM_CLIENT_OFF], (size_t)m[MPA_PM_CLIENT_LEN]);
+  return c != 0 ? c : i - j;
+}
+
+void proxy_log_index(Mpa *a) {
+  int n = a->config.proxyCount;
+  a->proxyOrder = mpa_xmalloc((size_t)n * sizeof(int));
+  a->proxyUsed = mpa_xcalloc((size_t)n);
+  for (int i = 0; i < n; i++) a->proxyOrder[i] = i;
+  qsort_r(a->proxyOrder, (size_t)n, sizeof(int), by_client, a);
+}
+
+// ProxyLog.match: of the entries of `client` not used yet, the first whose start is nearest `start`
+// within the tolerance (used from now on), or -1
+static int proxy_match(Mpa *a, const uint8_t *client, size_t n, double start) {
+  int lo = 0, hi = a->config.proxyCount;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (compare_client(a, a->proxyOrder[mid], client, n) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  int best = -1;
+  double bestGap = INFINITY;
+  for (int k = lo; k < a->config.proxyCount && compare_client(a, a->proxyOrder[k], client, n) == 0; k++) {
+    int i = a->proxyOrder[k];
+    if (a->proxyUsed[i]) continue;
+    double gap = fabs(pm(a, i)[MPA_PM_START] - start);
+    if (gap <= a->config.proxyTolerance && gap < bestGap) {
+      best = i;
+      bestGap = gap;
+    }
+  }
+  if (best < 0) return -1;
+  a->proxyUsed[best] = 1;
+  a->summary.proxyLogMatched++;
+  return best;
+}
+
+static void put_proxy_text(MpaBuf *b, const Mpa *a, int entry, int off, int len) {
+  const double *m = pm(a, entry);
+  mpa_put_raw(b, (const char *)a->config.proxyText + (size_t)m[off], (size_t)m[len]);
 }
 
 void records_write(Mpa *a, Conn *conn) {
@@ -333,6 +395,10 @@ void records_write(Mpa *a, Conn *conn) {
   if (request != NULL && conn->upPrefix != NULL) {
     if (mpa_parse_proxy(conn->upPrefix, conn->upFilled, conn->upPrefix + PREFIX_UP, conn->downFilled, &again) == MPA_PROXY_FOUND) request = &again;
   }
+  MpaBuf *client = &a->scratch;
+  client->len = 0;
+  put_client(client, first);
+  int entry = a->config.proxyCount > 0 ? proxy_match(a, client->p, client->len, conn->start) : -1;
   int failed = first->synTime >= 0 && !established;
   int handover = has_handover(conn);
   int empty = established && sums[1].up <= (request ? request->upBytes : 0) && sums[1].down <= (request ? request->downBytes : 0);
@@ -350,7 +416,7 @@ void records_write(Mpa *a, Conn *conn) {
   LIT(b, ",\"fallback\":");
   put_bool(b, conn->mptcp && conn->fallback);
   LIT(b, ",\"client\":\"");
-  put_client(b, first);
+  mpa_put_raw(b, (const char *)client->p, client->len);
   LIT(b, "\",\"server\":\"");
   put_server(b, first);
   LIT(b, "\",\"start\":");
@@ -388,7 +454,8 @@ void records_write(Mpa *a, Conn *conn) {
     LIT(b, ",\"port\":");
     mpa_put_num(b, request->port);
     mpa_put_char(b, '}');
-  } else LIT(b, "null");
+  } else if (entry >= 0 && pm(a, entry)[MPA_PM_TARGET_LEN] >= 0) put_proxy_text(b, a, entry, MPA_PM_TARGET_OFF, MPA_PM_TARGET_LEN);
+  else LIT(b, "null");
   LIT(b, ",\"proxyProtocol\":");
   mpa_put_str(b, PROTOCOL_JSON[request != NULL ? request->protocol : 0]);
   LIT(b, ",\"cellularShare\":");
@@ -417,7 +484,10 @@ void records_write(Mpa *a, Conn *conn) {
   mpa_put_num(b, conn->addAddr);
   LIT(b, ",\"removeAddr\":");
   mpa_put_num(b, conn->removeAddr);
-  LIT(b, ",\"proxy\":null,\"ackSizes\":{\"up\":{\"tcp\":");
+  LIT(b, ",\"proxy\":");
+  if (entry >= 0) put_proxy_text(b, a, entry, MPA_PM_PROXY_OFF, MPA_PM_PROXY_LEN);
+  else LIT(b, "null");
+  LIT(b, ",\"ackSizes\":{\"up\":{\"tcp\":");
   put_bins(b, conn, ACK_TCP + UP);
   LIT(b, ",\"data\":");
   put_bins(b, conn, ACK_DATA + UP);
@@ -427,7 +497,9 @@ void records_write(Mpa *a, Conn *conn) {
   put_bins(b, conn, ACK_DATA + DOWN);
   LIT(b, "}}}\n");
 
-  add_to_summary(a, conn, established, failed, empty, handover, nEstablished >= 2, nUsed >= 2, sums, request != NULL ? request->port : -1);
+  int hasPort = request != NULL || (entry >= 0 && pm(a, entry)[MPA_PM_HAS_PORT] != 0);
+  double port = request != NULL ? request->port : hasPort ? pm(a, entry)[MPA_PM_PORT] : 0;
+  add_to_summary(a, conn, established, failed, empty, handover, nEstablished >= 2, nUsed >= 2, sums, hasPort, port);
   if (ifaces != ifaceStack) free(ifaces);
   if (a->config.drain != NULL && b->len > MPA_DRAIN_BYTES) a->config.drain(a->config.drainCtx);
 }

@@ -778,6 +778,14 @@ Mpa *mpa_new(const MpaConfig *config) {
   n = sizeof(MpaCidr) * (size_t)config->cellularCount;
   a->config.cellular = mpa_xmalloc(n);
   if (n) memcpy(a->config.cellular, config->cellular, n);
+  uint8_t *text = mpa_xmalloc(config->proxyTextLen);
+  if (config->proxyTextLen) memcpy(text, config->proxyText, config->proxyTextLen);
+  a->config.proxyText = text;
+  n = sizeof(double) * MPA_PROXY_FIELDS * (size_t)config->proxyCount;
+  double *meta = mpa_xmalloc(n);
+  if (n) memcpy(meta, config->proxyMeta, n);
+  a->config.proxyMeta = meta;
+  proxy_log_index(a);
   a->bucketMask = 1023;
   a->buckets = mpa_xcalloc(1024 * sizeof(Subflow *));
   map_init(&a->tokens);
@@ -843,5 +851,10 @@ void mpa_free(Mpa *a) {
   free(a->summary.ports);
   free(a->config.wifi);
   free(a->config.cellular);
+  free((void *)a->config.proxyText);
+  free((void *)a->config.proxyMeta);
+  free(a->proxyOrder);
+  free(a->proxyUsed);
+  mpa_buf_free(&a->scratch);
   free(a);
 }

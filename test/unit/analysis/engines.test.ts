@@ -370,11 +370,11 @@ describe.skipIf(!available && !inCI)('the native engine against the JavaScript o
       return seen.engine;
     };
 
-    it('native for directory output by default; JavaScript for memory output, a proxy log, freezeEveryPacket and MPLAB_ANALYZER_ENGINE=js', () => {
+    it('native for directory output by default (also with a proxy log); JavaScript for memory output, freezeEveryPacket and MPLAB_ANALYZER_ENGINE=js', () => {
       vi.stubEnv('MPLAB_ANALYZER_ENGINE', '');
       expect(engineOf(new DirectoryOutput(tempDir()))).toBe('native');
       expect(engineOf(new MemoryOutput())).toBe('js');
-      expect(engineOf(new DirectoryOutput(tempDir()), { proxyLog: tempFile('proxy.log', '') })).toBe('js');
+      expect(engineOf(new DirectoryOutput(tempDir()), { proxyLog: tempFile('proxy.log', '') })).toBe('native');
       expect(engineOf(new DirectoryOutput(tempDir()), { freezeEveryPacket: true })).toBe('js');
       vi.stubEnv('MPLAB_ANALYZER_ENGINE', 'js');
       expect(engineOf(new DirectoryOutput(tempDir()))).toBe('js');
@@ -480,6 +480,44 @@ describe.skipIf(!available && !inCI)('the native engine against the JavaScript o
       rmSync(corpus, { recursive: true, force: true });
     }
   }, 300_000);
+
+  it('the proxy-log join: nearest start within the tolerance, each entry once, reused ports, targets from the log, odd entries', () => {
+    // a log made from the connections themselves: each client once or twice (a reused port), at
+    // its start or off by up to 3 s, with null, plain and odd targets (extra keys, non-ASCII, a
+    // fractional port), refused events, extra fields and clients that are not in the capture
+    const js = runSync('js', [big], {});
+    const connections = js.files['connections.jsonl']!.trim().split('\n').map((l) => JSON.parse(l) as { client: string; start: number });
+    expect(connections.length).toBeGreaterThan(5000);
+    let seed = 11;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const lines: string[] = [];
+    const targets = [null, { host: 'h.example', port: 443 }, { host: 'hôst.exämple "q"', port: 8443, extra: [1, { a: null }] }, { host: '2001:db8::1', port: 0.5 }, { host: 'x', port: -0 }];
+    connections.forEach((c, i) => {
+      const copies = 1 + (i % 5 === 0 ? 1 : 0) + (i % 11 === 0 ? 1 : 0);
+      for (let k = 0; k < copies; k++) {
+        const start = c.start + (random() < 0.5 ? 0 : (random() - 0.5) * 6);
+        const entry: Record<string, unknown> = { event: random() < 0.9 ? 'connection' : 'refused', id: i * 10 + k, client: c.client, start, target: targets[(i + k) % targets.length] };
+        if (i % 3 === 0) Object.assign(entry, { remote: '93.184.216.34:443', end: start + 1, bytes: { up: i, down: 2 * i }, close: 'eof', mptcp: { subflows: 2, fallback: false, more: 'x' } });
+        if (i % 7 === 0) delete entry.id;
+        lines.push(JSON.stringify(entry));
+      }
+      if (i % 13 === 0) lines.push(JSON.stringify({ event: 'connection', client: `198.51.100.${i % 250}:${i}`, start: c.start, target: null }));
+    });
+    lines.push(JSON.stringify({ event: 'listen', port: 1080 }));
+    const log = tempFile('proxy.log', lines.join('\n'));
+    const found: string[] = [];
+    for (const tolerance of [undefined, 0.25, 0, 5]) {
+      found.push(...compare(`proxy log, tolerance ${tolerance}`, [big], { proxyLog: log, proxyLogTolerance: tolerance }));
+    }
+    found.push(...compare('proxy log with --wifi/--cellular and --grace 0.5', [big], { ...CLASSES[1], proxyLog: log, graceSeconds: 0.5 }));
+    found.push(...compare('proxy log, v0 fixture', [fixtures.client_2!], { proxyLog: log }));
+    expect(found).toEqual([]);
+    // the join did join: most connections carry an entry
+    const native = runSync('native', [big], { proxyLog: log });
+    expect(native.engine).toBe('native');
+    const summary = JSON.parse(native.files['summary.json']!) as { proxyLog: { entries: number; matched: number } };
+    expect(summary.proxyLog.matched).toBeGreaterThan(connections.length / 2);
+  });
 
   it('damaged captures: the fuzz test\'s variants (a third of them --strict)', () => {
     const bases = fuzzBases();

@@ -18,6 +18,8 @@
  * empty directory. Then scripts/analysis-warm-runner.ts analyzes the file several times in one
  * process: the first run's CPU split between the main thread and the others (V8's optimizing
  * compiler, the garbage collector's helpers), and the analyzer's speed once V8 has compiled it.
+ * The JavaScript engine (MPLAB_ANALYZER_ENGINE=js) runs once on each capture too, for its figures
+ * and to check that the two engines wrote the same bytes.
  * tshark runs once in one pass (mptcp.reinjection_of) and, unless --one-pass, once in two passes
  * (-2, which mptcp.reinjected_in needs). Ratios are tshark's time over mplab's, in wall and in CPU
  * time (user + system, all threads: what the program needed of the machine).
@@ -108,9 +110,9 @@ interface Measured {
 }
 
 /** Runs a command under GNU time for its wall time, CPU time and peak resident memory. */
-async function measure(cmd: string, args: string[], file: string): Promise<Measured> {
+async function measure(cmd: string, args: string[], file: string, env: Record<string, string> = {}): Promise<Measured> {
   warmPageCache(file);
-  const r = await execa('/usr/bin/time', ['-f', 'MPLAB_TIME %e %M %U %S', cmd, ...args], { reject: false, stdout: 'pipe', stderr: 'pipe', maxBuffer: 1 << 30 });
+  const r = await execa('/usr/bin/time', ['-f', 'MPLAB_TIME %e %M %U %S', cmd, ...args], { reject: false, stdout: 'pipe', stderr: 'pipe', maxBuffer: 1 << 30, env });
   const m = /MPLAB_TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(String(r.stderr));
   if (r.exitCode !== 0 || !m) throw new Error(`${cmd} failed (${r.exitCode}): ${String(r.stderr).slice(-2000)}`);
   return { seconds: Number(m[1]), maxRssKiB: Number(m[2]), cpuSeconds: Number(m[3]) + Number(m[4]), stdout: String(r.stdout) };
@@ -136,10 +138,23 @@ interface WarmRun {
  */
 async function warmRuns(file: string, out: string): Promise<{ first: WarmRun; best: WarmRun }> {
   if (warmBundle === null) {
-    const dir = mkdtempSync(join(tmpdir(), 'mplab-bench-warm-'));
+    // in the checkout, as bin/precompiled.js keeps its bundle: the native engine looks for its addon upwards from the bundle
+    mkdirSync(join(ROOT, 'node_modules', '.cache'), { recursive: true });
+    const dir = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'mplab-bench-warm-'));
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
     const bundle = join(dir, 'analysis-warm.cjs');
-    await build({ entryPoints: [join(ROOT, 'scripts', 'analysis-warm-runner.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'warning', external: ['pino', 'pino-pretty'] });
+    await build({
+      entryPoints: [join(ROOT, 'scripts', 'analysis-warm-runner.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: bundle,
+      logLevel: 'warning',
+      external: ['pino', 'pino-pretty'],
+      // as bin/precompiled.js bundles: import.meta.url is the bundle's URL (the native engine finds its addon from there)
+      banner: { js: `const __mplab_import_meta_url = require("node:url").pathToFileURL(__filename).href;` },
+      define: { 'import.meta.url': '__mplab_import_meta_url' },
+    });
     warmBundle = bundle;
   }
   warmPageCache(file);
@@ -170,7 +185,15 @@ interface Figures {
   name: string;
   packets: number;
   mplab: MplabRun;
+  js: Measured;
   tshark: Measured | null;
+}
+
+const OUTPUT_FILES = ['connections.jsonl', 'subflows.jsonl', 'summary.json'];
+
+/** The files of two analyses that differ (none: the engines agree byte for byte). */
+function differing(a: string, b: string): string[] {
+  return OUTPUT_FILES.filter((f) => !readFileSync(join(a, f)).equals(readFileSync(join(b, f))));
 }
 const table: Figures[] = [];
 
@@ -191,6 +214,12 @@ async function benchmark(name: string, file: string, packets = countPackets(file
     all.push({ wall: r.seconds, cpu: r.cpuSeconds, analysis: Number(m?.[1]), analysisCpu: Number(m?.[2]), rss: r.maxRssKiB });
   }
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { connections: { total: number; mptcp: number }; subflows: number; reinjectedBytes: { down: number } };
+  const jsOut = mkdtempSync(join(tmpdir(), 'mplab-bench-out-js-'));
+  rmSync(jsOut, { recursive: true, force: true });
+  const js = await measure(process.execPath, [join(ROOT, 'bin', 'mplab.js'), 'analyze', file, '--out', jsOut, '--no-progress'], file, { MPLAB_ANALYZER_ENGINE: 'js' });
+  const differ = differing(out, jsOut);
+  rmSync(jsOut, { recursive: true, force: true });
+  if (differ.length > 0) throw new Error(`${file}: the native and the JavaScript engines wrote different ${differ.join(', ')}`);
   const warm = await warmRuns(file, out);
   rmSync(out, { recursive: true, force: true });
   const b = all.reduce((x, y) => (y.cpu < x.cpu ? y : x));
@@ -202,7 +231,7 @@ async function benchmark(name: string, file: string, packets = countPackets(file
   const withTshark = opts.tshark ?? true;
   const tshark = withTshark ? await measure('tshark', tsharkArgs, file) : null;
   const tshark2 = values['one-pass'] || !withTshark ? null : await measure('tshark', ['-2', ...tsharkArgs, '-e', 'mptcp.reinjected_in'], file);
-  table.push({ name, packets, mplab: b, tshark });
+  table.push({ name, packets, mplab: b, js, tshark });
 
   console.log(`   ${summary.connections.total} connections (${summary.connections.mptcp} MPTCP), ${summary.subflows} subflows, ${summary.reinjectedBytes.down} bytes reinjected down`);
   console.log(`mplab analyze, best of ${runs} runs by CPU time (median in brackets):`);
@@ -217,6 +246,9 @@ async function benchmark(name: string, file: string, packets = countPackets(file
   );
   console.log(
     `   once compiled (runs 2 to ${WARM_RUNS} of that process, best): ${best.wall.toFixed(2)} s wall, ${best.cpu.toFixed(2)} s CPU (main thread ${best.main.toFixed(2)} s): ${rate(best.packets, best.cpu)} per CPU second`,
+  );
+  console.log(
+    `mplab analyze, JavaScript engine (MPLAB_ANALYZER_ENGINE=js), one run: ${js.seconds.toFixed(2)} s wall, ${js.cpuSeconds.toFixed(2)} s CPU (${rate(packets, js.cpuSeconds)} per CPU second), peak RSS ${mib(js.maxRssKiB)}; the same bytes as the native engine's; native / JavaScript: ${(js.seconds / b.wall).toFixed(1)}x wall, ${(js.cpuSeconds / b.cpu).toFixed(1)}x CPU`,
   );
   for (const [label, t] of [
     ['one pass (reinjection_of)', tshark],
@@ -233,19 +265,22 @@ async function benchmark(name: string, file: string, packets = countPackets(file
 
 /** One line per workload: the whole mplab command (best run) against tshark's one-pass analysis. */
 function printTable(): void {
-  console.log('\n| workload | packets | mplab | tshark (one pass) | ratio (wall, CPU) | mplab packets per CPU second | mplab peak RSS |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('\n| workload | packets | mplab | tshark (one pass) | ratio (wall, CPU) | mplab packets per CPU second | mplab peak RSS | JavaScript engine (wall, CPU, RSS) |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const f of table) {
     const t = f.tshark;
     const ratio = t ? `${(t.seconds / f.mplab.wall).toFixed(1)}x, ${(t.cpuSeconds / f.mplab.cpu).toFixed(1)}x` : '-';
     const tshark = t ? `${t.seconds.toFixed(2)} s (${t.cpuSeconds.toFixed(2)} s CPU)` : 'not run';
     console.log(
-      `| ${f.name} | ${f.packets.toLocaleString('en')} | ${f.mplab.wall.toFixed(2)} s (${f.mplab.cpu.toFixed(2)} s CPU) | ${tshark} | ${ratio} | ${(f.packets / f.mplab.cpu / 1e6).toFixed(2)}M | ${mib(f.mplab.rss)} |`,
+      `| ${f.name} | ${f.packets.toLocaleString('en')} | ${f.mplab.wall.toFixed(2)} s (${f.mplab.cpu.toFixed(2)} s CPU) | ${tshark} | ${ratio} | ${(f.packets / f.mplab.cpu / 1e6).toFixed(2)}M | ${mib(f.mplab.rss)} | ${f.js.seconds.toFixed(2)} s, ${f.js.cpuSeconds.toFixed(2)} s, ${mib(f.js.maxRssKiB)} |`,
     );
   }
   console.log(`load average: ${load()}`);
 }
 
+// every mplab run but the JavaScript engine's uses the native engine, as `mplab analyze` does by
+// default: forced, so that a missing addon fails the benchmark instead of measuring the other engine
+process.env.MPLAB_ANALYZER_ENGINE = 'native';
 if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time (Debian package "time") is needed to measure peak memory');
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model})`);
 if (values.file) {

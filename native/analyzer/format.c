@@ -8,7 +8,7 @@
 
 // ---- byte buffer ------------------------------------------------------------------------------
 
-void mpa_buf_reserve(MpaBuf *b, size_t extra) {
+void mpa_buf_grow(MpaBuf *b, size_t extra) {
   if (b->cap - b->len >= extra) return;
   size_t cap = b->cap ? b->cap : 256;
   while (cap - b->len < extra) cap *= 2;
@@ -22,21 +22,6 @@ void mpa_buf_free(MpaBuf *b) {
   free(b->p);
   b->p = NULL;
   b->len = b->cap = 0;
-}
-
-void mpa_put_raw(MpaBuf *b, const char *s, size_t n) {
-  mpa_buf_reserve(b, n);
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-}
-
-void mpa_put_str(MpaBuf *b, const char *s) {
-  mpa_put_raw(b, s, strlen(s));
-}
-
-void mpa_put_char(MpaBuf *b, char c) {
-  mpa_buf_reserve(b, 1);
-  b->p[b->len++] = (uint8_t)c;
 }
 
 // ---- numbers ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 // ---- byte buffer ------------------------------------------------------------------------------
 
@@ -14,11 +15,23 @@ typedef struct MpaBuf {
   size_t cap;
 } MpaBuf;
 
-void mpa_buf_reserve(MpaBuf *b, size_t extra);
+// room for `extra` more bytes (the growing, out of line)
+void mpa_buf_grow(MpaBuf *b, size_t extra);
+static inline void mpa_buf_reserve(MpaBuf *b, size_t extra) {
+  if (b->cap - b->len < extra) mpa_buf_grow(b, extra);
+}
 void mpa_buf_free(MpaBuf *b);
-void mpa_put_raw(MpaBuf *b, const char *s, size_t n);
-void mpa_put_str(MpaBuf *b, const char *s);  // a C string as it is (no quoting)
-void mpa_put_char(MpaBuf *b, char c);
+static inline void mpa_put_raw(MpaBuf *b, const char *s, size_t n) {
+  mpa_buf_reserve(b, n);
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+}
+// a C string as it is (no quoting)
+static inline void mpa_put_str(MpaBuf *b, const char *s) { mpa_put_raw(b, s, strlen(s)); }
+static inline void mpa_put_char(MpaBuf *b, char c) {
+  mpa_buf_reserve(b, 1);
+  b->p[b->len++] = (uint8_t)c;
+}
 // a double as JavaScript's Number.prototype.toString (and JSON.stringify) writes it; null for NaN
 // and the infinities (JSON.stringify's way)
 void mpa_put_num(MpaBuf *b, double x);

@@ -464,7 +464,9 @@ export class Tracker {
     this.tokens.set(token, conn);
     conn.tokens = conn.tokens.concat(token);
     const orphan = this.orphans.get(token);
-    if (orphan !== undefined && !orphan.done) {
+    // (the orphan may be this connection itself: a join SYN with the token of its own key, as a
+    // damaged capture can have; merged into itself it would grow its list of subflows for ever)
+    if (orphan !== undefined && orphan !== conn && !orphan.done) {
       if (orphan.frozen !== null) this.thaw(orphan);
       this.orphans.delete(token);
       // its joins were oriented by their SYN: one with the client's token was opened by the server

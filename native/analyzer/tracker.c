@@ -417,7 +417,8 @@ static void learn_key(Mpa *a, Conn *conn, int client, const uint8_t *key) {
   map_set(&a->tokens, &k, conn);
   add_token(conn, token);
   Conn *orphan = map_get(&a->orphans, &k);
-  if (orphan != NULL && !orphan->done) {
+  // (the orphan may be this connection itself: see learnKey in tracker.ts)
+  if (orphan != NULL && orphan != conn && !orphan->done) {
     map_delete(&a->orphans, &k);
     // its joins were oriented by their SYN: one with the client's token was opened by the server
     if (client)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Conversation, dss, keyHash, mpCapable, mpJoinAck, mpJoinSyn, mpJoinSynAck, type CaptureRecord } from '../../support/pcap-writer.js';
+import { Conversation, dss, keyHash, mpCapable, mpJoinAck, mpJoinSyn, mpJoinSynAck, mptcpKey, type CaptureRecord } from '../../support/pcap-writer.js';
 import { MptcpScenario } from './mptcp-scenario.js';
 import { analyzeRecords } from './run.js';
 
@@ -34,6 +34,22 @@ describe('grouping subflows into MPTCP connections', () => {
       expect(conn('198.18.2.2:40011')).toBe(ids.get('198.18.1.2:40010'));
     });
   }
+
+  it('a subflow whose join SYN carries the token of the key its own third ACK then shows (a damaged capture): one connection, no endless merge', () => {
+    // found by fuzzing the native engine: the JavaScript engine merged the connection into itself
+    // and grew its list of subflows until V8 gave up
+    const key = mptcpKey(7);
+    const records: CaptureRecord[] = [];
+    const c = new Conversation(records, '198.18.2.2:40001', '198.18.0.1:1080');
+    c.syn(T, [mpJoinSyn({ token: keyHash(key, 1).token })]);
+    c.synAck(T + 0.01, [mpJoinSynAck()]);
+    c.ack('up', T + 0.02, [mpCapable({ version: 1, senderKey: key, receiverKey: mptcpKey(8) })]);
+    c.send('down', T + 0.03, 100);
+    const out = analyzeRecords(records);
+    expect(out.connections).toHaveLength(1);
+    expect(out.connections[0]).toMatchObject({ kind: 'mptcp', subflows: 1, bytes: { up: 0, down: 100 } });
+    expect(out.subflows).toHaveLength(1);
+  });
 
   it('handles 32-bit data sequence numbers (as Linux v0 sends them)', () => {
     const m = new MptcpScenario(0);

@@ -6,24 +6,6 @@
 
 #include "mpa.h"
 
-// ---- byte buffer ------------------------------------------------------------------------------
-
-void mpa_buf_grow(MpaBuf *b, size_t extra) {
-  if (b->cap - b->len >= extra) return;
-  size_t cap = b->cap ? b->cap : 256;
-  while (cap - b->len < extra) cap *= 2;
-  uint8_t *p = realloc(b->p, cap);
-  if (!p) abort();
-  b->p = p;
-  b->cap = cap;
-}
-
-void mpa_buf_free(MpaBuf *b) {
-  free(b->p);
-  b->p = NULL;
-  b->len = b->cap = 0;
-}
-
 // ---- numbers ----------------------------------------------------------------------------------
 
 static void put_u64(MpaBuf *b, uint64_t v) {

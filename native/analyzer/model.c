@@ -4,38 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
-#include "model-ops.h"
 
 /** most directions of short connections see a few mappings: room for this many first */
 #define FIRST_MAPPINGS 4
 #define RTT_QUEUE 512
-
-void *mpa_xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (!p) {
-    fputs("mplab analyzer: out of memory\n", stderr);
-    abort();
-  }
-  return p;
-}
-
-void *mpa_xcalloc(size_t n) {
-  void *p = calloc(1, n ? n : 1);
-  if (!p) {
-    fputs("mplab analyzer: out of memory\n", stderr);
-    abort();
-  }
-  return p;
-}
-
-void *mpa_xrealloc(void *p, size_t n) {
-  void *q = realloc(p, n ? n : 1);
-  if (!q) {
-    fputs("mplab analyzer: out of memory\n", stderr);
-    abort();
-  }
-  return q;
-}
 
 // JavaScript's ToUint32 of an integral double
 uint32_t js_u32(double x) {

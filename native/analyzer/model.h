@@ -6,22 +6,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "alloc.h"
 #include "mpa.h"
+#include "ranges.h"
 
-void *mpa_xmalloc(size_t n);
-void *mpa_xcalloc(size_t n);
-void *mpa_xrealloc(void *p, size_t n);
-
-typedef struct RangeSet {
-  double *r;  // triples [start, end, owner] from index lo on
-  int len, cap, lo;
-  double horizon, maxEnd, other, same;
-} RangeSet;
-
-void range_reset(RangeSet *s);  // frees, and back to a new set
-double range_add(RangeSet *s, double a, double b, double owner);
-void range_acknowledge(RangeSet *s, double point);
-void range_release(RangeSet *s);
 
 #define MAPPINGS 8
 
@@ -107,5 +95,39 @@ struct Conn {
   int proxyState;
   MpaProxyRequest *proxyRequest;
 };
+
+// ---- operations (model.c) ----------------------------------------------------------------------
+#define UP 0
+#define DOWN 1
+#define ACK_TCP 0
+#define ACK_DATA 2
+
+uint32_t js_u32(double x);
+
+void dir_init(Dir *d);
+void dir_free(Dir *d);
+double dir_peek_rel(const Dir *d, uint32_t raw);
+void dir_push_mapping(Dir *d, double seqStart, double dsnStart, double length);
+double dir_dsn_of(const Dir *d, double rel);
+void dir_sent_at(Dir *d, double end, double now);
+void dir_release(Dir *d);
+void dir_retransmitted_from(Dir *d, double rel);
+void dir_acked_at(Dir *d, double ack, double now);
+
+void blocks_init(Blocks *b);
+void blocks_free(Blocks *b);
+void blocks_add(Blocks *b, double uid);
+
+void data_init(DataDir *d);
+void data_free(DataDir *d);
+double data_peek(const DataDir *d, uint32_t hi, uint32_t lo, int wide);
+double data_rel(DataDir *d, uint32_t hi, uint32_t lo, int wide);
+
+int ack_bin(double bytes);
+double ack_bin_low(int bin);
+void ack_add_slot(Conn *c, int slot, double count, double bytes);
+void ack_add_size(Conn *c, int key, double bytes);
+// the TCP ACK sizes of `from` added to `into` (Tracker.merge); `from` is left without any
+void ack_move_tcp(Conn *from, Conn *into, int flipped);
 
 #endif

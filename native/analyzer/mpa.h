@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 // ---- byte buffer ------------------------------------------------------------------------------
@@ -15,12 +16,21 @@ typedef struct MpaBuf {
   size_t cap;
 } MpaBuf;
 
-// room for `extra` more bytes (the growing, out of line)
-void mpa_buf_grow(MpaBuf *b, size_t extra);
+// room for `extra` more bytes
 static inline void mpa_buf_reserve(MpaBuf *b, size_t extra) {
-  if (b->cap - b->len < extra) mpa_buf_grow(b, extra);
+  if (b->cap - b->len >= extra) return;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap - b->len < extra) cap *= 2;
+  uint8_t *p = realloc(b->p, cap);
+  if (!p) abort();
+  b->p = p;
+  b->cap = cap;
 }
-void mpa_buf_free(MpaBuf *b);
+static inline void mpa_buf_free(MpaBuf *b) {
+  free(b->p);
+  b->p = NULL;
+  b->len = b->cap = 0;
+}
 static inline void mpa_put_raw(MpaBuf *b, const char *s, size_t n) {
   mpa_buf_reserve(b, n);
   memcpy(b->p + b->len, s, n);

@@ -2,7 +2,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "model.h"
+#include "alloc.h"
+#include "ranges.h"
 
 #define MAX_RANGES 4096
 

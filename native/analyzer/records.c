@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "model-ops.h"
+#include "analyzer-state.h"
 
 enum { IFACE_NONE = 0, IFACE_WIFI = 1, IFACE_CELLULAR = 2 };
 

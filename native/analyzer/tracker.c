@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "model-ops.h"
+#include "analyzer-state.h"
 
 #define PLACE_WINDOW_64 1073741824.0
 #define PLACE_WINDOW_32 1048576.0

@@ -1,41 +1,8 @@
-// Operations on the state of model.h (model.c), for the tracker and the records.
-#ifndef MPLAB_MPA_MODEL_OPS_H
-#define MPLAB_MPA_MODEL_OPS_H
+// The analyzer's state (struct Mpa), shared by the tracker (tracker.c) and the records (records.c).
+#ifndef MPLAB_MPA_ANALYZER_STATE_H
+#define MPLAB_MPA_ANALYZER_STATE_H
 
 #include "model.h"
-
-#define UP 0
-#define DOWN 1
-#define ACK_TCP 0
-#define ACK_DATA 2
-
-uint32_t js_u32(double x);
-
-void dir_init(Dir *d);
-void dir_free(Dir *d);
-double dir_peek_rel(const Dir *d, uint32_t raw);
-void dir_push_mapping(Dir *d, double seqStart, double dsnStart, double length);
-double dir_dsn_of(const Dir *d, double rel);
-void dir_sent_at(Dir *d, double end, double now);
-void dir_release(Dir *d);
-void dir_retransmitted_from(Dir *d, double rel);
-void dir_acked_at(Dir *d, double ack, double now);
-
-void blocks_init(Blocks *b);
-void blocks_free(Blocks *b);
-void blocks_add(Blocks *b, double uid);
-
-void data_init(DataDir *d);
-void data_free(DataDir *d);
-double data_peek(const DataDir *d, uint32_t hi, uint32_t lo, int wide);
-double data_rel(DataDir *d, uint32_t hi, uint32_t lo, int wide);
-
-int ack_bin(double bytes);
-double ack_bin_low(int bin);
-void ack_add_slot(Conn *c, int slot, double count, double bytes);
-void ack_add_size(Conn *c, int key, double bytes);
-// the TCP ACK sizes of `from` added to `into` (Tracker.merge); `from` is left without any
-void ack_move_tcp(Conn *from, Conn *into, int flipped);
 
 // ---- hash maps (tracker.c) -------------------------------------------------------------------
 

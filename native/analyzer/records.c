@@ -84,7 +84,7 @@ static void put_rtt(MpaBuf *b, const Dir *d) {
   }
   double avg = d->rttSum / d->rttSamples;
   double variance = d->rttSumSq / d->rttSamples - avg * avg;
-  if (!(variance > 0)) variance = variance == variance ? 0 : variance;
+  if (variance < 0) variance = 0;  // Math.max(0, v): NaN stays NaN
   LIT(b, "{\"avgMs\":");
   mpa_put_rounded(b, round3(avg), 3);
   LIT(b, ",\"minMs\":");

@@ -8,14 +8,41 @@
 
 // ---- numbers ----------------------------------------------------------------------------------
 
+// "00" to "99"
+static const char DIGIT_PAIRS[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+static int decimal_length(uint64_t v) {
+  int n = 1;
+  for (;;) {
+    if (v < 10) return n;
+    if (v < 100) return n + 1;
+    if (v < 1000) return n + 2;
+    if (v < 10000) return n + 3;
+    v /= 10000;
+    n += 4;
+  }
+}
+
+// the n decimal digits of v, written backwards from end, two at a time
+static void write_digits(uint8_t *end, uint64_t v) {
+  while (v >= 100) {
+    unsigned r = (unsigned)(v % 100);
+    v /= 100;
+    end -= 2;
+    memcpy(end, DIGIT_PAIRS + 2 * r, 2);
+  }
+  if (v >= 10) memcpy(end - 2, DIGIT_PAIRS + 2 * v, 2);
+  else end[-1] = (uint8_t)('0' + v);
+}
+
 static void put_u64(MpaBuf *b, uint64_t v) {
-  char tmp[24];
-  int i = sizeof tmp;
-  do {
-    tmp[--i] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  mpa_put_raw(b, tmp + i, sizeof tmp - i);
+  int n = decimal_length(v);
+  mpa_buf_reserve(b, (size_t)n);
+  write_digits(b->p + b->len + n, v);
+  b->len += (size_t)n;
 }
 
 static void put_zeros(MpaBuf *b, int n) {
@@ -112,7 +139,8 @@ void mpa_put_num(MpaBuf *b, double x) {
     mpa_put_char(b, '-');
     x = -x;
   }
-  if (x < 9007199254740992.0 && x == floor(x)) {
+  // (uint64_t)x truncates: it reads back as x only for an integer
+  if (x < 9007199254740992.0 && (double)(uint64_t)x == x) {
     put_u64(b, (uint64_t)x);
     return;
   }
@@ -149,34 +177,33 @@ void mpa_put_rounded(MpaBuf *b, double x, int decimals) {
     mpa_put_num(b, x);
     return;
   }
-  if (k == 0) {
-    mpa_put_char(b, '0');
-    return;
-  }
+  uint8_t *o;
+  mpa_buf_reserve(b, 24);
+  o = b->p + b->len;
   if (k < 0) {
-    mpa_put_char(b, '-');
+    *o++ = '-';
     k = -k;
   }
-  char tmp[24];
-  int n = 0;
-  for (long long v = k; v; v /= 10) tmp[n++] = (char)('0' + v % 10);
-  for (int i = 0; i < n / 2; i++) {
-    char c = tmp[i];
-    tmp[i] = tmp[n - 1 - i];
-    tmp[n - 1 - i] = c;
+  static const long long IPOW10[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+  uint64_t whole = (uint64_t)k / (uint64_t)IPOW10[decimals];
+  uint64_t frac = (uint64_t)k % (uint64_t)IPOW10[decimals];
+  int n = decimal_length(whole);
+  write_digits(o + n, whole);
+  o += n;
+  if (frac != 0) {
+    // the fraction's digits without its trailing zeros, after its leading ones
+    int places = decimals;
+    while (frac % 10 == 0) {
+      frac /= 10;
+      places--;
+    }
+    *o++ = '.';
+    write_digits(o + places, frac);
+    int len = decimal_length(frac);
+    memset(o, '0', (size_t)(places - len));
+    o += places;
   }
-  int frac = decimals;
-  while (frac > 0 && tmp[n - 1] == '0') {
-    n--;
-    frac--;
-  }
-  int whole = n - frac;
-  if (whole > 0) mpa_put_raw(b, tmp, whole);
-  else mpa_put_char(b, '0');
-  if (frac == 0) return;
-  mpa_put_char(b, '.');
-  put_zeros(b, -whole);
-  mpa_put_raw(b, tmp + (whole > 0 ? whole : 0), whole > 0 ? frac : n);
+  b->len = (size_t)(o - b->p);
 }
 
 // ---- JSON strings -----------------------------------------------------------------------------
@@ -219,10 +246,16 @@ void mpa_put_json_latin1(MpaBuf *b, const uint8_t *s, size_t n) {
 // ---- addresses --------------------------------------------------------------------------------
 
 void mpa_put_ipv4(MpaBuf *b, uint32_t a) {
+  mpa_buf_reserve(b, 15);
+  uint8_t *o = b->p + b->len;
   for (int shift = 24; shift >= 0; shift -= 8) {
-    put_u64(b, (a >> shift) & 255);
-    if (shift) mpa_put_char(b, '.');
+    unsigned v = (a >> shift) & 255;
+    int n = v >= 100 ? 3 : v >= 10 ? 2 : 1;
+    write_digits(o + n, v);
+    o += n;
+    if (shift) *o++ = '.';
   }
+  b->len = (size_t)(o - b->p);
 }
 
 static void put_hex16(MpaBuf *b, unsigned v) {

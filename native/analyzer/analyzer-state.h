@@ -35,6 +35,7 @@ struct Mpa {
   Subflow *last;
   double trace;
   double subflowCount;
+  int finishingAll;  // in mpa_finish_all, which empties the tables whole
   Subflow *spareSubflows;  // freed subflows, chained by `next`
   int spareCount;
   MpaSegment seg;

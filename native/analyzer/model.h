@@ -93,7 +93,7 @@ struct Conn {
   uint8_t *upPrefix;  // PREFIX_UP bytes then PREFIX_DOWN bytes, while the proxy request is read
   int upFilled, downFilled;
   int proxyState;
-  MpaProxyRequest *proxyRequest;
+  MpaProxyRequest *proxyRequest;  // MPA_PROXY_REQUEST_SIZE bytes of it
 };
 
 // ---- operations (model.c) ----------------------------------------------------------------------

@@ -129,13 +129,16 @@ enum { MPA_SOCKS5 = 1, MPA_SOCKS4 = 2, MPA_SHADOWSOCKS = 3, MPA_HTTP_CONNECT = 4
 
 typedef struct MpaProxyRequest {
   int protocol;
-  // the host as the string socks.ts makes: its UTF-16 units are Latin-1 bytes here
-  uint8_t host[520];
   int hostLen;
   int port;
   int upBytes;
   int downBytes;
+  // the host as the string socks.ts makes: its UTF-16 units are Latin-1 bytes here. Last, so that
+  // a copy can keep only the hostLen bytes used (MPA_PROXY_REQUEST_SIZE).
+  uint8_t host[520];
 } MpaProxyRequest;
+
+#define MPA_PROXY_REQUEST_SIZE(r) (offsetof(MpaProxyRequest, host) + (size_t)(r)->hostLen)
 
 int mpa_parse_proxy(const uint8_t *up, int upLen, const uint8_t *down, int downLen, MpaProxyRequest *out);
 

@@ -151,7 +151,7 @@ static void free_prefixes(Conn *c) {
 
 // what a finished or merged-away connection still holds, once nothing refers to it
 static void free_conn(Mpa *a, Conn *c) {
-  if (c->orphanToken >= 0) {
+  if (c->orphanToken >= 0 && !a->finishingAll) {
     MapKey k = token_key((uint32_t)c->orphanToken);
     if (map_get(&a->orphans, &k) == c) map_delete(&a->orphans, &k);
   }
@@ -600,8 +600,13 @@ static void read_proxy_request(Conn *conn, const MpaSegment *s, int fromClient, 
     conn->proxyRequest = NULL;
     free_prefixes(conn);
   } else if (result == MPA_PROXY_FOUND) {
-    if (conn->proxyRequest == NULL) conn->proxyRequest = mpa_xmalloc(sizeof found);
-    *conn->proxyRequest = found;
+    // only the host's bytes: a connection keeps this until it is written
+    size_t size = MPA_PROXY_REQUEST_SIZE(&found);
+    if (conn->proxyRequest == NULL || conn->proxyRequest->hostLen != found.hostLen) {
+      free(conn->proxyRequest);
+      conn->proxyRequest = mpa_xmalloc(size);
+    }
+    memcpy(conn->proxyRequest, &found, size);
     conn->proxyState = 1;
     // done once the proxy's reply (whose length may depend on its content) has been read
     int need = found.downBytes > 32 ? found.downBytes : 32;
@@ -650,8 +655,12 @@ static void on_data(Subflow *sf, Conn *conn, Dir *d, const MpaSegment *s, int fr
 // ---- end of connections -----------------------------------------------------------------------
 
 static void finish(Mpa *a, Conn *conn) {
-  for (int i = 0; i < conn->subflowCount; i++) unlink_sf(a, conn->subflows[i]);
   conn->done = 1;
+  if (a->finishingAll) {
+    if (conn->subflowCount > 0) records_write(a, conn);
+    return;
+  }
+  for (int i = 0; i < conn->subflowCount; i++) unlink_sf(a, conn->subflows[i]);
   for (int i = 0; i < conn->tokenCount; i++) {
     MapKey k = token_key(conn->tokens[i]);
     if (map_get(&a->tokens, &k) == conn) map_delete(&a->tokens, &k);
@@ -811,12 +820,31 @@ void mpa_frame(Mpa *a, const uint8_t *frame, int caplen, int64_t wirelen, int li
   else sum->malformed++;
 }
 
+static void prefetch_lines(const void *p, size_t bytes) {
+  for (size_t at = 0; at < bytes; at += 64) __builtin_prefetch((const char *)p + at);
+}
+
+// The state of connection i + 2 to the cache, and that of i + 1's subflows (whose addresses are
+// in its state): at the end of a trace every connection left is cold, and writing one is short.
+static void prefetch_ahead(Mpa *a, int i) {
+  if (i + 2 < a->openCount) prefetch_lines(a->open[i + 2], sizeof(Conn));
+  if (i + 1 < a->openCount) {
+    const Conn *next = a->open[i + 1];
+    for (int k = 0; k < next->subflowCount && k < 4; k++) prefetch_lines(next->subflows[k], sizeof(Subflow));
+    if (next->ackSizes != NULL) prefetch_lines(next->ackSizes, (size_t)next->ackCount * sizeof(double));
+  }
+}
+
 void mpa_finish_all(Mpa *a) {
+  // the tables are emptied whole below: no connection needs taking out of them one by one
+  a->finishingAll = 1;
   for (int i = 0; i < a->openCount; i++) {
+    prefetch_ahead(a, i);
     Conn *conn = a->open[i];
     if (!conn->done) finish(a, conn);
   }
   for (int i = 0; i < a->openCount; i++) free_conn(a, a->open[i]);
+  a->finishingAll = 0;
   a->openCount = 0;
   a->last = NULL;
   memset(a->buckets, 0, (a->bucketMask + 1) * sizeof(Subflow *));

@@ -35,7 +35,7 @@
         "native/analyzer/records.c",
         "native/analyzer/tracker.c"
       ],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"]
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11", "-ffp-contract=off"]
     },
     {
       "target_name": "tun_link",

@@ -12,8 +12,10 @@ import type { SummaryTotals } from './summary.js';
  * The native engine of `mplab analyze`: decoding, tracking and the JSON lines of connections.jsonl
  * and subflows.jsonl in C (native/analyzer/, the addon build/Release/mptcp_analyzer.node, built by
  * `npm ci`), byte for byte what the JavaScript engine (decode.ts, tracker.ts, records.ts) writes.
- * The capture reader stays in JavaScript: its frames go to the addon in batches (NativeAnalyzer's
- * sink), and the addon writes the records straight into the output's partial files. analyze.ts
+ * The capture reader stays in JavaScript (files, pipes, damage, progress): the records of a classic
+ * pcap file go to the addon a buffer at a time (it walks them as PcapRecords.scan does), the frames
+ * of a pcapng file in batches (NativeAnalyzer's sink), and the addon writes the records straight
+ * into the output's partial files. analyze.ts
  * chooses the engine (docs/analyzer.md, Engines).
  */
 
@@ -77,6 +79,8 @@ interface Addon {
   open(config: NativeConfig): Handle;
   /** frame i: buf[meta[4i], +meta[4i+1]) captured, meta[4i+2] on the wire, link type meta[4i+3], timestamp ts[i] */
   frames(handle: Handle, buf: Buffer, meta: Int32Array, ts: Float64Array, count: number): void;
+  /** FrameSink.scanPcap: the classic pcap records in buf[from, to) read and analyzed in C */
+  scanPcap(handle: Handle, buf: Buffer, from: number, to: number, params: Float64Array, times: Float64Array): number;
   nextTrace(handle: Handle): void;
   finish(handle: Handle): SummaryTotals;
   close(handle: Handle): void;
@@ -216,6 +220,12 @@ class BatchSink implements FrameSink {
     if (n === 0) return;
     this.n = 0;
     this.addon.frames(this.handle, this.buf!, this.meta, this.times, n);
+  }
+
+  /** a classic pcap file's records go to the addon without a call per record (frames of an earlier input first) */
+  scanPcap(buf: Buffer, p: number, end: number, params: Float64Array, times: Float64Array): number {
+    this.flush();
+    return this.addon.scanPcap(this.handle, buf, p, end, params, times);
   }
 }
 

@@ -108,6 +108,9 @@ export function* readPcap(file: string, win: Window, sink: FrameSink, options: R
 /** index in PcapRecords.times of the last good record's seconds (-1 before the first), for resynchronising */
 const LAST_SEC = 4;
 
+/** where FrameSink.scanPcap's params hold the record count (their order: native/analyzer/addon.c, SCAN_*) */
+const PCAP_SCAN_COUNT = 0;
+
 /**
  * The inner loop of reading a pcap file: hands every whole record in the buffer to the sink and
  * stops at the first one that is not whole or not plausible. It is a loop of its own, apart from
@@ -122,6 +125,8 @@ class PcapRecords {
   /** recordTimes(), and the last record's seconds */
   readonly times = recordTimes(1);
   readonly tickMax: number;
+  /** for a sink that scans the records itself (FrameSink.scanPcap), else null */
+  private readonly scanParams: Float64Array | null;
 
   constructor(
     private readonly sink: FrameSink,
@@ -135,6 +140,7 @@ class PcapRecords {
   ) {
     this.tickMax = tick === 1e-9 ? 1e9 : 1e6;
     this.times[LAST_SEC] = -1;
+    this.scanParams = sink.scanPcap ? Float64Array.of(0, maxRecords, le ? 1 : 0, tick, this.tickMax, recordHeader, linktype, fcsBytes, maxCaplen, MAX_WIRELEN) : null;
   }
 
   plausibleLengths(caplen: number, wirelen: number): boolean {
@@ -143,6 +149,13 @@ class PcapRecords {
 
   /** Hands the records from p on to the sink; returns the position of the first one it did not. */
   scan(buf: Buffer, view: DataView, p: number, end: number): number {
+    const params = this.scanParams;
+    if (params !== null) {
+      params[PCAP_SCAN_COUNT] = this.count;
+      const at = this.sink.scanPcap!(buf, p, end, params, this.times);
+      this.count = params[PCAP_SCAN_COUNT];
+      return at;
+    }
     const { sink, le, tick, recordHeader, linktype, fcsBytes, tickMax, maxRecords, times } = this;
     while (this.count < maxRecords && end - p >= recordHeader) {
       const caplen = view.getUint32(p + 8, le);

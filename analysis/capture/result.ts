@@ -11,6 +11,13 @@ export interface FrameSink {
    * input. A sink that handles each frame in frame() has none.
    */
   flush?(): void;
+  /**
+   * For a sink that reads classic pcap records itself (the native engine, in one call per buffer):
+   * does what PcapRecords.scan() of pcap.ts does with the records in buf[p, end), stopping where it
+   * stops, and returns that position. params holds the loop's constants and its record count
+   * (PCAP_SCAN_*, the count updated), times is the reader's recordTimes(1).
+   */
+  scanPcap?(buf: Buffer, p: number, end: number, params: Float64Array, times: Float64Array): number;
 }
 
 export interface CorruptRecord {

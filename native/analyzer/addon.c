@@ -316,6 +316,81 @@ static napi_value an_frames(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// PcapRecords.scan() of analysis/capture/pcap.ts, whole: the records of a classic pcap file in
+// buf[p, end) straight to the analyzer, with no call per record from JavaScript. It stops where the
+// JavaScript loop stops (a record not whole, an implausible length or fraction, maxRecords) and
+// leaves the same count and timestamps. params: SCAN_* below; times: recordTimes(1) of result.ts.
+enum { SCAN_COUNT, SCAN_MAX_RECORDS, SCAN_LE, SCAN_TICK, SCAN_TICK_MAX, SCAN_RECORD_HEADER, SCAN_LINKTYPE, SCAN_FCS_BYTES, SCAN_MAX_CAPLEN, SCAN_MAX_WIRELEN, SCAN_PARAMS };
+enum { TIMES_FIRST, TIMES_LAST, TIMES_EARLIEST_DROP, TIMES_LATEST_BEFORE_DROP, TIMES_LAST_SEC, TIMES_LENGTH };
+
+static inline uint32_t scan_u32(const uint8_t *b, int le) {
+  uint32_t v;
+  memcpy(&v, b, 4);
+  return le ? v : __builtin_bswap32(v);
+}
+
+static napi_value an_scan_pcap(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  Handle *h = handle_args(env, info, argv, 6);
+  if (!h) return NULL;
+  void *bufData = NULL;
+  size_t bufLen = 0, paramsLen = 0, timesLen = 0;
+  double from = 0, to = 0;
+  if (napi_get_buffer_info(env, argv[1], &bufData, &bufLen) != napi_ok || napi_get_value_double(env, argv[2], &from) != napi_ok ||
+      napi_get_value_double(env, argv[3], &to) != napi_ok) {
+    napi_throw_type_error(env, NULL, "scanPcap: expected (handle, Buffer, from, to, Float64Array, Float64Array)");
+    return NULL;
+  }
+  double *params = typed(env, argv[4], napi_float64_array, &paramsLen);
+  double *times = typed(env, argv[5], napi_float64_array, &timesLen);
+  if (!params || !times || paramsLen < SCAN_PARAMS || timesLen < TIMES_LENGTH) {
+    napi_throw_type_error(env, NULL, "scanPcap: expected the parameters and the times as Float64Arrays");
+    return NULL;
+  }
+  if (!(from >= 0 && from <= to && to <= (double)bufLen)) {
+    napi_throw_range_error(env, NULL, "scanPcap: the range lies outside the buffer");
+    return NULL;
+  }
+  const uint8_t *buf = bufData;
+  size_t p = (size_t)from, end = (size_t)to;
+  double count = params[SCAN_COUNT], maxRecords = params[SCAN_MAX_RECORDS];
+  int le = params[SCAN_LE] != 0;
+  double tick = params[SCAN_TICK], tickMax = params[SCAN_TICK_MAX];
+  size_t recordHeader = (size_t)params[SCAN_RECORD_HEADER];
+  int linktype = (int)params[SCAN_LINKTYPE];
+  uint32_t fcsBytes = (uint32_t)params[SCAN_FCS_BYTES];
+  double maxCaplen = params[SCAN_MAX_CAPLEN], maxWirelen = params[SCAN_MAX_WIRELEN];
+  Mpa *a = h->a;
+  while (count < maxRecords && end - p >= recordHeader) {
+    const uint8_t *r = buf + p;
+    uint32_t caplen = scan_u32(r + 8, le), wirelen = scan_u32(r + 12, le);
+    if (!(caplen <= maxCaplen && wirelen <= maxWirelen && (caplen <= wirelen || wirelen == 0))) break;
+    size_t size = recordHeader + caplen;
+    if (end - p < size) break;
+    uint32_t sec = scan_u32(r, le), frac = scan_u32(r + 4, le);
+    if (frac >= tickMax) break;
+    double ts = (double)sec + (double)frac * tick;
+    times[TIMES_LAST_SEC] = sec;
+    if (count == 0) times[TIMES_FIRST] = ts;
+    else if (ts < times[TIMES_LAST]) {
+      // wentBack() of result.ts
+      if (ts < times[TIMES_EARLIEST_DROP]) times[TIMES_EARLIEST_DROP] = ts;
+      if (times[TIMES_LAST] > times[TIMES_LATEST_BEFORE_DROP]) times[TIMES_LATEST_BEFORE_DROP] = times[TIMES_LAST];
+    }
+    times[TIMES_LAST] = ts;
+    count++;
+    uint32_t cap = fcsBytes && caplen == wirelen && caplen >= fcsBytes ? caplen - fcsBytes : caplen;
+    mpa_frame(a, r + recordHeader, (int)cap, wirelen, linktype, ts);
+    p += size;
+  }
+  params[SCAN_COUNT] = count;
+  write_both(h, FLUSH_AT);
+  if (!write_ok(env, h)) return NULL;
+  napi_value out;
+  napi_create_double(env, (double)p, &out);
+  return out;
+}
+
 static napi_value an_next_trace(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   Handle *h = handle_args(env, info, argv, 1);
@@ -420,6 +495,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, an_open, NULL, NULL, NULL, napi_default, NULL},
       {"frames", NULL, an_frames, NULL, NULL, NULL, napi_default, NULL},
+      {"scanPcap", NULL, an_scan_pcap, NULL, NULL, NULL, napi_default, NULL},
       {"nextTrace", NULL, an_next_trace, NULL, NULL, NULL, napi_default, NULL},
       {"finish", NULL, an_finish, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, an_close, NULL, NULL, NULL, napi_default, NULL},

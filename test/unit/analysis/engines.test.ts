@@ -562,6 +562,40 @@ describe.skipIf(!available && !inCI)('the native engine against the JavaScript o
     expect(found).toEqual([]);
   }, 120_000);
 
+  it('classic pcap forms the addon reads itself (scanPcap): an FCS in the link-type field, 24-byte record headers, timestamps that run backwards, big endian', () => {
+    const { records } = recordsOf(big);
+    const some = records.slice(0, 3000);
+    const found: string[] = [];
+    // 4 bytes of FCS after every frame (P bit, 2 words), which both engines must cut off; IPv4
+    // total lengths of 0 (as offloaded frames have) make the frame's length the packet's, FCS or not
+    const withFcs = (data: Buffer) => {
+      const frame = Buffer.concat([data, Buffer.from([0xde, 0xad, 0xbe, 0xef])]);
+      if (frame[0]! >> 4 === 4) frame.writeUInt16BE(0, 2);
+      return frame;
+    };
+    const fcs = pcapFile(
+      some.map((r) => ({ ...r, data: withFcs(r.data), wirelen: r.data.length + 4 })),
+      { linktype: 101 },
+    );
+    fcs.writeUInt32LE(0x24000000 | 101, 20);
+    found.push(...compare('FCS in the link-type field', [tempFile('fcs.pcap', fcs)]));
+    // Kuznetzov's pcap (magic 0xa1b2cd34): 8 more bytes in every record header
+    const plain = pcapFile(some, { linktype: 101, bigEndian: true });
+    const parts: Buffer[] = [plain.subarray(0, 24)];
+    for (let p = 24; p < plain.length; ) {
+      const caplen = plain.readUInt32BE(p + 8);
+      parts.push(plain.subarray(p, p + 16), Buffer.alloc(8), plain.subarray(p + 16, p + 16 + caplen));
+      p += 16 + caplen;
+    }
+    const kuznetzov = Buffer.concat(parts);
+    kuznetzov.writeUInt32BE(0xa1b2cd34, 0);
+    found.push(...compare('24-byte record headers, big endian', [tempFile('kuznetzov.pcap', kuznetzov)]));
+    // every 7th record moved 2 s back: the earliest and latest times in summary.json
+    const shuffled = some.map((r, i) => (i % 7 === 3 ? { ...r, ts: r.ts - 2 } : r));
+    found.push(...compare('timestamps that run backwards', [tempFile('back.pcap', pcapFile(shuffled, { linktype: 101, nanoseconds: true }))]));
+    expect(found).toEqual([]);
+  }, 120_000);
+
   it('a stream: a FIFO read by analyzeInputs as a writer fills it', async () => {
     const found: string[] = [];
     const run = async (engine: AnalyzerEngine) => {

@@ -26,6 +26,7 @@
       "target_name": "mptcp_analyzer",
       "sources": [
         "native/analyzer/addon.c",
+        "native/analyzer/alloc.c",
         "native/analyzer/format.c",
         "native/analyzer/decode.c",
         "native/analyzer/keyhash.c",

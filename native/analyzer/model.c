@@ -29,8 +29,8 @@ void dir_init(Dir *d) {
 
 void dir_free(Dir *d) {
   range_reset(&d->sent);
-  free(d->maps);
-  free(d->inflight);
+  mpa_pfree(d->maps);
+  mpa_pfree(d->inflight);
   d->maps = NULL;
   d->inflight = NULL;
 }
@@ -42,11 +42,11 @@ double dir_peek_rel(const Dir *d, uint32_t raw) {
 
 void dir_push_mapping(Dir *d, double seqStart, double dsnStart, double length) {
   if (d->maps == NULL) {
-    d->maps = mpa_xmalloc(3 * FIRST_MAPPINGS * sizeof(double));
+    d->maps = mpa_palloc(3 * FIRST_MAPPINGS * sizeof(double));
     d->mapsLength = FIRST_MAPPINGS;
   } else if (d->mapHead == d->mapsLength && d->mapHead < MAPPINGS) {
     // the ring fills from the front until it is full: grown in place of wrapping
-    d->maps = mpa_xrealloc(d->maps, 3 * MAPPINGS * sizeof(double));
+    d->maps = mpa_prealloc(d->maps, 3 * MAPPINGS * sizeof(double));
     d->mapsLength = MAPPINGS;
   }
   double *m = d->maps;
@@ -77,13 +77,13 @@ double dir_dsn_of(const Dir *d, double rel) {
 
 static void grow_inflight(Dir *d) {
   int cap = d->inflightCap * 2 > 4 ? d->inflightCap * 2 : 4;
-  double *q = mpa_xmalloc((size_t)(2 * cap) * sizeof(double));
+  double *q = mpa_palloc((size_t)(2 * cap) * sizeof(double));
   for (int k = 0; k < d->inflightLen; k++) {
     int i = 2 * ((d->inflightHead + k) % d->inflightCap);
     q[2 * k] = d->inflight[i];
     q[2 * k + 1] = d->inflight[i + 1];
   }
-  free(d->inflight);
+  mpa_pfree(d->inflight);
   d->inflight = q;
   d->inflightCap = cap;
   d->inflightHead = 0;
@@ -105,7 +105,7 @@ void dir_sent_at(Dir *d, double end, double now) {
 
 void dir_release(Dir *d) {
   if (d->inflightLen == 0 && d->inflightCap > 0) {
-    free(d->inflight);
+    mpa_pfree(d->inflight);
     d->inflight = NULL;
     d->inflightCap = 0;
     d->inflightHead = 0;
@@ -152,7 +152,7 @@ void blocks_init(Blocks *b) {
 }
 
 void blocks_free(Blocks *b) {
-  free(b->sizes);
+  mpa_pfree(b->sizes);
   b->sizes = NULL;
 }
 
@@ -164,7 +164,7 @@ void blocks_add(Blocks *b, double uid) {
   if (b->current > 0) {
     if (b->count == b->cap) {
       b->cap = b->cap ? 2 * b->cap : 4;
-      b->sizes = mpa_xrealloc(b->sizes, (size_t)b->cap * sizeof(double));
+      b->sizes = mpa_prealloc(b->sizes, (size_t)b->cap * sizeof(double));
     }
     b->sizes[b->count++] = b->current;
   }
@@ -245,7 +245,7 @@ void ack_add_slot(Conn *c, int slot, double count, double bytes) {
   }
   if (c->ackCount + 3 > c->ackCap) {
     c->ackCap = c->ackCap ? 2 * c->ackCap : 12;
-    c->ackSizes = mpa_xrealloc(c->ackSizes, (size_t)c->ackCap * sizeof(double));
+    c->ackSizes = mpa_prealloc(c->ackSizes, (size_t)c->ackCap * sizeof(double));
   }
   c->ackSizes[c->ackCount] = slot;
   c->ackSizes[c->ackCount + 1] = count;
@@ -260,7 +260,7 @@ void ack_move_tcp(Conn *from, Conn *into, int flipped) {
     int slot = (int)from->ackSizes[i];
     if ((slot & 2) == ACK_TCP) ack_add_slot(into, flipped ? slot ^ 1 : slot, from->ackSizes[i + 1], from->ackSizes[i + 2]);
   }
-  free(from->ackSizes);
+  mpa_pfree(from->ackSizes);
   from->ackSizes = NULL;
   from->ackCount = from->ackCap = 0;
 }

@@ -12,7 +12,7 @@ static void grow(RangeSet *s, int need) {
   // most sets never get a second range
   int cap = s->cap < 3 ? 3 : s->cap;
   while (cap < need) cap *= 2;
-  s->r = mpa_xrealloc(s->r, (size_t)cap * sizeof(double));
+  s->r = mpa_prealloc(s->r, (size_t)cap * sizeof(double));
   s->cap = cap;
 }
 
@@ -35,7 +35,7 @@ static void push3(RangeSet *s, double a, double b, double owner) {
 }
 
 void range_reset(RangeSet *s) {
-  free(s->r);
+  mpa_pfree(s->r);
   memset(s, 0, sizeof *s);
   s->horizon = -INFINITY;
   s->maxEnd = -INFINITY;
@@ -105,7 +105,7 @@ static double add_slow(RangeSet *s, double a, double b, double owner) {
   int j = i;
   while (j < s->len && s->r[j] < b) j += 3;
   // at most one gap per range overlapped, plus the ranges, plus the tail
-  double *out = mpa_xmalloc((size_t)(2 * (j - i) + 6) * sizeof(double));
+  double *out = mpa_palloc((size_t)(2 * (j - i) + 6) * sizeof(double));
   int n = 0;
   double cursor = a;
   double *r = s->r;
@@ -132,7 +132,7 @@ static double add_slow(RangeSet *s, double a, double b, double owner) {
     to += 3;
   }
   splice(s, from, to - from, out, n);
-  free(out);
+  mpa_pfree(out);
   double top = s->r[s->len - 2];
   if (top > s->maxEnd) s->maxEnd = top;
   if (size_of(s) > MAX_RANGES) collapse(s);
@@ -173,7 +173,7 @@ double range_add(RangeSet *s, double a, double b, double owner) {
 
 void range_release(RangeSet *s) {
   if (s->r != NULL && s->lo == s->len) {
-    free(s->r);
+    mpa_pfree(s->r);
     s->r = NULL;
     s->cap = 0;
     s->len = 0;

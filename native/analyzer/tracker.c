@@ -102,7 +102,7 @@ static Subflow *take_subflow(Mpa *a) {
   if (sf != NULL) {
     a->spareSubflows = sf->next;
     a->spareCount--;
-  } else sf = mpa_xmalloc(sizeof *sf);
+  } else sf = mpa_palloc(sizeof *sf);
   memset(sf, 0, sizeof *sf);
   dir_init(&sf->dirs[0]);
   dir_init(&sf->dirs[1]);
@@ -117,7 +117,7 @@ static void release_subflow(Mpa *a, Subflow *sf) {
   dir_free(&sf->dirs[0]);
   dir_free(&sf->dirs[1]);
   if (a->spareCount >= SPARE_MAX) {
-    free(sf);
+    mpa_pfree(sf);
     return;
   }
   sf->next = a->spareSubflows;
@@ -126,7 +126,7 @@ static void release_subflow(Mpa *a, Subflow *sf) {
 }
 
 static Conn *new_conn(Mpa *a, double ts) {
-  Conn *c = mpa_xcalloc(sizeof *c);
+  Conn *c = mpa_pcalloc(sizeof *c);
   c->id = a->nextConnId++;
   c->trace = a->trace;
   c->version = -1;
@@ -145,7 +145,7 @@ static Conn *new_conn(Mpa *a, double ts) {
 }
 
 static void free_prefixes(Conn *c) {
-  free(c->upPrefix);
+  mpa_pfree(c->upPrefix);
   c->upPrefix = NULL;
 }
 
@@ -156,20 +156,20 @@ static void free_conn(Mpa *a, Conn *c) {
     if (map_get(&a->orphans, &k) == c) map_delete(&a->orphans, &k);
   }
   for (int i = 0; i < c->subflowCount; i++) release_subflow(a, c->subflows[i]);
-  free(c->subflows);
-  free(c->tokens);
+  mpa_pfree(c->subflows);
+  mpa_pfree(c->tokens);
   data_free(&c->data[0]);
   data_free(&c->data[1]);
-  free(c->ackSizes);
+  mpa_pfree(c->ackSizes);
   free_prefixes(c);
-  free(c->proxyRequest);
-  free(c);
+  mpa_pfree(c->proxyRequest);
+  mpa_pfree(c);
 }
 
 static void add_token(Conn *c, uint32_t t) {
   if (c->tokenCount == c->tokenCap) {
     c->tokenCap = c->tokenCap ? 2 * c->tokenCap : 2;
-    c->tokens = mpa_xrealloc(c->tokens, (size_t)c->tokenCap * sizeof(uint32_t));
+    c->tokens = mpa_prealloc(c->tokens, (size_t)c->tokenCap * sizeof(uint32_t));
   }
   c->tokens[c->tokenCount++] = t;
 }
@@ -177,7 +177,7 @@ static void add_token(Conn *c, uint32_t t) {
 static void push_subflow(Conn *c, Subflow *sf) {
   if (c->subflowCount == c->subflowCap) {
     c->subflowCap = c->subflowCap ? 2 * c->subflowCap : 2;
-    c->subflows = mpa_xrealloc(c->subflows, (size_t)c->subflowCap * sizeof(Subflow *));
+    c->subflows = mpa_prealloc(c->subflows, (size_t)c->subflowCap * sizeof(Subflow *));
   }
   c->subflows[c->subflowCount++] = sf;
 }
@@ -579,7 +579,7 @@ static void on_mptcp(Mpa *a, Subflow *sf, Conn *conn, Dir *d, const MpaSegment *
 }
 
 static void read_proxy_request(Conn *conn, const MpaSegment *s, int fromClient, double rel) {
-  if (conn->upPrefix == NULL) conn->upPrefix = mpa_xmalloc(PREFIX_UP + PREFIX_DOWN);
+  if (conn->upPrefix == NULL) conn->upPrefix = mpa_palloc(PREFIX_UP + PREFIX_DOWN);
   uint8_t *prefix = fromClient ? conn->upPrefix : conn->upPrefix + PREFIX_UP;
   int length = fromClient ? PREFIX_UP : PREFIX_DOWN;
   double filled = fromClient ? conn->upFilled : conn->downFilled;
@@ -596,15 +596,15 @@ static void read_proxy_request(Conn *conn, const MpaSegment *s, int fromClient, 
   int result = mpa_parse_proxy(conn->upPrefix, conn->upFilled, conn->upPrefix + PREFIX_UP, conn->downFilled, &found);
   if (result == MPA_PROXY_NONE || (result == MPA_PROXY_MORE && conn->upFilled >= PREFIX_UP)) {
     conn->proxyState = 2;
-    free(conn->proxyRequest);
+    mpa_pfree(conn->proxyRequest);
     conn->proxyRequest = NULL;
     free_prefixes(conn);
   } else if (result == MPA_PROXY_FOUND) {
     // only the host's bytes: a connection keeps this until it is written
     size_t size = MPA_PROXY_REQUEST_SIZE(&found);
     if (conn->proxyRequest == NULL || conn->proxyRequest->hostLen != found.hostLen) {
-      free(conn->proxyRequest);
-      conn->proxyRequest = mpa_xmalloc(size);
+      mpa_pfree(conn->proxyRequest);
+      conn->proxyRequest = mpa_palloc(size);
     }
     memcpy(conn->proxyRequest, &found, size);
     conn->proxyState = 1;
@@ -780,6 +780,7 @@ static void segment(Mpa *a, MpaSegment *s) {
 // ---- the API ----------------------------------------------------------------------------------
 
 Mpa *mpa_new(const MpaConfig *config) {
+  mpa_pool_retain();
   Mpa *a = mpa_xcalloc(sizeof *a);
   a->config = *config;
   size_t n = sizeof(MpaCidr) * (size_t)config->wifiCount;
@@ -868,7 +869,7 @@ void mpa_free(Mpa *a) {
   free(a->open);
   while (a->spareSubflows != NULL) {
     Subflow *next = a->spareSubflows->next;
-    free(a->spareSubflows);
+    mpa_pfree(a->spareSubflows);
     a->spareSubflows = next;
   }
   free(a->buckets);
@@ -886,4 +887,5 @@ void mpa_free(Mpa *a) {
   free(a->proxyUsed);
   mpa_buf_free(&a->scratch);
   free(a);
+  mpa_pool_release();
 }

@@ -1,5 +1,3 @@
-import { hash } from 'node:crypto';
-
 /**
  * The token and initial data sequence number (IDSN) of an MPTCP key (RFC 8684 section 3.1: the
  * most significant 32 bits of the key's hash, and its least significant 64 bits). A connection has
@@ -20,7 +18,9 @@ export function hashKey(buf: Uint8Array, off: number, version: number, out: KeyH
     sha256Key(buf, off, out);
     return;
   }
-  const h = hash('sha1', buf.subarray(off, off + 8), 'buffer');
+  // node:crypto is loaded here, on first use: `mplab analyze` with the native engine never needs
+  // it, and loading it costs every start about 3 ms
+  const h = process.getBuiltinModule('node:crypto').hash('sha1', buf.subarray(off, off + 8), 'buffer');
   out.token = h.readUInt32BE(0);
   out.idsnHi = h.readUInt32BE(12);
   out.idsnLo = h.readUInt32BE(16);

@@ -74,6 +74,17 @@ describe('precompiled bundles (bin/precompiled.js): never stale', () => {
     expect(readFileSync(codeCache).length).toBe(made.length);
   });
 
+  it('bundles the packages it lists (commander), whose files are then checked like the sources', async () => {
+    const root = program();
+    writeFileSync(join(root, 'main.ts'), "import { Command } from 'commander';\nexport const result: number = new Command('x').name() === 'x' ? 41 : 0;\n");
+    const cache = join(tempDir(), 'cache');
+    expect(await run(root, cache)).toEqual({ result: 41, built: true });
+    const manifest = JSON.parse(readFileSync(join(cache, 'main.json'), 'utf8')) as { bundle: string; inputs: [string, number][] };
+    expect(manifest.inputs.map(([file]) => file)).toContain('node_modules/commander/lib/command.js');
+    expect(readFileSync(join(cache, manifest.bundle), 'utf8')).not.toContain('require("commander")');
+    expect(await run(root, cache)).toEqual({ result: 41, built: false });
+  });
+
   it('gives null when the sources do not compile (the caller falls back to tsx)', async () => {
     const root = program();
     writeFileSync(join(root, 'lib/answer.ts'), 'export function answer(: number {\n');

@@ -15,8 +15,7 @@ import type { SummaryTotals } from './summary.js';
  * The capture reader stays in JavaScript (files, pipes, damage, progress): the records of a classic
  * pcap file go to the addon a buffer at a time (it walks them as PcapRecords.scan does), the frames
  * of a pcapng file in batches (NativeAnalyzer's sink), and the addon writes the records straight
- * into the output's partial files. analyze.ts
- * chooses the engine (docs/analyzer.md, Engines).
+ * into the output's partial files. analyze.ts chooses the engine (docs/analyzer.md, Engines).
  */
 
 declare const handleBrand: unique symbol;

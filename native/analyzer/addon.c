@@ -1,6 +1,7 @@
 // The native analyzer for Node (analysis/native-engine.ts): an analyzer handle that the capture
-// reader's frames are handed to in batches, and that writes its connection and subflow records
-// (JSON lines) to two open files, the partial files of a DirectoryOutput.
+// reader hands a classic pcap file's records to a buffer at a time (scanPcap) and a pcapng file's
+// frames in batches (frames), and that writes its connection and subflow records (JSON lines) to
+// two open files, the partial files of a DirectoryOutput.
 //
 //   open({ graceSeconds, idleSeconds, wifi, cellular, connectionsFd, subflowsFd, proxyLog? }) -> handle
 //     wifi, cellular: [{ w: [u32, u32, u32, u32], prefix }], in MpaCidr's IPv6 form
@@ -8,6 +9,9 @@
 //   frames(handle, buf, meta, ts, count)
 //     frame i: buf[meta[4i], meta[4i] + meta[4i+1]), wire length meta[4i+2], link type meta[4i+3],
 //     timestamp ts[i]
+//   scanPcap(handle, buf, from, to, params, times) -> where it stopped
+//     the records in buf[from, to) as PcapRecords.scan (analysis/capture/pcap.ts) walks them;
+//     params: SCAN_* below (the record count updated), times: the reader's recordTimes(1)
 //   nextTrace(handle)
 //   finish(handle) -> summary (mpa_summary's fields, ports as [[port | null, connections, up, down]],
 //     proxyLogMatched)

@@ -143,7 +143,6 @@ async function build(root, cacheDir, name, entry) {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-
     // the sources are ES modules: strict, and import.meta.url is the bundle's own URL
     banner: { js: `"use strict";\nconst __mplab_import_meta_url = require("node:url").pathToFileURL(__filename).href;` },
     define: { 'import.meta.url': '__mplab_import_meta_url' },

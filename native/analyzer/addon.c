@@ -327,12 +327,6 @@ static napi_value an_frames(napi_env env, napi_callback_info info) {
 enum { SCAN_COUNT, SCAN_MAX_RECORDS, SCAN_LE, SCAN_TICK, SCAN_TICK_MAX, SCAN_RECORD_HEADER, SCAN_LINKTYPE, SCAN_FCS_BYTES, SCAN_MAX_CAPLEN, SCAN_MAX_WIRELEN, SCAN_PARAMS };
 enum { TIMES_FIRST, TIMES_LAST, TIMES_EARLIEST_DROP, TIMES_LATEST_BEFORE_DROP, TIMES_LAST_SEC, TIMES_LENGTH };
 
-static inline uint32_t scan_u32(const uint8_t *b, int le) {
-  uint32_t v;
-  memcpy(&v, b, 4);
-  return le ? v : __builtin_bswap32(v);
-}
-
 static napi_value an_scan_pcap(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   Handle *h = handle_args(env, info, argv, 6);
@@ -367,11 +361,11 @@ static napi_value an_scan_pcap(napi_env env, napi_callback_info info) {
   Mpa *a = h->a;
   while (count < maxRecords && end - p >= recordHeader) {
     const uint8_t *r = buf + p;
-    uint32_t caplen = scan_u32(r + 8, le), wirelen = scan_u32(r + 12, le);
+    uint32_t caplen = mpa_load_u32(r + 8, le), wirelen = mpa_load_u32(r + 12, le);
     if (!(caplen <= maxCaplen && wirelen <= maxWirelen && (caplen <= wirelen || wirelen == 0))) break;
     size_t size = recordHeader + caplen;
     if (end - p < size) break;
-    uint32_t sec = scan_u32(r, le), frac = scan_u32(r + 4, le);
+    uint32_t sec = mpa_load_u32(r, le), frac = mpa_load_u32(r + 4, le);
     if (frac >= tickMax) break;
     double ts = (double)sec + (double)frac * tick;
     times[TIMES_LAST_SEC] = sec;

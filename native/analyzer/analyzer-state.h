@@ -35,9 +35,6 @@ struct Mpa {
   Subflow *last;
   double trace;
   double subflowCount;
-  int finishingAll;  // in mpa_finish_all, which empties the tables whole
-  Subflow *spareSubflows;  // freed subflows, chained by `next`
-  int spareCount;
   MpaSegment seg;
   MpaBuf connectionsOut, subflowsOut;
   MpaSummary summary;

@@ -17,12 +17,7 @@ enum {
   LINKTYPE_LINUX_SLL2 = 276,
 };
 
-// one unaligned load and a byte swap each (four loads, shifts and ors cost 80 instructions a packet)
-static inline uint32_t u32be(const uint8_t *b, int o) {
-  uint32_t v;
-  memcpy(&v, b + o, 4);
-  return __builtin_bswap32(v);
-}
+static inline uint32_t u32be(const uint8_t *b, int o) { return mpa_load_u32(b + o, 0); }
 
 static inline int u16be(const uint8_t *b, int o) {
   uint16_t v;

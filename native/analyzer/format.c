@@ -250,7 +250,7 @@ void mpa_put_ipv4(MpaBuf *b, uint32_t a) {
   uint8_t *o = b->p + b->len;
   for (int shift = 24; shift >= 0; shift -= 8) {
     unsigned v = (a >> shift) & 255;
-    int n = v >= 100 ? 3 : v >= 10 ? 2 : 1;
+    int n = decimal_length(v);
     write_digits(o + n, v);
     o += n;
     if (shift) *o++ = '.';

@@ -10,7 +10,6 @@
 #define PLACE_WINDOW_32 1048576.0
 #define SWEEP_INTERVAL 10
 #define DATA_ACK_DELAY 2
-#define SPARE_MAX 4096
 
 // ---- maps -----------------------------------------------------------------------------------------
 
@@ -97,13 +96,8 @@ static MapKey token_key(uint32_t token) {
 
 // ---- new state --------------------------------------------------------------------------------
 
-static Subflow *take_subflow(Mpa *a) {
-  Subflow *sf = a->spareSubflows;
-  if (sf != NULL) {
-    a->spareSubflows = sf->next;
-    a->spareCount--;
-  } else sf = mpa_palloc(sizeof *sf);
-  memset(sf, 0, sizeof *sf);
+static Subflow *take_subflow(void) {
+  Subflow *sf = mpa_pcalloc(sizeof *sf);
   dir_init(&sf->dirs[0]);
   dir_init(&sf->dirs[1]);
   sf->synTime = sf->synAckTime = sf->establishedTime = -1;
@@ -113,16 +107,10 @@ static Subflow *take_subflow(Mpa *a) {
   return sf;
 }
 
-static void release_subflow(Mpa *a, Subflow *sf) {
+static void release_subflow(Subflow *sf) {
   dir_free(&sf->dirs[0]);
   dir_free(&sf->dirs[1]);
-  if (a->spareCount >= SPARE_MAX) {
-    mpa_pfree(sf);
-    return;
-  }
-  sf->next = a->spareSubflows;
-  a->spareSubflows = sf;
-  a->spareCount++;
+  mpa_pfree(sf);
 }
 
 static Conn *new_conn(Mpa *a, double ts) {
@@ -151,11 +139,11 @@ static void free_prefixes(Conn *c) {
 
 // what a finished or merged-away connection still holds, once nothing refers to it
 static void free_conn(Mpa *a, Conn *c) {
-  if (c->orphanToken >= 0 && !a->finishingAll) {
+  if (c->orphanToken >= 0) {
     MapKey k = token_key((uint32_t)c->orphanToken);
     if (map_get(&a->orphans, &k) == c) map_delete(&a->orphans, &k);
   }
-  for (int i = 0; i < c->subflowCount; i++) release_subflow(a, c->subflows[i]);
+  for (int i = 0; i < c->subflowCount; i++) release_subflow(c->subflows[i]);
   mpa_pfree(c->subflows);
   mpa_pfree(c->tokens);
   data_free(&c->data[0]);
@@ -332,7 +320,7 @@ static Subflow *create(Mpa *a, const MpaSegment *s) {
   else if (is_server(a, s->v6, s->dst0, s->dst1, s->dst2, s->dst3, s->dport)) srcIsClient = 1;
   else if (is_server(a, s->v6, s->src0, s->src1, s->src2, s->src3, s->sport)) srcIsClient = 0;
   else srcIsClient = guess_server_port(s->dport, s->sport);
-  Subflow *sf = take_subflow(a);
+  Subflow *sf = take_subflow();
   sf->uid = a->nextUid++;
   sf->key = flow_key(s);
   sf->v6 = (uint8_t)s->v6;
@@ -602,10 +590,7 @@ static void read_proxy_request(Conn *conn, const MpaSegment *s, int fromClient, 
   } else if (result == MPA_PROXY_FOUND) {
     // only the host's bytes: a connection keeps this until it is written
     size_t size = MPA_PROXY_REQUEST_SIZE(&found);
-    if (conn->proxyRequest == NULL || conn->proxyRequest->hostLen != found.hostLen) {
-      mpa_pfree(conn->proxyRequest);
-      conn->proxyRequest = mpa_palloc(size);
-    }
+    conn->proxyRequest = mpa_prealloc(conn->proxyRequest, size);
     memcpy(conn->proxyRequest, &found, size);
     conn->proxyState = 1;
     // done once the proxy's reply (whose length may depend on its content) has been read
@@ -654,12 +639,14 @@ static void on_data(Subflow *sf, Conn *conn, Dir *d, const MpaSegment *s, int fr
 
 // ---- end of connections -----------------------------------------------------------------------
 
-static void finish(Mpa *a, Conn *conn) {
+// the connection's lines are written; it stays where it is until it is freed
+static void write_conn(Mpa *a, Conn *conn) {
   conn->done = 1;
-  if (a->finishingAll) {
-    if (conn->subflowCount > 0) records_write(a, conn);
-    return;
-  }
+  if (conn->subflowCount > 0) records_write(a, conn);
+}
+
+// taken out of the tables, then written
+static void finish(Mpa *a, Conn *conn) {
   for (int i = 0; i < conn->subflowCount; i++) unlink_sf(a, conn->subflows[i]);
   for (int i = 0; i < conn->tokenCount; i++) {
     MapKey k = token_key(conn->tokens[i]);
@@ -669,7 +656,7 @@ static void finish(Mpa *a, Conn *conn) {
     MapKey k = token_key((uint32_t)conn->orphanToken);
     if (map_get(&a->orphans, &k) == conn) map_delete(&a->orphans, &k);
   }
-  if (conn->subflowCount > 0) records_write(a, conn);
+  write_conn(a, conn);
 }
 
 static void sweep(Mpa *a, double now) {
@@ -837,21 +824,20 @@ static void prefetch_ahead(Mpa *a, int i) {
 }
 
 void mpa_finish_all(Mpa *a) {
-  // the tables are emptied whole below: no connection needs taking out of them one by one
-  a->finishingAll = 1;
+  // every connection is written and the tables are emptied whole: none is taken out of them one
+  // by one (finish's lookups would miss the cache for each)
   for (int i = 0; i < a->openCount; i++) {
     prefetch_ahead(a, i);
     Conn *conn = a->open[i];
-    if (!conn->done) finish(a, conn);
+    if (!conn->done) write_conn(a, conn);
   }
-  for (int i = 0; i < a->openCount; i++) free_conn(a, a->open[i]);
-  a->finishingAll = 0;
-  a->openCount = 0;
   a->last = NULL;
   memset(a->buckets, 0, (a->bucketMask + 1) * sizeof(Subflow *));
   a->subflowsInTable = 0;
   map_clear(&a->tokens);
   map_clear(&a->orphans);
+  for (int i = 0; i < a->openCount; i++) free_conn(a, a->open[i]);
+  a->openCount = 0;
 }
 
 void mpa_next_trace(Mpa *a) {
@@ -867,11 +853,6 @@ void mpa_free(Mpa *a) {
   if (a == NULL) return;
   for (int i = 0; i < a->openCount; i++) free_conn(a, a->open[i]);
   free(a->open);
-  while (a->spareSubflows != NULL) {
-    Subflow *next = a->spareSubflows->next;
-    mpa_pfree(a->spareSubflows);
-    a->spareSubflows = next;
-  }
   free(a->buckets);
   map_free(&a->tokens);
   map_free(&a->orphans);

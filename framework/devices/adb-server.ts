@@ -4,6 +4,7 @@ import type { Client, DeviceClient, Parser as ParserClass } from '@devicefarmer/
 import AdbConnection from '@devicefarmer/adbkit/dist/src/adb/connection.js';
 import AdbParser from '@devicefarmer/adbkit/dist/src/adb/parser.js';
 import { HOST_PORT, splitHostPort } from '../config/validate.js';
+import { TimeoutError, withTimeout as withDeadline } from '../../common/timeout.js';
 
 /**
  * One adb server (host:port), reached through adbkit. adbkit covers listing, sync (push/pull),
@@ -23,12 +24,9 @@ export class AdbFailError extends Error {
   }
 }
 
-export class AdbTimeoutError extends Error {
-  constructor(
-    readonly what: string,
-    readonly timeoutMs: number,
-  ) {
-    super(`${what}: no answer within ${(timeoutMs / 1000).toFixed(1)} s`);
+export class AdbTimeoutError extends TimeoutError {
+  constructor(what: string, timeoutMs: number) {
+    super(what, timeoutMs);
     this.name = 'AdbTimeoutError';
   }
 }
@@ -213,17 +211,7 @@ export function isTcpSerial(serial: string): boolean {
   return HOST_PORT.test(serial);
 }
 
-export async function withTimeout<T>(promise: PromiseLike<T>, timeoutMs: number, what: string, onTimeout?: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout?.();
-      reject(new AdbTimeoutError(what, timeoutMs));
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([Promise.resolve(promise), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** withTimeout whose rejection is an AdbTimeoutError (classifyFault takes it for an unresponsive phone). */
+export function withTimeout<T>(promise: PromiseLike<T>, timeoutMs: number, what: string, onTimeout?: () => void): Promise<T> {
+  return withDeadline(promise, timeoutMs, what, onTimeout, (w, ms) => new AdbTimeoutError(w, ms));
 }

@@ -138,6 +138,9 @@ async function waitAttached(target: RecoveryTarget, opts: RecoveryOptions, step:
       if (classifyFault(err) === 'server') {
         throw new DeviceGoneError(serial, `the adb server at ${server.address} is not reachable (${(err as Error).message}); mplab does not start or restart adb servers it shares`);
       }
+      // host:devices needs no phone: a server that holds its port and leaves it unanswered is
+      // gone with its host, and a minute of reconnect attempts through it would answer nothing
+      if (err instanceof AdbTimeoutError && err.timeoutMs >= 5_000) throw new DeviceGoneError(serial, `the adb server at ${server.address} does not answer (${err.message})`);
       state = 'unknown';
     }
     if (state === 'device') {

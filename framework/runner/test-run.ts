@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../../common/errors.js';
+import { withTimeout } from '../../common/timeout.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileLogger, type Logger } from '../../common/log.js';
 import { phoneCapabilities } from '../appium/capabilities.js';
@@ -18,6 +19,7 @@ import { Device, type KnownPhone } from '../devices/device.js';
 import { readPhone, type DeviceStatus, type PhoneReading } from '../devices/status.js';
 import type { DefaultIface } from '../devices/network.js';
 import type { MptcpMode } from '../devices/mptcp-commands.js';
+import { unlessLost, watchAdbServer } from './adb-server-watch.js';
 import { findLabPhone, type LabPhone } from './lab-phone.js';
 import { NetworkChanges, changesText, type ChangeRequest } from './network-changes.js';
 import { checkProxyPath } from './proxy-path.js';
@@ -131,10 +133,20 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     }
     return proxyCapture;
   }, (c) => (c ? `proxy: ${c.files.map((f) => path.basename(f)).join(', ')}${phoneCaptureName ? '; phone: on' : ''}` : 'no proxy capture (not a lab phone and no --capture-iface)'));
-  if (scenario.ui !== false) driver = await steps.run('session', () => openSession(options, lab, log), () => options.appiumUrl);
+  // while the session is made and the scenario runs, Appium's requests wait on the phone's adb server
+  const watch = watchAdbServer(device.server);
+  if (scenario.ui !== false) {
+    driver = await steps.run(
+      'session',
+      () => unlessLost(openSession(options, lab, log), watch, (late) => void late.deleteSession().catch(() => undefined)),
+      () => options.appiumUrl,
+    );
+  }
   const cap = new AbortController();
   const stopScenario = () => cap.abort(options.signal?.reason ?? 'the run was stopped');
+  const hostLost = () => cap.abort(watch.signal.reason);
   options.signal?.addEventListener('abort', stopScenario);
+  watch.signal.addEventListener('abort', hostLost);
   await steps.run('scenario', async () => {
     const timer = setTimeout(() => cap.abort(`the scenario ran over its time cap of ${options.capSeconds ?? DEFAULT_CAP_SECONDS} s`), (options.capSeconds ?? DEFAULT_CAP_SECONDS) * 1000);
     scenarioStart = performance.now();
@@ -150,19 +162,26 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     }
   });
   options.signal?.removeEventListener('abort', stopScenario);
+  watch.signal.removeEventListener('abort', hostLost);
+  watch.stop();
 
+  // After a failure the phone may be gone (its host's adb server silent, the phone unplugged):
+  // then nothing below asks it anything, and what goes through Appium is bounded, so that a
+  // test caught by a lost host ends soon after, not after each request's own timeout.
+  const gone = watch.lost() ?? (steps.firstError ? await phoneGone(device) : null);
+  if (gone) log.warn({ why: gone }, 'the phone cannot be reached: no evidence from it, the app not stopped');
   // evidence of a failure, while the session is still there
-  if (steps.firstError && (driver || scenario.ui === false)) files.evidence = await collectEvidence(driver ?? null, device, dir, phoneEpochStart, log);
-  const crash = steps.firstError ? await appCrash(device, scenario.app.package, phoneEpochStart) : null;
+  if (steps.firstError && !gone && (driver || scenario.ui === false)) files.evidence = await collectEvidence(driver ?? null, device, dir, phoneEpochStart, log);
+  const crash = steps.firstError && !gone ? await appCrash(device, scenario.app.package, phoneEpochStart) : null;
 
   await steps.cleanup('end session', async () => {
-    await driver?.deleteSession();
+    if (driver) await withTimeout(driver.deleteSession(), gone ? END_SESSION_GONE_MS : END_SESSION_MS, 'DELETE /session (end of the Appium session)');
   });
   await steps.cleanup('stop captures', async () => {
     // The app is stopped first, so that its connections end inside the capture: a connection cut
     // off by the capture's end has subflows that merely went quiet, which the handover rule
     // (docs/analyzer.md, connections.jsonl `handover`) cannot tell from a subflow that was lost.
-    if (proxyCapture) await stopAppAndSettle(device, scenario.app.package, log);
+    if (proxyCapture && !gone) await stopAppAndSettle(device, scenario.app.package, log);
     const manifest = await proxyCapture?.stop();
     if (phoneCaptureName) {
       await stopPhoneCapture(device, phoneCaptureName);
@@ -184,7 +203,9 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
 
   const end = Date.now() / 1000;
   const first = steps.firstError;
-  const verdict: Verdict = first ? (crash ? 'failed' : verdictOf(first.error)) : 'passed';
+  // a scenario stopped because the phone's host went away did not fail by itself
+  const lost = first ? watch.lost() : null;
+  const verdict: Verdict = first ? (lost ? 'error' : crash ? 'failed' : verdictOf(first.error)) : 'passed';
   const result: TestResult = {
     schema: RESULT_SCHEMA,
     id,
@@ -198,7 +219,7 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
     end,
     seconds: Number((end - start).toFixed(3)),
     verdict,
-    reason: first ? (crash ?? errorMessage(first.error)) : null,
+    reason: first ? (lost ?? crash ?? errorMessage(first.error)) : null,
     failedStep: first?.step ?? null,
     steps: steps.records,
     marks: kit?.outcome.marks ?? [],
@@ -265,6 +286,25 @@ async function openSession(options: TestRunOptions, lab: LabPhone | null, log: L
   });
 }
 
+/** Each Appium request for evidence, and the session's end: WebdriverIO's own timeout is the session's 120 s. */
+const EVIDENCE_MS = 30_000;
+const END_SESSION_MS = 30_000;
+/** The session's end on a phone that is gone: Appium asks the phone too, and nothing answers. */
+const END_SESSION_GONE_MS = 10_000;
+
+/**
+ * Why the phone cannot be reached after a failure, or null when it answers. A phone that dropped
+ * off is waited for as any command would (device.ensureReady); a silent adb server is found at once.
+ */
+async function phoneGone(device: Device): Promise<string | null> {
+  try {
+    await device.ensureReady();
+    return null;
+  } catch (err) {
+    return errorMessage(err);
+  }
+}
+
 /**
  * Page source, screenshot and the phone's log since the test started, into evidence/. Without an
  * Appium session (a scenario with ui: false) the screen is `uiautomator dump`'s window dump.
@@ -282,8 +322,8 @@ async function collectEvidence(driver: WebdriverIO.Browser | null, device: Devic
     }
   };
   if (driver) {
-    await save('page-source.xml', () => driver.getPageSource());
-    await save('screenshot.png', async () => Buffer.from(await driver.takeScreenshot(), 'base64'));
+    await save('page-source.xml', () => withTimeout(driver.getPageSource(), EVIDENCE_MS, 'page source'));
+    await save('screenshot.png', async () => Buffer.from(await withTimeout(driver.takeScreenshot(), EVIDENCE_MS, 'screenshot'), 'base64'));
   } else {
     await save('window-dump.xml', () => dumpScreen(device));
   }

@@ -2,12 +2,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { MPLAB_CLI } from '../../../common/paths.js';
 import { listDevices } from '../../../framework/cli/devices.js';
 import { AdbServer } from '../../../framework/devices/adb-server.js';
 import { Device } from '../../../framework/devices/device.js';
+import { watchAdbServer } from '../../../framework/runner/adb-server-watch.js';
 import { DeviceGoneError } from '../../../framework/devices/recovery.js';
 import { validateDevicesFile } from '../../../framework/config/devices-file.js';
 import { skipUnless } from '../../support/prereq.js';
@@ -85,4 +87,39 @@ describe.skipIf(skipUnless({ commands: ['adb'] }))('the real adb server, without
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('an adb server that holds its port but answers nothing (its host gone): the watch says so within seconds, and recovery fails at once, not after the minute of waiting', async () => {
+    const port = await closedPort();
+    const adb = (args: string[]) => execa('adb', ['-P', String(port), ...args], { reject: false, timeout: 20_000 });
+    expect((await adb(['start-server'])).exitCode).toBe(0);
+    const pid = Number(/pid=(\d+)/.exec((await execa('ss', ['-Hltnp', `sport = :${port}`])).stdout)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    // the watch a test keeps on the server while Appium waits on the phone: quiet while it answers
+    const watch = watchAdbServer(new AdbServer(`127.0.0.1:${port}`), { intervalMs: 500, timeoutMs: 1_000, misses: 2 });
+    await sleep(2_500);
+    expect(watch.lost()).toBeNull();
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const stoppedAt = Date.now();
+      await new Promise((resolve) => watch.signal.addEventListener('abort', resolve));
+      // two questions of 1 s each, 0.5 s apart
+      expect(Date.now() - stoppedAt).toBeLessThan(4_000);
+      expect(watch.lost()).toBe(`the adb server at 127.0.0.1:${port} stopped answering (2 questions in a row: host:version: no answer within 1.0 s)`);
+      watch.stop();
+
+      const config = validateDevicesFile([{ id: '127.0.0.1:5', label: 'far', adbServer: `127.0.0.1:${port}`, root: false, kernel: 'none' }]).devices[0];
+      const logger = { warn: () => undefined, debug: () => undefined, info: () => undefined, child: () => logger };
+      const device = new Device(config, { logger: logger as never });
+      const started = Date.now();
+      const err = await device.ensureReady().catch((e: unknown) => e);
+      const took = Date.now() - started;
+      expect(err).toBeInstanceOf(DeviceGoneError);
+      expect((err as Error).message).toBe(`phone 127.0.0.1:5: the adb server at 127.0.0.1:${port} does not answer (host:devices: no answer within 10.0 s)`);
+      // one host query's timeout, where the default recovery waits 60 s for the phone
+      expect(took).toBeGreaterThanOrEqual(10_000);
+      expect(took).toBeLessThan(15_000);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+  }, 30_000);
 });

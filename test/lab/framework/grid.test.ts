@@ -48,6 +48,12 @@ describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
     if (!pid) throw new Error(`nothing listens on port ${port}: ${ss.stdout}`);
     return Number(pid);
   };
+  /** An attempt's log says its scenario started less than a second ago (12 Firefox pages take several). */
+  const scenarioJustStarted = (log: string): boolean => {
+    const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { time: number; step?: string; msg: string });
+    const started = lines.find((l) => l.step === 'scenario' && l.msg === 'step started');
+    return started !== undefined && !lines.some((l) => l.step === 'scenario' && l.msg !== 'step started') && Date.now() - started.time < 1_000;
+  };
   /** adb servers this test stopped (SIGSTOP), killed at the end. */
   const stopped: number[] = [];
 
@@ -144,31 +150,44 @@ describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
     }
   }, 180_000);
 
-  it('one host gone mid-campaign (its adb server silent): its phones are taken out, the other host runs the rest, every test ends recorded', async () => {
+  it('one host gone mid-campaign (its adb server silent in the middle of a scenario): its phones are taken out, the other host runs the rest, every test ends recorded, soon', async () => {
     const results = path.join(dir, 'r2');
-    // through the Grid, so that the sessions of host B are cut in the middle too
-    const file = campaign('hostgone', results, 'assign: any\nscenarios: [{ name: firefox, params: { pages: 1 } }]\nrepetitions: 10\nretries: 2\n');
-    const child = execa(process.execPath, [MPLAB_CLI, 'campaign', 'run', file, '--devices', devices, '--json'], { reject: false, env });
-    // once a phone of host B has passed a test, host B goes silent: its adb server is stopped
-    // (SIGSTOP), so that it holds its port and answers nothing, as a host whose network is gone. A
-    // killed server would not do: the next adb command on that port (Appium's, or the recovery's
-    // adb connect) starts a new one, the phones come back and the campaign rightly goes on with them.
+    // through the Grid, so that the sessions of host B are cut in the middle too; 12 pages, so that a scenario lasts long enough to be caught in
+    const file = campaign('hostgone', results, 'assign: any\nscenarios: [{ name: firefox, params: { pages: 12 } }]\nrepetitions: 10\nretries: 2\n');
+    const child = execa(process.execPath, [MPLAB_CLI, 'campaign', 'run', file, '--devices', devices, '--json'], {
+      reject: false,
+      env,
+      // under the test's own timeout, so that a campaign that does not end shows its log
+      timeout: 400_000,
+    });
+    // once a phone of host B has passed a test and another of its tests is in its scenario, host B
+    // goes silent: its adb server is stopped (SIGSTOP), so that it holds its port and answers
+    // nothing, as a host whose network is gone. A killed server would not do: the next adb command
+    // on that port (Appium's, or the recovery's adb connect) starts a new one, the phones come back
+    // and the campaign rightly goes on with them. Mid-scenario is the hard case: an Appium session
+    // open, every request through it unanswered.
     let killedAt = 0;
-    for (let i = 0; i < 600 && !killedAt; i++) {
-      await sleep(250);
+    for (let i = 0; i < 1200 && !killedAt; i++) {
+      await sleep(100);
       try {
         const store = CampaignStore.inResults(results, { readonly: true });
         const c = store.campaigns()[0];
         const tests = c ? store.tests(c.id) : [];
+        const onB = (t: { ranOn: string | null }) => hostOf.get(t.ranOn ?? '') === 'hostB';
+        const passedOnB = tests.some((t) => t.state === 'passed' && onB(t));
+        const inScenario = tests
+          .filter((t) => t.state === 'running')
+          .flatMap((t) => store.attempts(t.id).filter((a) => a.state === 'running' && hostOf.get(a.phone) === 'hostB'))
+          .some((a) => scenarioJustStarted(path.join(results, a.dir, 'mplab.log')));
         store.close();
-        if (tests.some((t) => t.state === 'passed' && hostOf.get(t.ranOn ?? '') === 'hostB')) {
+        if (passedOnB && inScenario) {
           const pid = await listener(adbPorts[1]!);
           process.kill(pid, 'SIGSTOP');
           stopped.push(pid);
           killedAt = Date.now();
         }
       } catch {
-        // the store is not there yet
+        // the store or the attempt's log is not there yet
       }
     }
     expect(killedAt).toBeGreaterThan(0);
@@ -192,6 +211,13 @@ describe.runIf(run)('phones on two hosts through a Selenium Grid', () => {
       for (const a of attempts.filter((x) => x.started > killedAt / 1000 + 1)) expect(hostOf.get(a.phone)).toBe('hostA');
     }
     expect(tests.some((t) => hostOf.get(t.ranOn ?? '') === 'hostB')).toBe(true);
+    // the tests caught on host B ended soon (the watch on their adb server, the bounded end of their session), not after each request's own timeout or the cap (60 s)
+    const caught = tests.flatMap((t) => store.attempts(t.id)).filter((a) => hostOf.get(a.phone) === 'hostB' && a.started < killedAt / 1000 && (a.ended ?? Infinity) > killedAt / 1000);
+    expect(caught.length).toBeGreaterThan(0);
+    console.log(JSON.stringify(caught.map((a) => ({ phone: a.phone, endedAfterKillS: Number((a.ended! - killedAt / 1000).toFixed(1)), failedStep: a.failedStep, reason: a.reason }))));
+    // the kill came in the middle of a scenario: its requests went unanswered until the cap stopped it
+    expect(caught.some((a) => a.failedStep === 'scenario')).toBe(true);
+    for (const a of caught) expect(a.ended! - killedAt / 1000).toBeLessThan(90);
     store.close();
   }, 420_000);
 

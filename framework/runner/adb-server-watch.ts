@@ -30,7 +30,6 @@ export function watchAdbServer(server: AdbServer, options: WatchOptions = {}): A
   const timeoutMs = options.timeoutMs ?? 5_000;
   const misses = options.misses ?? 2;
   const controller = new AbortController();
-  let why: string | null = null;
   let missed = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -42,8 +41,7 @@ export function watchAdbServer(server: AdbServer, options: WatchOptions = {}): A
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') missed = 0;
       else missed += 1;
       if (missed >= misses && !stopped) {
-        why = `the adb server at ${server.address} stopped answering (${missed} questions in a row: ${errorMessage(err)})`;
-        controller.abort(why);
+        controller.abort(`the adb server at ${server.address} stopped answering (${missed} questions in a row: ${errorMessage(err)})`);
         return;
       }
     }
@@ -52,7 +50,7 @@ export function watchAdbServer(server: AdbServer, options: WatchOptions = {}): A
   timer = setTimeout(() => void ask(), intervalMs);
   return {
     signal: controller.signal,
-    lost: () => why,
+    lost: () => (controller.signal.aborted ? String(controller.signal.reason) : null),
     stop: () => {
       stopped = true;
       clearTimeout(timer);

@@ -164,11 +164,12 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   options.signal?.removeEventListener('abort', stopScenario);
   watch.signal.removeEventListener('abort', hostLost);
   watch.stop();
+  const lost = watch.lost();
 
   // After a failure the phone may be gone (its host's adb server silent, the phone unplugged):
   // then nothing below asks it anything, and what goes through Appium is bounded, so that a
   // test caught by a lost host ends soon after, not after each request's own timeout.
-  const gone = watch.lost() ?? (steps.firstError ? await phoneGone(device) : null);
+  const gone = lost ?? (steps.firstError ? await phoneGone(device) : null);
   if (gone) log.warn({ why: gone }, 'the phone cannot be reached: no evidence from it, the app not stopped');
   // evidence of a failure, while the session is still there
   if (steps.firstError && !gone && (driver || scenario.ui === false)) files.evidence = await collectEvidence(driver ?? null, device, dir, phoneEpochStart, log);
@@ -204,7 +205,6 @@ export async function runTest(options: TestRunOptions): Promise<TestResult> {
   const end = Date.now() / 1000;
   const first = steps.firstError;
   // a scenario stopped because the phone's host went away did not fail by itself
-  const lost = first ? watch.lost() : null;
   const verdict: Verdict = first ? (lost ? 'error' : crash ? 'failed' : verdictOf(first.error)) : 'passed';
   const result: TestResult = {
     schema: RESULT_SCHEMA,
